@@ -1,0 +1,195 @@
+#include "bot/app.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "storage/fixtures.h"
+
+namespace gridbot::bot {
+namespace {
+
+// flag name -> setter; the names are also the config-file keys.
+using Setter = Status (*)(Config&, const std::string&);
+
+Status SetInt(int& field, const std::string& name, const std::string& v) {
+  char* end = nullptr;
+  const long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < 0 || n > 256)
+    return Status::Error("--" + name + " expects a number from 0 to 256, got '" + v + "'");
+  field = static_cast<int>(n);
+  return Status::Ok();
+}
+
+const std::map<std::string, Setter>& Setters() {
+  static const std::map<std::string, Setter> kSetters = {
+      {"db", [](Config& c, const std::string& v) { c.db = v; return Status::Ok(); }},
+      {"listen", [](Config& c, const std::string& v) { c.listen = v; return Status::Ok(); }},
+      {"fixtures", [](Config& c, const std::string& v) { c.fixtures = v; return Status::Ok(); }},
+      {"now",
+       [](Config& c, const std::string& v) {
+         if (!ParseNowFlag(v))
+           return Status::Error("--now expects YYYY-MM-DD or YYYY-MM-DDTHH:MM, got '" + v + "'");
+         c.now = v;
+         return Status::Ok();
+       }},
+      {"corpus", [](Config& c, const std::string& v) { c.corpus = v; return Status::Ok(); }},
+      {"user",
+       [](Config& c, const std::string& v) {
+         if (v.empty() || v.size() > 64) return Status::Error("--user expects 1 to 64 characters");
+         c.user = v;
+         return Status::Ok();
+       }},
+      {"wechat-token",
+       [](Config& c, const std::string& v) { c.wechat_token = v; return Status::Ok(); }},
+      {"wechat-appid",
+       [](Config& c, const std::string& v) { c.wechat_appid = v; return Status::Ok(); }},
+      {"wechat-aes-key",
+       [](Config& c, const std::string& v) { c.wechat_aes_key = v; return Status::Ok(); }},
+      {"wechat-previous-aes-key",
+       [](Config& c, const std::string& v) {
+         c.wechat_previous_aes_key = v;
+         return Status::Ok();
+       }},
+      {"threads", [](Config& c, const std::string& v) { return SetInt(c.threads, "threads", v); }},
+  };
+  return kSetters;
+}
+
+std::string EnvName(const std::string& flag) {
+  std::string e = "GRIDBOT_";
+  for (char ch : flag) e += ch == '-' ? '_' : static_cast<char>(std::toupper(ch));
+  return e;
+}
+
+std::string Trim(const std::string& s) {
+  const size_t a = s.find_first_not_of(" \t\r");
+  if (a == std::string::npos) return "";
+  return s.substr(a, s.find_last_not_of(" \t\r") - a + 1);
+}
+
+}  // namespace
+
+Status ParseConfig(const std::vector<std::string>& args, Config* config) {
+  // 1. The config file.
+  std::string file;
+  if (const char* f = std::getenv("GRIDBOT_CONFIG")) file = f;
+  for (size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == "--config") file = args[i + 1];
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) return Status::Error("cannot read config file " + file);
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+      ++n;
+      line = Trim(line);
+      if (line.empty() || line[0] == '#') continue;
+      const size_t eq = line.find('=');
+      if (eq == std::string::npos)
+        return Status::Error(file + ":" + std::to_string(n) + ": expected key = value");
+      const std::string key = Trim(line.substr(0, eq)), value = Trim(line.substr(eq + 1));
+      auto it = Setters().find(key);
+      if (it == Setters().end())
+        return Status::Error(file + ":" + std::to_string(n) + ": unknown key '" + key + "'");
+      Status s = it->second(*config, value);
+      if (!s.ok()) return Status::Error(file + ":" + std::to_string(n) + ": " + s.message());
+    }
+  }
+  // 2. The environment.
+  for (const auto& [flag, set] : Setters()) {
+    if (const char* v = std::getenv(EnvName(flag).c_str())) {
+      Status s = set(*config, v);
+      if (!s.ok()) return Status::Error(EnvName(flag) + ": " + s.message());
+    }
+  }
+  // 3. The flags.
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    if (a.rfind("--", 0) != 0) return Status::Error("unexpected argument '" + a + "'");
+    std::string name = a.substr(2), value;
+    const size_t eq = name.find('=');
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    } else {
+      if (i + 1 >= args.size()) return Status::Error("--" + name + " needs a value");
+      value = args[++i];
+    }
+    if (name == "config") continue;
+    auto it = Setters().find(name);
+    if (it == Setters().end()) return Status::Error("unknown option --" + name);
+    Status s = it->second(*config, value);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+std::string CorpusDir(const Config& config) {
+  if (!config.corpus.empty()) return config.corpus;
+  if (const char* c = std::getenv("GRIDBOT_CORPUS")) return c;
+  return std::string(GRIDBOT_SOURCE_DIR) + "/corpus";
+}
+
+Result<std::unique_ptr<App>> App::Create(const Config& config) {
+  std::unique_ptr<App> app(new App);
+  app->config_ = config;
+  if (!config.now.empty()) {
+    app->clock_ = ClockStartingAt(*ParseNowFlag(config.now));
+  } else {
+    app->clock_ = SystemClock();
+  }
+  const std::string corpus = CorpusDir(config);
+  auto model = nlu::Model::Load(corpus);
+  if (!model.ok()) return model.status();
+  app->nlu_ = *model;
+  auto replies = dialogs::Replies::Load(corpus + "/replies/zh.txt",
+                                        dialogs::Engine::RequiredReplies());
+  if (!replies.ok()) return replies.status();
+
+  if (config.db != ":memory:") {
+    std::error_code ec;
+    const auto parent = std::filesystem::path(config.db).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) return Status::Error("cannot create " + parent.string() + ": " + ec.message());
+  }
+  auto store = storage::Store::Open(config.db);
+  if (!store.ok()) return store.status();
+  app->store_ = std::move(*store);
+
+  // Back-end data: the given fixtures, else the demo data into an empty one.
+  {
+    storage::Tx tx = app->store_->Begin();
+    std::string fixtures = config.fixtures;
+    if (fixtures.empty() && tx.BackendEmpty()) fixtures = corpus + "/demo/fixtures.json";
+    if (!fixtures.empty()) {
+      auto data = storage::ReadFixtureFile(fixtures);
+      if (!data.ok()) return data.status();
+      Status s = tx.ReplaceBackend(*data);
+      if (!s.ok()) return Status::Error("loading " + fixtures + ": " + s.message());
+    }
+    Status s = tx.Commit();
+    if (!s.ok()) return Status::Error("database " + config.db + ": " + s.message());
+  }
+
+  app->engine_ = std::make_unique<dialogs::Engine>(app->nlu_, *replies, *app->store_, app->clock_);
+  // Menu keys -> intents.
+  std::ifstream menu(corpus + "/menu.json");
+  if (menu) {
+    std::stringstream buf;
+    buf << menu.rdbuf();
+    auto j = nlohmann::json::parse(buf.str(), nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      return Status::Error(corpus + "/menu.json: not valid JSON");
+    std::map<std::string, std::string> keys;
+    const nlohmann::json key_map = j.value("keys", nlohmann::json::object());
+    for (const auto& [key, intent] : key_map.items())
+      if (intent.is_string()) keys[key] = intent.get<std::string>();
+    app->engine_->SetClickIntents(std::move(keys));
+  }
+  return app;
+}
+
+}  // namespace gridbot::bot

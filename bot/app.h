@@ -1,0 +1,69 @@
+// App: everything a running gridbot holds — configuration, the NLU model,
+// reply texts, the database, the dialog engine — built once from a Config.
+// Both `gridbot serve` and `gridbot chat` run on an App.
+//
+// Thread safety: after Create(), an App is shared by all threads; its parts
+// document their own guarantees.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "bot/metrics.h"
+#include "bot/sequencer.h"
+#include "common/status.h"
+#include "common/time.h"
+#include "dialogs/engine.h"
+#include "nlu/nlu.h"
+#include "storage/store.h"
+
+namespace gridbot::bot {
+
+struct Config {
+  std::string db = "var/gridbot.db";
+  std::string listen = "127.0.0.1:8080";
+  std::string fixtures;         // load these back-end data (replacing it)
+  std::string now;              // start the clock here ("YYYY-MM-DD[THH:MM]")
+  std::string corpus;           // corpus/ directory; default: the source tree's
+  std::string user = "cli";     // `chat` only
+  std::string wechat_token, wechat_appid, wechat_aes_key, wechat_previous_aes_key;
+  int threads = 0;              // I/O threads; 0 = one per core
+  size_t max_body_bytes = 64 * 1024;
+};
+
+// Fills `config` from, in increasing precedence: a config file (`--config
+// FILE` or GRIDBOT_CONFIG; lines `key = value`, keys as the flags without
+// "--"), environment variables (GRIDBOT_DB, GRIDBOT_LISTEN, … the flag
+// upper-cased with '-' → '_'), and the flags in `args`. Unknown flags, flags
+// without a value and bad values are errors naming the flag.
+Status ParseConfig(const std::vector<std::string>& args, Config* config);
+
+class App {
+ public:
+  static Result<std::unique_ptr<App>> Create(const Config& config);
+
+  const Config& config() const { return config_; }
+  Clock& clock() { return *clock_; }
+  storage::Store& store() { return *store_; }
+  const nlu::Model& nlu() const { return *nlu_; }
+  dialogs::Engine& engine() { return *engine_; }
+  Metrics& metrics() { return metrics_; }
+  KeyedSequencer& sequencer() { return sequencer_; }
+
+ private:
+  App() = default;
+  Config config_;
+  std::shared_ptr<Clock> clock_;
+  std::shared_ptr<const nlu::Model> nlu_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<dialogs::Engine> engine_;
+  Metrics metrics_;
+  KeyedSequencer sequencer_;
+};
+
+// The corpus directory: config.corpus, else GRIDBOT_CORPUS, else the
+// source tree's corpus/.
+std::string CorpusDir(const Config& config);
+
+}  // namespace gridbot::bot

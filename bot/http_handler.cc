@@ -1,0 +1,322 @@
+#include "bot/http_handler.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "bot/wechat_crypto.h"
+#include "bot/wechat_protocol.h"
+#include "nlu/normalizer.h"
+
+namespace gridbot::bot {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxTextChars = 1000;
+
+HttpResponse JsonError(int status, const std::string& message) {
+  return HttpResponse{status, "application/json; charset=utf-8",
+                      json{{"error", message}}.dump()};
+}
+
+HttpResponse Plain(int status, std::string body) {
+  return HttpResponse{status, "text/plain; charset=utf-8", std::move(body)};
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+      out += static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
+      i += 2;
+    } else if (s[i] == '+') {
+      // WeChat's echostr and Encrypt are base64: '+' is a '+', not a space.
+      out += '+';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+size_t CodePoints(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+// `user` is 1 to 64 printable characters (service.md).
+bool ValidUser(const std::string& user) {
+  if (user.empty() || !nlu::IsValidUtf8(user) || CodePoints(user) > 64) return false;
+  for (unsigned char c : user)
+    if (c < 0x20 || c == 0x7f) return false;
+  return true;
+}
+
+std::string JoinReplies(const std::vector<dialogs::Reply>& replies) {
+  std::string text;
+  for (const auto& r : replies) {
+    if (!text.empty()) text += "\n\n";
+    text += r.text;
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string PathOf(const std::string& target) { return target.substr(0, target.find('?')); }
+
+std::map<std::string, std::string> ParseQuery(const std::string& target) {
+  std::map<std::string, std::string> q;
+  const size_t qm = target.find('?');
+  if (qm == std::string::npos) return q;
+  std::string_view rest(target);
+  rest.remove_prefix(qm + 1);
+  while (!rest.empty()) {
+    const size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (!pair.empty())
+      q[PercentDecode(pair.substr(0, eq))] =
+          eq == std::string_view::npos ? "" : PercentDecode(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return q;
+}
+
+Result<std::unique_ptr<HttpHandler>> HttpHandler::Create(App& app) {
+  std::unique_ptr<HttpHandler> h(new HttpHandler(app));
+  const Config& c = app.config();
+  if (!c.wechat_aes_key.empty()) {
+    if (c.wechat_token.empty() || c.wechat_appid.empty())
+      return Status::Error("--wechat-aes-key needs --wechat-token and --wechat-appid");
+    auto cryptor = wechat::Cryptor::Create(c.wechat_token, c.wechat_aes_key, c.wechat_appid,
+                                           c.wechat_previous_aes_key);
+    if (!cryptor.ok()) return Status::Error("WeChat secure mode: " + cryptor.error());
+    h->cryptor_ = std::make_unique<wechat::Cryptor>(std::move(*cryptor));
+  }
+  return h;
+}
+
+HttpHandler::~HttpHandler() = default;
+
+std::optional<KeyedSequencer::Ticket> HttpHandler::Admit(const HttpRequest& req) {
+  if (req.method != "POST") return std::nullopt;
+  const std::string path = PathOf(req.target);
+  if (path == "/api/chat") {
+    json j = json::parse(req.body, nullptr, false);
+    if (j.is_object() && j.contains("user") && j["user"].is_string())
+      return app_.sequencer().Take("web|" + j["user"].get<std::string>());
+  } else if (path == "/wechat") {
+    // The sender is needed before decryption; in secure mode the envelope
+    // has no FromUserName, so all of secure mode's pushes share one line
+    // per account (the openid query parameter names the sender when given).
+    auto q = ParseQuery(req.target);
+    if (!q["openid"].empty()) return app_.sequencer().Take("wechat|" + q["openid"]);
+    auto msg = wechat::ParseMessage(req.body);
+    if (msg.ok() && !msg->from_user.empty())
+      return app_.sequencer().Take("wechat|" + msg->from_user);
+  }
+  return std::nullopt;
+}
+
+HttpResponse HttpHandler::Handle(const HttpRequest& req,
+                                 std::optional<KeyedSequencer::Ticket> ticket) {
+  const auto started = std::chrono::steady_clock::now();
+  HttpResponse resp = Route(req, ticket);
+  if (ticket) app_.sequencer().Wait(std::move(*ticket));  // never skip a place in line
+  std::string endpoint = PathOf(req.target);
+  if (endpoint != "/api/chat" && endpoint != "/wechat" && endpoint != "/healthz" &&
+      endpoint != "/metrics")
+    endpoint = "other";
+  app_.metrics().Request(endpoint, resp.status,
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                             .count());
+  return resp;
+}
+
+HttpResponse HttpHandler::Route(const HttpRequest& req,
+                                std::optional<KeyedSequencer::Ticket>& ticket) {
+  const std::string path = PathOf(req.target);
+  if (path == "/healthz") {
+    if (req.method != "GET" && req.method != "HEAD") return Plain(405, "method not allowed\n");
+    return app_.store().Healthy() ? Plain(200, "ok") : Plain(503, "database unavailable\n");
+  }
+  if (path == "/metrics") {
+    if (req.method != "GET") return Plain(405, "method not allowed\n");
+    return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", app_.metrics().Render()};
+  }
+  if (path == "/api/chat") {
+    if (req.method != "POST") return JsonError(405, "use POST with a JSON body");
+    return Chat(req, ticket);
+  }
+  if (path == "/wechat") {
+    if (req.method != "GET" && req.method != "POST") return Plain(405, "method not allowed\n");
+    return Wechat(req, ticket);
+  }
+  return JsonError(404, "no such endpoint");
+}
+
+HttpResponse HttpHandler::Chat(const HttpRequest& req,
+                               std::optional<KeyedSequencer::Ticket>& ticket) {
+  if (!nlu::IsValidUtf8(req.body)) return JsonError(400, "body is not valid UTF-8");
+  json j = json::parse(req.body, nullptr, false);
+  if (j.is_discarded()) return JsonError(400, "body is not valid JSON");
+  if (!j.is_object()) return JsonError(400, "body must be a JSON object");
+  if (!j.contains("user") || !j["user"].is_string())
+    return JsonError(400, "\"user\" is required: a string of 1 to 64 printable characters");
+  const std::string user = j["user"].get<std::string>();
+  if (!ValidUser(user))
+    return JsonError(400, "\"user\" must be 1 to 64 printable characters");
+
+  dialogs::Inbound in;
+  in.channel = "web";
+  in.user = user;
+  const bool has_text = j.contains("text") && !j["text"].is_null();
+  const bool has_event = j.contains("event") && !j["event"].is_null();
+  if (has_text == has_event) return JsonError(400, "send either \"text\" or \"event\"");
+  if (has_text) {
+    if (!j["text"].is_string()) return JsonError(400, "\"text\" must be a string");
+    in.text = j["text"].get<std::string>();
+    if (in.text.find_first_not_of(" \t\r\n") == std::string::npos)
+      return JsonError(400, "\"text\" is empty");
+    if (CodePoints(in.text) > kMaxTextChars)
+      return JsonError(413, "\"text\" is longer than " + std::to_string(kMaxTextChars) +
+                                " characters");
+  } else {
+    const json& e = j["event"];
+    if (!e.is_object() || !e.contains("type") || !e["type"].is_string())
+      return JsonError(400, "\"event\" must be an object with a \"type\"");
+    dialogs::Event ev;
+    ev.type = e["type"].get<std::string>();
+    if (ev.type == "location") {
+      if (!e.contains("lat") || !e["lat"].is_number() || !e.contains("lng") ||
+          !e["lng"].is_number())
+        return JsonError(400, "a location event needs numeric \"lat\" and \"lng\"");
+      ev.lat = e["lat"].get<double>();
+      ev.lng = e["lng"].get<double>();
+      if (ev.lat < -90 || ev.lat > 90 || ev.lng < -180 || ev.lng > 180)
+        return JsonError(400, "\"lat\"/\"lng\" out of range");
+      if (e.contains("label") && e["label"].is_string()) ev.label = e["label"].get<std::string>();
+    } else if (ev.type == "click") {
+      if (!e.contains("key") || !e["key"].is_string() || e["key"].get<std::string>().empty())
+        return JsonError(400, "a click event needs a \"key\"");
+      ev.key = e["key"].get<std::string>();
+    } else if (ev.type != "subscribe") {
+      return JsonError(400, "unknown event type \"" + ev.type + "\"");
+    }
+    in.event = ev;
+  }
+  if (!ticket) ticket = app_.sequencer().Take("web|" + user);
+  dialogs::Outcome out;
+  {
+    auto turn = app_.sequencer().Wait(std::move(*ticket));
+    ticket.reset();
+    out = app_.engine().Handle(in);
+  }
+  app_.metrics().Turn(out.intent);
+  if (!out.ok) return JsonError(503, out.replies.empty() ? "busy" : out.replies[0].text);
+  json replies = json::array();
+  for (const auto& r : out.replies) replies.push_back({{"type", r.type}, {"text", r.text}});
+  return HttpResponse{200, "application/json; charset=utf-8",
+                      json{{"replies", replies}, {"intent", out.intent}}.dump()};
+}
+
+HttpResponse HttpHandler::Wechat(const HttpRequest& req,
+                                 std::optional<KeyedSequencer::Ticket>& ticket) {
+  const Config& c = app_.config();
+  if (c.wechat_token.empty()) return Plain(404, "WeChat channel is not configured\n");
+  auto q = ParseQuery(req.target);
+  if (!wechat::VerifySignature(c.wechat_token, q["timestamp"], q["nonce"], q["signature"]))
+    return Plain(403, "invalid signature\n");
+  if (req.method == "GET") {
+    if (!q["msg_signature"].empty() && cryptor_) {
+      auto echo = cryptor_->DecryptEchostr(q["timestamp"], q["nonce"], q["echostr"],
+                                           q["msg_signature"]);
+      if (!echo.ok()) return Plain(403, "invalid echostr\n");
+      return Plain(200, *echo);
+    }
+    return Plain(200, q["echostr"]);
+  }
+
+  const bool secure = q["encrypt_type"] == "aes";
+  auto parsed = wechat::ParseMessage(req.body);
+  if (!parsed.ok()) return Plain(400, "bad message: " + parsed.error() + "\n");
+  wechat::InboundMessage msg = std::move(*parsed);
+  if (secure) {
+    if (!cryptor_) return Plain(400, "secure mode is not configured on this server\n");
+    if (msg.encrypt.empty()) return Plain(400, "bad message: no Encrypt element\n");
+    if (!cryptor_->VerifyMsgSignature(q["timestamp"], q["nonce"], msg.encrypt,
+                                      q["msg_signature"]))
+      return Plain(403, "invalid msg_signature\n");
+    auto plain = cryptor_->Decrypt(msg.encrypt);
+    if (!plain.ok()) return Plain(400, "cannot decrypt: " + plain.error() + "\n");
+    auto inner = wechat::ParseMessage(*plain);
+    if (!inner.ok()) return Plain(400, "bad message: " + inner.error() + "\n");
+    msg = std::move(*inner);
+  }
+  if (msg.from_user.empty() || msg.msg_type.empty())
+    return Plain(400, "bad message: FromUserName and MsgType are required\n");
+  if (msg.from_user.size() > 64 || !ValidUser(msg.from_user))
+    return Plain(400, "bad message: FromUserName is not a valid OpenID\n");
+
+  dialogs::Inbound in;
+  in.channel = "wechat";
+  in.user = msg.from_user;
+  in.dedup_key = wechat::DedupKey(msg);
+  bool answer = true;
+  if (msg.msg_type == "text") {
+    in.text = msg.content;
+  } else if (msg.msg_type == "voice" && !msg.recognition.empty()) {
+    in.text = msg.recognition;
+  } else if (msg.msg_type == "location") {
+    in.event = dialogs::Event{"location", "", msg.latitude, msg.longitude, msg.label};
+  } else if (msg.msg_type == "event") {
+    if (msg.event == "subscribe") {
+      in.event = dialogs::Event{"subscribe"};
+    } else if (msg.event == "click") {
+      in.event = dialogs::Event{"click", msg.event_key};
+    } else {
+      answer = false;  // unsubscribe, LOCATION reports, VIEW, SCAN, template reports
+    }
+  } else {
+    // Pictures, stickers, video: we can only read text.
+    in.text = "";
+    in.event = std::nullopt;
+  }
+  if (!answer) return Plain(200, "success");
+
+  dialogs::Outcome out;
+  if (!ticket) ticket = app_.sequencer().Take("wechat|" + msg.from_user);
+  {
+    auto turn = app_.sequencer().Wait(std::move(*ticket));
+    ticket.reset();
+    if (in.text.empty() && !in.event && msg.msg_type != "text") {
+      in.text = "[" + msg.msg_type + "]";  // answered by the fallback reply
+    }
+    if (msg.msg_type == "text" && CodePoints(in.text) > kMaxTextChars)
+      in.text = in.text.substr(0, 3 * kMaxTextChars);  // WeChat caps at 2048 anyway
+    out = app_.engine().Handle(in);
+  }
+  if (!out.duplicate) app_.metrics().Turn(out.intent);
+  // A database failure: ask WeChat to retry rather than answer wrongly.
+  if (!out.ok) return Plain(503, "busy\n");
+  const std::int64_t now = app_.clock().Now();
+  std::string reply = wechat::TextReply(msg, now, JoinReplies(out.replies));
+  if (secure) {
+    reply = cryptor_->EncryptedReply(reply, std::to_string(now), q["nonce"]);
+    if (reply.empty()) return Plain(503, "busy\n");
+  }
+  return HttpResponse{200, "application/xml; charset=utf-8", reply};
+}
+
+}  // namespace gridbot::bot

@@ -1,0 +1,284 @@
+// gridbot: the command line. `gridbot --help` lists the commands.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "bot/app.h"
+#include "bot/http_handler.h"
+#include "bot/server.h"
+#include "nlu/eval.h"
+#include "storage/sqlite.h"
+#include "storage/store.h"
+
+namespace {
+
+using namespace gridbot;
+
+const char* kUsage = R"(gridbot — the Guangxi Power Grid 95598 customer-service bot
+
+Usage:
+  gridbot serve [--db PATH] [--listen HOST:PORT] [--fixtures FILE] [--now DATE]
+                [--wechat-token T] [--wechat-appid ID] [--wechat-aes-key KEY]
+  gridbot chat  [--db PATH] [--fixtures FILE] [--now DATE] [--user ID]
+  gridbot nlu   [--now YYYY-MM-DD]
+  gridbot nlu eval FILE [--now YYYY-MM-DD] [--max-lines N]
+  gridbot logs export --db PATH --format jsonl|csv [--channel C] [--user ID]
+                [--intent I] [--since DATE] [--until DATE]
+
+Common options:
+  --db PATH          SQLite database file (default var/gridbot.db; created)
+  --fixtures FILE    load this back-end data (fixtures.md), replacing the old;
+                     an empty database gets the demo data of corpus/demo
+  --now DATE         start the clock at YYYY-MM-DD[THH:MM] (Asia/Shanghai)
+  --corpus DIR       the corpus directory (default: the source tree's)
+  --config FILE      read options from FILE (lines "key = value")
+Every option can also be set as GRIDBOT_<NAME> in the environment
+(GRIDBOT_DB, GRIDBOT_LISTEN, GRIDBOT_WECHAT_TOKEN, …); flags win over the
+environment, which wins over the config file.
+)";
+
+const char* kServeHelp = R"(gridbot serve: the HTTP service (service.md).
+
+  --listen HOST:PORT   where to listen (default 127.0.0.1:8080; port 0 = any free)
+  --db, --fixtures, --now, --corpus, --config   as in `gridbot --help`
+  --wechat-token T     the token of the WeChat server configuration (enables /wechat)
+  --wechat-appid ID    the official account's AppID (secure mode)
+  --wechat-aes-key K   the EncodingAESKey (43 characters; enables secure mode)
+  --wechat-previous-aes-key K   the key before the last change, still accepted
+  --threads N          I/O threads (default: one per core)
+
+Endpoints: POST /api/chat, GET|POST /wechat, GET /healthz, GET /metrics.
+Prints "listening on http://HOST:PORT" once it accepts connections; SIGINT or
+SIGTERM stop it cleanly.
+)";
+
+const char* kChatHelp = R"(gridbot chat: talk to the bot in the terminal.
+
+One message per line; the bot's replies follow. Works with a pipe too:
+  printf '绑定户号\n南宁\n0301000001234\n246810\n上个月电费多少\n' | gridbot chat --now 2024-08-04
+
+  --user ID   who you are (default cli); the conversation is kept per user
+  --db, --fixtures, --now, --corpus, --config   as in `gridbot --help`
+)";
+
+const char* kNluHelp = R"(gridbot nlu: classify messages, one per line on standard input.
+
+Prints one JSON object per line: {"text","intent","confidence","slots"}.
+  --now YYYY-MM-DD   "today" for relative dates (default: the real date)
+
+gridbot nlu eval FILE [--now YYYY-MM-DD] [--max-lines N]
+  scores the NLU on a labelled JSONL file ({"text","intent","slots"} per line):
+  accuracy, per-intent and per-slot precision/recall/F1, confusions,
+  out-of-domain rejection, and the misclassified lines.
+)";
+
+bool WantsHelp(const std::vector<std::string>& args) {
+  for (const auto& a : args)
+    if (a == "--help" || a == "-h") return true;
+  return false;
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "gridbot: %s\n", message.c_str());
+  return 2;
+}
+
+CivilDay TodayFrom(const std::string& now_flag) {
+  if (!now_flag.empty()) return ToCivilDay(*ParseNowFlag(now_flag));
+  return ToCivilDay(SystemClock()->Now());
+}
+
+int Serve(const std::vector<std::string>& args) {
+  if (WantsHelp(args)) return std::printf("%s", kServeHelp), 0;
+  bot::Config config;
+  Status s = bot::ParseConfig(args, &config);
+  if (!s.ok()) return Fail(s.message());
+  auto app = bot::App::Create(config);
+  if (!app.ok()) return Fail(app.error());
+  auto handler = bot::HttpHandler::Create(**app);
+  if (!handler.ok()) return Fail(handler.error());
+  s = bot::Serve(**app, **handler);
+  if (!s.ok()) return Fail(s.message());
+  return 0;
+}
+
+int Chat(const std::vector<std::string>& args) {
+  if (WantsHelp(args)) return std::printf("%s", kChatHelp), 0;
+  bot::Config config;
+  Status s = bot::ParseConfig(args, &config);
+  if (!s.ok()) return Fail(s.message());
+  auto app = bot::App::Create(config);
+  if (!app.ok()) return Fail(app.error());
+  const bool tty = isatty(STDIN_FILENO);
+  if (tty) std::printf("gridbot 智能客服（输入消息后回车；Ctrl-D 退出）\n\n");
+  std::string line;
+  while (true) {
+    if (tty) std::printf("你：");
+    std::fflush(stdout);
+    if (!std::getline(std::cin, line)) break;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    if (!tty) std::printf("你：%s\n", line.c_str());
+    dialogs::Inbound in;
+    in.channel = "cli";
+    in.user = config.user;
+    in.text = line;
+    dialogs::Outcome out = (*app)->engine().Handle(in);
+    for (const auto& r : out.replies) std::printf("小南：%s\n", r.text.c_str());
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+  if (tty) std::printf("\n再见！\n");
+  return 0;
+}
+
+int NluEval(const std::vector<std::string>& args) {
+  std::string file, now;
+  size_t max_lines = 200;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--now" && i + 1 < args.size()) {
+      now = args[++i];
+    } else if (args[i] == "--max-lines" && i + 1 < args.size()) {
+      max_lines = std::stoul(args[++i]);
+    } else if (args[i].rfind("--", 0) == 0) {
+      return Fail("unknown option " + args[i] + " (see gridbot nlu --help)");
+    } else {
+      file = args[i];
+    }
+  }
+  if (file.empty()) return Fail("nlu eval needs a FILE");
+  if (!now.empty() && !ParseNowFlag(now)) return Fail("--now expects YYYY-MM-DD");
+  auto model = nlu::Model::Load(bot::CorpusDir(bot::Config{}));
+  if (!model.ok()) return Fail(model.error());
+  auto examples = nlu::ReadExamples(file);
+  if (!examples.ok()) return Fail(examples.error());
+  auto report = nlu::Evaluate(**model, *examples, TodayFrom(now));
+  std::printf("%s", report.ToText(max_lines).c_str());
+  return 0;
+}
+
+int Nlu(const std::vector<std::string>& args) {
+  if (WantsHelp(args)) return std::printf("%s", kNluHelp), 0;
+  if (!args.empty() && args[0] == "eval")
+    return NluEval(std::vector<std::string>(args.begin() + 1, args.end()));
+  std::string now;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--now" && i + 1 < args.size()) {
+      now = args[++i];
+      if (!ParseNowFlag(now)) return Fail("--now expects YYYY-MM-DD, got '" + now + "'");
+    } else if (args[i] == "--corpus" && i + 1 < args.size()) {
+      ++i;
+    } else {
+      return Fail("unknown argument " + args[i] + " (see gridbot nlu --help)");
+    }
+  }
+  auto model = nlu::Model::Load(bot::CorpusDir(bot::Config{}));
+  if (!model.ok()) return Fail(model.error());
+  const CivilDay today = TodayFrom(now);
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::string out = nlu::ToJsonLine((*model)->Parse(line, today));
+    out += '\n';
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string o = "\"";
+  for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return o + "\"";
+}
+
+int LogsExport(const std::vector<std::string>& args) {
+  std::string db, format = "jsonl", channel, user, intent, since, until;
+  for (size_t i = 0; i < args.size(); ++i) {
+    auto next = [&]() { return i + 1 < args.size() ? args[++i] : std::string(); };
+    if (args[i] == "--db") db = next();
+    else if (args[i] == "--format") format = next();
+    else if (args[i] == "--channel") channel = next();
+    else if (args[i] == "--user") user = next();
+    else if (args[i] == "--intent") intent = next();
+    else if (args[i] == "--since") since = next();
+    else if (args[i] == "--until") until = next();
+    else return Fail("unknown argument " + args[i]);
+  }
+  if (db.empty()) return Fail("logs export needs --db PATH");
+  if (format != "jsonl" && format != "csv") return Fail("--format is jsonl or csv");
+  std::int64_t since_t = 0, until_t = INT64_MAX;
+  if (!since.empty()) {
+    auto t = ParseNowFlag(since);
+    if (!t) return Fail("--since expects YYYY-MM-DD");
+    since_t = *t - 10 * 3600;  // the start of that day
+  }
+  if (!until.empty()) {
+    auto t = ParseNowFlag(until);
+    if (!t) return Fail("--until expects YYYY-MM-DD");
+    until_t = *t + 14 * 3600;  // the end of that day
+  }
+  auto store = storage::Store::Open(db);
+  if (!store.ok()) return Fail(store.error());
+  storage::Tx tx = (*store)->Begin();
+  auto st = tx.connection().Prepare(
+      "SELECT at, channel, external_id, text, normalized, intent, confidence, slots, flow, step, "
+      "replies, micros, masked FROM dialog_log WHERE at >= ? AND at < ? AND (?3 = '' OR channel "
+      "= ?3) AND (?4 = '' OR external_id = ?4) AND (?5 = '' OR intent = ?5) ORDER BY id");
+  st.Bind(1, since_t).Bind(2, until_t).Bind(3, channel).Bind(4, user).Bind(5, intent);
+  if (format == "csv")
+    std::printf("time,channel,user,text,normalized,intent,confidence,slots,flow,step,replies,micros\n");
+  while (st.Step()) {
+    nlohmann::json j = {{"time", FormatIso8601(st.Int(0))},
+                        {"channel", st.Text(1)},
+                        {"user", st.Text(2)},
+                        {"text", st.Text(3)},
+                        {"normalized", st.Text(4)},
+                        {"intent", st.Text(5)},
+                        {"confidence", st.Double(6)},
+                        {"slots", nlohmann::json::parse(st.Text(7), nullptr, false)},
+                        {"flow", st.Text(8)},
+                        {"step", st.Text(9)},
+                        {"replies", nlohmann::json::parse(st.Text(10), nullptr, false)},
+                        {"micros", st.Int(11)}};
+    if (format == "jsonl") {
+      std::printf("%s\n", j.dump().c_str());
+    } else {
+      std::string row;
+      for (const char* k : {"time", "channel", "user", "text", "normalized", "intent"})
+        row += CsvField(j[k].get<std::string>()) + ",";
+      row += std::to_string(st.Double(6)) + "," + CsvField(st.Text(7)) + "," +
+             CsvField(st.Text(8)) + "," + CsvField(st.Text(9)) + "," + CsvField(st.Text(10)) +
+             "," + std::to_string(st.Int(11));
+      std::printf("%s\n", row.c_str());
+    }
+  }
+  if (!st.error().empty()) return Fail(st.error());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::printf("%s", kUsage);
+    return args.empty() ? 2 : 0;
+  }
+  const std::string cmd = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (cmd == "serve") return Serve(rest);
+  if (cmd == "chat") return Chat(rest);
+  if (cmd == "nlu") return Nlu(rest);
+  if (cmd == "logs") {
+    if (rest.empty() || rest[0] != "export" || WantsHelp(rest))
+      return std::printf("%s", kUsage), rest.empty() ? 2 : 0;
+    return LogsExport(std::vector<std::string>(rest.begin() + 1, rest.end()));
+  }
+  return Fail("unknown command '" + cmd + "'; see gridbot --help");
+}

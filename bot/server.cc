@@ -1,0 +1,183 @@
+#include "bot/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast.hpp>
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+namespace gridbot::bot {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr auto kReadTimeout = std::chrono::seconds(30);
+constexpr auto kWriteTimeout = std::chrono::seconds(30);
+
+http::response<http::string_body> ToBeast(const HttpResponse& r, unsigned version,
+                                          bool keep_alive, bool head) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "gridbot");
+  res.set(http::field::content_type, r.content_type);
+  res.keep_alive(keep_alive);
+  res.body() = head ? "" : r.body;
+  res.prepare_payload();
+  return res;
+}
+
+HttpResponse ErrorFor(const beast::error_code& ec) {
+  if (ec == http::error::body_limit)
+    return HttpResponse{413, "application/json; charset=utf-8",
+                        "{\"error\":\"request body too large\"}"};
+  if (ec == http::error::header_limit)
+    return HttpResponse{431, "application/json; charset=utf-8",
+                        "{\"error\":\"request headers too large\"}"};
+  return HttpResponse{400, "application/json; charset=utf-8",
+                      "{\"error\":\"malformed HTTP request\"}"};
+}
+
+class Server {
+ public:
+  Server(App& app, HttpHandler& handler, int io_threads)
+      : app_(app), handler_(handler), io_(io_threads), io_threads_(io_threads),
+        workers_(std::max(4, io_threads * 4)) {}
+
+  Status Run() {
+    const std::string& listen = app_.config().listen;
+    const size_t colon = listen.rfind(':');
+    if (colon == std::string::npos)
+      return Status::Error("--listen expects HOST:PORT, got '" + listen + "'");
+    std::string host = listen.substr(0, colon);
+    if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    const std::string port = listen.substr(colon + 1);
+    beast::error_code ec;
+    tcp::resolver resolver(io_);
+    auto results = resolver.resolve(host, port, ec);
+    if (ec || results.empty()) return Status::Error("cannot resolve " + listen + ": " + ec.message());
+    tcp::endpoint endpoint = results.begin()->endpoint();
+    tcp::acceptor acceptor(io_);
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Status::Error("cannot listen on " + listen + ": " + ec.message());
+    const tcp::endpoint bound = acceptor.local_endpoint();
+    std::string shown = bound.address().to_string();
+    if (bound.address().is_v6()) shown = "[" + shown + "]";
+
+    asio::signal_set signals(io_, SIGINT, SIGTERM);
+    asio::steady_timer grace(io_);
+    signals.async_wait([&](const beast::error_code& ec, int) {
+      if (ec) return;
+      stopping_ = true;
+      acceptor.close();
+      MaybeStop();
+      // Idle keep-alive connections do not hold the shutdown up for long.
+      grace.expires_after(std::chrono::seconds(3));
+      grace.async_wait([this](const beast::error_code&) { io_.stop(); });
+    });
+    asio::co_spawn(io_, Accept(acceptor), asio::detached);
+    std::printf("listening on http://%s:%u\n", shown.c_str(), bound.port());
+    std::fflush(stdout);
+
+    std::vector<std::thread> threads;
+    for (int i = 1; i < io_threads_; ++i) threads.emplace_back([this] { io_.run(); });
+    io_.run();
+    for (auto& t : threads) t.join();
+    workers_.join();
+    return Status::Ok();
+  }
+
+ private:
+  asio::awaitable<void> Accept(tcp::acceptor& acceptor) {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        if (stopping_ || !acceptor.is_open()) co_return;
+        continue;  // e.g. too many open files: keep serving the others
+      }
+      ++active_;
+      asio::co_spawn(io_, Session(beast::tcp_stream(std::move(socket))),
+                     [this](std::exception_ptr) {
+                       --active_;
+                       MaybeStop();
+                     });
+    }
+  }
+
+  asio::awaitable<void> Session(beast::tcp_stream stream) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(app_.config().max_body_bytes);
+      parser.header_limit(16 * 1024);
+      stream.expires_after(kReadTimeout);
+      auto [ec, n] = co_await http::async_read(stream, buffer, parser,
+                                               asio::as_tuple(asio::use_awaitable));
+      if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+          ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+          ec == asio::error::connection_reset)
+        break;
+      if (ec) {
+        // Malformed or oversized: answer, then close (the stream is unusable).
+        auto res = ToBeast(ErrorFor(ec), 11, false, false);
+        stream.expires_after(kWriteTimeout);
+        co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+        break;
+      }
+      auto& req = parser.get();
+      HttpRequest r;
+      r.method = std::string(req.method_string());
+      r.target = std::string(req.target());
+      r.content_type = std::string(req[http::field::content_type]);
+      r.body = std::move(req.body());
+      const unsigned version = req.version();
+      const bool keep_alive = req.keep_alive() && !stopping_;
+      const bool head = req.method() == http::verb::head;
+
+      // Take the conversation's place in line now, in arrival order; do the
+      // work on the worker pool.
+      auto ticket = handler_.Admit(r);
+      HttpResponse out = co_await asio::co_spawn(
+          workers_.get_executor(),
+          [this, r = std::move(r), ticket]() mutable -> asio::awaitable<HttpResponse> {
+            co_return handler_.Handle(r, std::move(ticket));
+          },
+          asio::use_awaitable);
+      auto res = ToBeast(out, version, keep_alive, head);
+      stream.expires_after(kWriteTimeout);
+      auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+      if (wec || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  void MaybeStop() {
+    if (stopping_ && active_ == 0) io_.stop();
+  }
+
+  App& app_;
+  HttpHandler& handler_;
+  asio::io_context io_;
+  int io_threads_;
+  asio::thread_pool workers_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> active_{0};
+};
+
+}  // namespace
+
+Status Serve(App& app, HttpHandler& handler) {
+  int threads = app.config().threads;
+  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  Server server(app, handler, threads);
+  return server.Run();
+}
+
+}  // namespace gridbot::bot

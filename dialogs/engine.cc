@@ -1,0 +1,327 @@
+#include "dialogs/engine.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+namespace gridbot::dialogs {
+namespace {
+
+using nlohmann::json;
+
+constexpr double kMinConfidence = 0.5;  // below: not a request we act on
+
+// Intents whose answer a bare follow-up ("那3月份的呢") can repeat.
+bool Followable(const std::string& intent) {
+  return intent == "query_bill" || intent == "query_arrears" || intent == "query_payments" ||
+         intent == "query_outage" || intent == "query_progress" || intent == "find_outlet" ||
+         intent == "query_profile";
+}
+
+// Answered anywhere, after which the pending question is asked again.
+bool Aside(const std::string& intent) {
+  return intent == "help" || intent == "human_agent" || intent == "greet" || intent == "thanks";
+}
+
+json SlotsJson(const nlu::Slots& slots) {
+  json j = json::object();
+  for (const auto& [k, v] : slots) j[k] = v;
+  return j;
+}
+
+nlu::Slots SlotsFrom(const json& j) {
+  nlu::Slots s;
+  if (j.is_object())
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (it.value().is_string()) s[it.key()] = it.value().get<std::string>();
+  return s;
+}
+
+}  // namespace
+
+struct Engine::TurnState {
+  bool masked = false;
+  std::string intent;  // what the turn was taken as (after follow-up resolution)
+};
+
+Engine::Engine(std::shared_ptr<const nlu::Model> nlu, std::shared_ptr<const Replies> replies,
+               storage::Store& store, std::shared_ptr<Clock> clock)
+    : nlu_(std::move(nlu)),
+      replies_(std::move(replies)),
+      store_(store),
+      clock_(std::move(clock)),
+      flows_(MakeFlows()) {}
+
+Engine::~Engine() = default;
+
+std::vector<std::string> Engine::RequiredReplies() {
+  return {"greet", "goodbye", "thanks", "help", "affirm_idle", "deny_idle", "human_agent",
+          "welcome", "not_yet", "fallback", "fallback_repeat", "invalid_text", "empty",
+          "cancelled", "gave_up", "resume", "need_bind", "storage_error", "accounts.none",
+          "accounts.list", "accounts.item", "accounts.default_mark", "account_not_bound",
+          "account_missing", "bind.limit", "bind.ask_city", "bind.bad_city", "bind.ask_account",
+          "bind.ask_account_in", "bind.bad_account", "bind.already", "bind.city_mismatch",
+          "bind.account_not_found", "bind.locked", "bind.locked_now", "bind.ask_password",
+          "bind.bad_password", "bind.done", "bind.done_first", "switch.ask", "switch.only_one",
+          "switch.done", "choose.bad", "unbind.ask", "unbind.confirm", "unbind.kept",
+          "unbind.done", "unbind.done_last", "bill.paid", "bill.unpaid", "bill.none",
+          "bill.none_month", "bill.not_issued", "bill.range", "bill.range_item",
+          "bill.range_none", "bill.status_paid", "bill.status_unpaid", "arrears.none",
+          "arrears.none_balance", "arrears.some", "arrears.some_balance", "arrears.item",
+          "click_unknown"};
+}
+
+Flow* Engine::FlowFor(const std::string& intent) const {
+  for (const auto& f : flows_)
+    if (f->name() == intent) return f.get();
+  return nullptr;
+}
+
+nlu::Understanding Engine::EventToUnderstanding(const Event& e, const CivilDay& today) const {
+  nlu::Understanding u;
+  u.confidence = 1.0;
+  u.text = "[" + e.type + (e.key.empty() ? "" : ":" + e.key) + "]";
+  u.normalized = u.text;
+  if (e.type == "subscribe") {
+    u.intent = "welcome";
+  } else if (e.type == "click") {
+    auto it = click_intents_.find(e.key);
+    u.intent = it != click_intents_.end() ? it->second : "click:" + e.key;
+  } else if (e.type == "location") {
+    u.intent = "find_outlet";
+    u.slots["lat"] = std::to_string(e.lat);
+    u.slots["lng"] = std::to_string(e.lng);
+  }
+  return u;
+}
+
+Outcome Engine::Handle(const Inbound& in) {
+  const auto started = std::chrono::steady_clock::now();
+  const UnixSeconds now = clock_->Now();
+  const CivilDay today = ToCivilDay(now);
+  nlu::Understanding u =
+      in.event ? EventToUnderstanding(*in.event, today) : nlu_->Parse(in.text, today);
+
+  Outcome outcome;
+  storage::Tx tx = store_.Begin();
+  if (!in.dedup_key.empty()) {
+    if (auto cached = tx.DedupReply(in.channel, in.dedup_key)) {
+      json j = json::parse(*cached, nullptr, false);
+      if (j.is_object()) {
+        for (const json& t : j.value("replies", json::array()))
+          if (t.is_string()) outcome.replies.push_back(Reply{"text", t.get<std::string>()});
+        outcome.intent = j.value("intent", "");
+        outcome.duplicate = true;
+        return outcome;
+      }
+    }
+  }
+  const std::int64_t user_id = tx.UserIdFor(in.channel, in.user, now);
+  ConversationState state =
+      ConversationState::FromJson(tx.LoadSession(in.channel, in.user).value_or(""));
+  Context ctx{tx, user_id, now, today, *replies_, *nlu_, outcome.replies};
+  TurnState turn;
+  turn.intent = u.intent;
+
+  if (state.InFlow()) {
+    Flow* flow = FlowFor(state.Active().flow);
+    if (flow && flow->SecretStep(state.Active())) {
+      // The answer is a password: masked in the log, and only "取消" is
+      // taken as a command (a password is never matched as an intent).
+      turn.masked = true;
+      if (u.intent != "cancel" || u.normalized.size() > 12) {
+        u.intent = "secret";
+        u.slots.clear();
+      }
+    }
+  }
+  Step(ctx, state, u, turn);
+
+  if (tx.ok()) {
+    tx.SaveSession(in.channel, in.user, state.ToJson(), now);
+    storage::TurnLog log;
+    log.at = now;
+    log.channel = in.channel;
+    log.external_id = in.user;
+    log.text = turn.masked ? "******" : u.text;
+    log.normalized = turn.masked ? "******" : u.normalized;
+    log.intent = turn.intent;
+    log.confidence = u.confidence;
+    log.slots_json = SlotsJson(u.slots).dump();
+    log.flow = state.InFlow() ? state.Active().flow : "";
+    log.step = state.InFlow() ? state.Active().step : "";
+    json replies = json::array();
+    for (const Reply& r : outcome.replies) replies.push_back(r.text);
+    log.replies_json = replies.dump();
+    log.masked = turn.masked;
+    log.micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::steady_clock::now() - started)
+                     .count();
+    tx.AppendTurn(log);
+    if (!in.dedup_key.empty())
+      tx.SaveDedup(in.channel, in.dedup_key,
+                   json{{"replies", replies}, {"intent", turn.intent}}.dump(), now);
+  }
+  Status committed = tx.Commit();
+  if (!committed.ok()) {
+    outcome.ok = false;
+    outcome.replies = {Reply{"text", replies_->Render("storage_error")}};
+  }
+  outcome.intent = turn.intent;
+  return outcome;
+}
+
+void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
+                  TurnState& turn) {
+  if (!u.valid_utf8) {
+    ctx.Say("invalid_text");
+    return;
+  }
+  if (u.intent == "welcome") {
+    ctx.Say("welcome");
+    return;
+  }
+  if (u.intent.rfind("click:", 0) == 0) {
+    ctx.Say("click_unknown");  // a key the menu does not have
+    return;
+  }
+  if (u.normalized.empty() && u.intent != "secret") {
+    ctx.Say("empty");
+    if (state.InFlow()) {
+      if (Flow* flow = FlowFor(state.Active().flow)) flow->Prompt(ctx, state.Active(), false);
+    }
+    return;
+  }
+
+  if (state.InFlow()) {
+    Frame& frame = state.Active();
+    Flow* flow = FlowFor(frame.flow);
+    if (!flow) {  // a flow that no longer exists (after an upgrade)
+      state.stack.clear();
+    } else {
+      if (u.intent == "cancel") {
+        ctx.Say("cancelled", {{"flow", flow->title()}});
+        state.stack.clear();
+        return;
+      }
+      if (u.intent == "secret" || flow->Answers(frame, u)) {
+        turn.intent = u.intent == "secret" ? frame.flow : u.intent;
+        if (flow->Continue(ctx, frame, u) == FlowResult::kDone) {
+          Frame done = std::move(state.stack.back());
+          state.stack.pop_back();
+          if (!done.then.is_null()) {
+            // What the customer asked before being sent to this flow; it
+            // resumes anything below it itself.
+            nlu::Understanding next;
+            next.intent = done.then.value("intent", "unknown");
+            next.slots = SlotsFrom(done.then["slots"]);
+            next.confidence = 1.0;
+            next.normalized = next.intent;
+            Dispatch(ctx, state, next, turn);
+          } else {
+            Finish(ctx, state, turn);
+          }
+        }
+        return;
+      }
+      if (Aside(u.intent)) {
+        if (Flow* aside = FlowFor(u.intent)) {
+          Frame scratch;
+          aside->Start(ctx, scratch, u);
+        }
+        ctx.Say("resume", {{"flow", flow->title()}});
+        flow->Prompt(ctx, frame, false);
+        return;
+      }
+      if (u.intent == "goodbye") {
+        state.stack.clear();
+        ctx.Say("goodbye");
+        return;
+      }
+      Flow* other = u.confidence >= kMinConfidence ? FlowFor(u.intent) : nullptr;
+      if (other && other != flow && u.intent != "affirm" && u.intent != "deny") {
+        // An interruption: answer it, then come back to the pending question.
+        StartFlow(ctx, state, *other, u, turn);
+        return;
+      }
+      // Not an answer, not a request: ask again with a hint, or give up.
+      if (++frame.failures >= kMaxFailures) {
+        ctx.Say("gave_up", {{"flow", flow->title()}});
+        state.stack.pop_back();
+        Finish(ctx, state, turn);
+        return;
+      }
+      flow->Prompt(ctx, frame, true);
+      return;
+    }
+  }
+
+  // A bare follow-up ("那3月份的呢") repeats the last request with new slots.
+  if (u.intent == "unknown" && !u.slots.empty() && Followable(state.last_intent)) {
+    nlu::Slots merged = SlotsFrom(state.last_slots);
+    const bool new_time =
+        u.slots.count("month") || u.slots.count("start_month") || u.slots.count("end_month");
+    if (new_time) {
+      merged.erase("month");
+      merged.erase("start_month");
+      merged.erase("end_month");
+    }
+    for (const auto& [k, v] : u.slots) merged[k] = v;
+    u.slots = merged;
+    u.intent = state.last_intent;
+    u.confidence = std::max(u.confidence, kMinConfidence);
+  }
+  turn.intent = u.intent;
+  Dispatch(ctx, state, u, turn);
+}
+
+void Engine::Dispatch(Context& ctx, ConversationState& state, const nlu::Understanding& u,
+                      TurnState& turn) {
+  Flow* flow = u.confidence >= kMinConfidence ? FlowFor(u.intent) : nullptr;
+  if (!flow || u.intent == "unknown") {
+    ++state.fallbacks;
+    ctx.Say(state.fallbacks >= 2 ? "fallback_repeat" : "fallback");
+    return;
+  }
+  state.fallbacks = 0;
+  StartFlow(ctx, state, *flow, u, turn);
+}
+
+void Engine::StartFlow(Context& ctx, ConversationState& state, Flow& flow,
+                       const nlu::Understanding& u, TurnState& turn) {
+  const bool interrupting = state.InFlow();
+  if (flow.needs_account() && ctx.tx.Bindings(ctx.user_id).empty()) {
+    // Bind first, then answer what was asked.
+    ctx.Say("need_bind");
+    Flow* bind = FlowFor("bind_account");
+    Frame frame;
+    frame.flow = bind->name();
+    frame.then = json{{"intent", u.intent}, {"slots", SlotsJson(u.slots)}};
+    if (bind->Start(ctx, frame, u) == FlowResult::kWaiting) state.stack.push_back(frame);
+    return;
+  }
+  Frame frame;
+  frame.flow = flow.name();
+  if (flow.Start(ctx, frame, u) == FlowResult::kWaiting) {
+    state.stack.push_back(std::move(frame));
+    return;
+  }
+  if (flow.one_shot() && Followable(u.intent)) {
+    state.last_intent = u.intent;
+    state.last_slots = SlotsJson(u.slots);
+  }
+  if (interrupting) Finish(ctx, state, turn);
+}
+
+void Engine::Finish(Context& ctx, ConversationState& state, TurnState& turn) {
+  // Resume the flow that was interrupted, if any.
+  if (!state.InFlow()) return;
+  Frame& below = state.Active();
+  if (Flow* flow = FlowFor(below.flow)) {
+    ctx.Say("resume", {{"flow", flow->title()}});
+    flow->Prompt(ctx, below, false);
+  } else {
+    state.stack.pop_back();
+  }
+}
+
+}  // namespace gridbot::dialogs

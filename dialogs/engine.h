@@ -1,0 +1,103 @@
+// The dialog engine: one customer message in, the bot's replies out, with the
+// conversation's state loaded and saved around it.
+//
+//   dialogs::Engine engine(model, replies, store, clock);
+//   dialogs::Inbound in{.channel = "web", .user = "u1", .text = "上个月电费多少"};
+//   dialogs::Outcome out = engine.Handle(in);
+//   // out.replies[0].text == "您户号0301000001234（…）2024年7月的电费账单：…"
+//
+// A turn is: NLU (pure) → in one storage transaction: load the state, step
+// the dialog (flows read/write the back end and the bot's tables), save the
+// state, append the turn's log row → commit. Anything the turn changed is
+// committed together or not at all.
+//
+// Engine-wide rules, whatever the flow:
+//  - "取消" ends the flow in progress; help, human_agent, greet, thanks answer
+//    anywhere and the pending question is asked again;
+//  - a request that belongs to another flow is an interruption: a one-shot
+//    answer is given and the pending question asked again, or the new flow
+//    runs and the interrupted one resumes after it;
+//  - a bare follow-up ("那3月份的呢") reuses the last request with new slots;
+//  - an answer that fails validation is asked again with a hint, and after
+//    kMaxFailures the flow gives up politely;
+//  - a password answer is masked in the log and never kept in the state.
+//
+// Thread safety: Handle() may be called from several threads; callers keep
+// the messages of one conversation in order (bot/ does, per user).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/time.h"
+#include "dialogs/flow.h"
+#include "dialogs/replies.h"
+#include "nlu/nlu.h"
+#include "storage/store.h"
+
+namespace gridbot::dialogs {
+
+struct Event {
+  std::string type;  // "click", "location", "subscribe"
+  std::string key;   // menu key of a click
+  double lat = 0, lng = 0;
+  std::string label;
+};
+
+struct Inbound {
+  std::string channel = "web";  // "web", "wechat", "cli"
+  std::string user;
+  std::string text;
+  std::optional<Event> event;
+  // Set by channels that retry (WeChat: the MsgId): a message whose key was
+  // already answered gets the same replies again and runs nothing. The key
+  // and the answer are committed with the turn.
+  std::string dedup_key;
+};
+
+struct Outcome {
+  std::vector<Reply> replies;
+  std::string intent;
+  bool ok = true;  // false: storage failed; replies hold an apology
+  bool duplicate = false;  // answered from the dedup record
+};
+
+class Engine {
+ public:
+  static constexpr int kMaxFailures = 3;
+
+  Engine(std::shared_ptr<const nlu::Model> nlu, std::shared_ptr<const Replies> replies,
+         storage::Store& store, std::shared_ptr<Clock> clock);
+  ~Engine();
+
+  Outcome Handle(const Inbound& in);
+
+  // Menu key -> intent (corpus/menu.json). REQUIRES: called before Handle().
+  void SetClickIntents(std::map<std::string, std::string> keys) { click_intents_ = std::move(keys); }
+
+  // The reply keys the engine and its flows use (checked at start-up).
+  static std::vector<std::string> RequiredReplies();
+
+ private:
+  struct TurnState;
+  void Step(Context& ctx, ConversationState& state, nlu::Understanding& u, TurnState& turn);
+  void Dispatch(Context& ctx, ConversationState& state, const nlu::Understanding& u,
+                TurnState& turn);
+  void StartFlow(Context& ctx, ConversationState& state, Flow& flow, const nlu::Understanding& u,
+                 TurnState& turn);
+  void Finish(Context& ctx, ConversationState& state, TurnState& turn);
+  Flow* FlowFor(const std::string& intent) const;
+  nlu::Understanding EventToUnderstanding(const Event& e, const CivilDay& today) const;
+
+  std::shared_ptr<const nlu::Model> nlu_;
+  std::shared_ptr<const Replies> replies_;
+  storage::Store& store_;
+  std::shared_ptr<Clock> clock_;
+  std::vector<std::unique_ptr<Flow>> flows_;
+  std::map<std::string, std::string> click_intents_;
+};
+
+}  // namespace gridbot::dialogs

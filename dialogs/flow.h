@@ -1,0 +1,88 @@
+// Flows: one per feature of the account, each a slot-filling form.
+//
+// A flow starts from the message that asked for it (Start), then receives
+// the customer's answers to its pending step (Continue) until it is done. It
+// keeps what it collected in its Frame (persisted with the conversation). The
+// engine (engine.h) decides which flow a message goes to, handles cancel,
+// interruptions, follow-ups and giving up; a flow only runs its form.
+//
+// A flow reads and writes through ctx.tx, inside the turn's transaction, and
+// answers through ctx.Say(). Flows hold no state of their own: one instance
+// of each serves every conversation, from any thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dialogs/replies.h"
+#include "dialogs/state.h"
+#include "nlu/nlu.h"
+#include "storage/store.h"
+
+namespace gridbot::dialogs {
+
+struct Reply {
+  std::string type = "text";
+  std::string text;
+};
+
+// What a flow may use during one turn.
+struct Context {
+  storage::Tx& tx;
+  std::int64_t user_id;
+  UnixSeconds now;
+  CivilDay today;
+  const Replies& replies;
+  const nlu::Model& nlu;
+  std::vector<Reply>& out;
+
+  void Say(const std::string& key, const Vars& vars = {}) {
+    out.push_back(Reply{"text", replies.Render(key, vars)});
+  }
+  std::string CurrentMonth() const { return FormatYearMonth(today.year, today.month); }
+  // The default bound account, if any.
+  std::optional<std::string> DefaultAccount();
+  bool IsBound(const std::string& account_no);
+};
+
+enum class FlowResult {
+  kWaiting,  // asked something; the frame's step says what
+  kDone,     // finished (successfully or not); the frame is dropped
+};
+
+class Flow {
+ public:
+  virtual ~Flow() = default;
+  virtual std::string name() const = 0;
+  // A short Chinese name for "we were …" messages, e.g. "绑定户号".
+  virtual std::string title() const = 0;
+  // True for flows that answer at once and never wait (bill, arrears, …):
+  // asked in the middle of another flow, they answer and the other resumes.
+  virtual bool one_shot() const { return false; }
+  // True if the flow needs a bound account before it can start.
+  virtual bool needs_account() const { return false; }
+
+  virtual FlowResult Start(Context& ctx, Frame& frame, const nlu::Understanding& u) = 0;
+  virtual FlowResult Continue(Context& ctx, Frame& frame, const nlu::Understanding& u) {
+    return FlowResult::kDone;
+  }
+  // Whether `u` answers the pending step; if not, the engine treats it as a
+  // new request (an interruption) or as a failed answer.
+  virtual bool Answers(const Frame& frame, const nlu::Understanding& u) const { return false; }
+  // Asks the pending step again (after an interruption), with a hint if
+  // `hint` is set.
+  virtual void Prompt(Context& ctx, const Frame& frame, bool hint) {}
+  // True while the pending step is a password: the answer is never run
+  // through the NLU's log, and is masked in the dialog log.
+  virtual bool SecretStep(const Frame& frame) const { return false; }
+};
+
+// Every flow of the bot, by intent name.
+std::vector<std::unique_ptr<Flow>> MakeFlows();
+
+// Formatting shared by flows.
+std::string ChineseMonth(const std::string& year_month);  // "2024-07" -> "2024年7月"
+
+}  // namespace gridbot::dialogs

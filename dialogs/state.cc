@@ -1,0 +1,44 @@
+#include "dialogs/state.h"
+
+namespace gridbot::dialogs {
+
+using nlohmann::json;
+
+std::string ConversationState::ToJson() const {
+  json j;
+  j["v"] = 1;
+  json frames = json::array();
+  for (const Frame& f : stack)
+    frames.push_back({{"flow", f.flow}, {"step", f.step}, {"slots", f.slots},
+                      {"failures", f.failures}, {"then", f.then}});
+  j["stack"] = frames;
+  j["last_intent"] = last_intent;
+  j["last_slots"] = last_slots;
+  j["fallbacks"] = fallbacks;
+  return j.dump();
+}
+
+ConversationState ConversationState::FromJson(const std::string& text) {
+  ConversationState s;
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || j.value("v", 0) != 1) return s;
+  const json& frames = j["stack"];
+  if (frames.is_array()) {
+    for (const json& f : frames) {
+      if (!f.is_object()) continue;
+      Frame fr;
+      fr.flow = f.value("flow", "");
+      fr.step = f.value("step", "");
+      if (f.contains("slots") && f["slots"].is_object()) fr.slots = f["slots"];
+      fr.failures = f.value("failures", 0);
+      if (f.contains("then")) fr.then = f["then"];
+      if (!fr.flow.empty()) s.stack.push_back(std::move(fr));
+    }
+  }
+  s.last_intent = j.value("last_intent", "");
+  if (j.contains("last_slots") && j["last_slots"].is_object()) s.last_slots = j["last_slots"];
+  s.fallbacks = j.value("fallbacks", 0);
+  return s;
+}
+
+}  // namespace gridbot::dialogs

@@ -1,0 +1,38 @@
+// The state of one conversation (channel + user), persisted as JSON in the
+// sessions table after every turn, so a restart continues where it was.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace gridbot::dialogs {
+
+// One flow in progress: which flow, the step waiting for an answer, what it
+// has collected, and how many answers in a row failed validation.
+struct Frame {
+  std::string flow;
+  std::string step;
+  nlohmann::json slots = nlohmann::json::object();
+  int failures = 0;
+  // An intent (with its slots) to run once this flow completes, e.g. the bill
+  // the customer asked for before being sent to bind an account first.
+  nlohmann::json then;  // null or {"intent":…, "slots":{…}}
+};
+
+struct ConversationState {
+  std::vector<Frame> stack;  // back() is active; below it, interrupted flows
+  std::string last_intent;   // the last answered request, for "那3月份的呢"
+  nlohmann::json last_slots = nlohmann::json::object();
+  int fallbacks = 0;         // consecutive messages not understood
+
+  bool InFlow() const { return !stack.empty(); }
+  Frame& Active() { return stack.back(); }
+
+  std::string ToJson() const;
+  // A damaged or unknown document gives a fresh state (never an error: the
+  // customer just starts over).
+  static ConversationState FromJson(const std::string& json_text);
+};
+
+}  // namespace gridbot::dialogs

@@ -1,0 +1,72 @@
+// The NLU: from a customer's message to an intent, a confidence and slots.
+//
+//   auto model = nlu::Model::Load("corpus");     // once, at start-up
+//   if (!model.ok()) { report model.error(); }   // names the bad file/line
+//   nlu::Understanding u = (*model)->Parse("帮我查下上个月電費", CivilDay{2024, 8, 4});
+//   // u.intent == "query_bill", u.slots == {{"month", "2024-07"}},
+//   // u.normalized == "帮我查下上个月电费"
+//
+// Parse() is pure: no I/O, no clock of its own ("today" is an argument), no
+// globals. The pipeline is Normalizer → Segmenter → IntentRules →
+// SlotExtractor, all built once from corpus/ and shared read-only.
+//
+// Thread safety: a Model is immutable; Parse() may be called from any number
+// of threads at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "nlu/gazetteer.h"
+#include "nlu/intent_rules.h"
+#include "nlu/normalizer.h"
+#include "nlu/segmenter.h"
+#include "nlu/slots.h"
+
+namespace gridbot::nlu {
+
+// The intents of ../shared/spec/nlu.md.
+const std::vector<std::string>& KnownIntents();
+
+struct Understanding {
+  std::string text;        // as the customer wrote it
+  std::string normalized;  // what the rules matched on
+  std::vector<std::string> tokens;
+  std::string intent = "unknown";
+  double confidence = 0.0;
+  Slots slots;
+  bool valid_utf8 = true;
+  int rule_line = 0;  // the intents.rules line that decided, 0 if none
+};
+
+class Model {
+ public:
+  // Loads corpus_dir/nlu/intents.rules, corpus_dir/nlu/lexicon.txt and
+  // corpus_dir/gazetteer/. Error names the file (and line) at fault.
+  static Result<std::shared_ptr<const Model>> Load(const std::string& corpus_dir);
+
+  Understanding Parse(std::string_view text, const CivilDay& today) const;
+
+  const Normalizer& normalizer() const { return normalizer_; }
+  const Gazetteer& gazetteer() const { return gazetteer_; }
+  const SlotExtractor& slots() const { return *slots_; }
+
+  Model(Gazetteer gazetteer, std::unique_ptr<IntentRules> rules,
+        const std::vector<std::string>& lexicon);
+
+ private:
+  Normalizer normalizer_;
+  Gazetteer gazetteer_;
+  std::unique_ptr<IntentRules> rules_;
+  std::unique_ptr<Segmenter> segmenter_;
+  std::unique_ptr<SlotExtractor> slots_;
+};
+
+// `{"text":…,"intent":…,"confidence":…,"slots":{…}}` as `gridbot nlu` prints it.
+std::string ToJsonLine(const Understanding& u);
+
+}  // namespace gridbot::nlu

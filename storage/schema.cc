@@ -1,0 +1,113 @@
+// Versioned migrations. Each entry moves the schema from version i to i+1 and
+// runs in its own transaction; PRAGMA user_version records where a database
+// is. Never edit a released migration: append a new one.
+#include "storage/schema.h"
+
+#include <vector>
+
+namespace gridbot::storage {
+namespace {
+
+const std::vector<const char*>& Migrations() {
+  static const std::vector<const char*> kMigrations = {
+      // 1: the back end (fixtures.md) and the bot's own tables.
+      R"sql(
+CREATE TABLE accounts (
+  account_no TEXT PRIMARY KEY, service_password TEXT NOT NULL, holder TEXT NOT NULL,
+  city TEXT NOT NULL, district TEXT NOT NULL, address TEXT NOT NULL,
+  reading_day INTEGER NOT NULL, supply_unit TEXT NOT NULL, voltage_level TEXT NOT NULL,
+  reading_type TEXT NOT NULL, usage_category TEXT NOT NULL, metering TEXT NOT NULL,
+  settlement_unit TEXT NOT NULL, phone TEXT NOT NULL, balance_fen INTEGER NOT NULL);
+CREATE TABLE bills (
+  account_no TEXT NOT NULL, month TEXT NOT NULL, kwh INTEGER NOT NULL,
+  amount_fen INTEGER NOT NULL, due_date TEXT NOT NULL, paid INTEGER NOT NULL,
+  PRIMARY KEY (account_no, month));
+CREATE TABLE payments (
+  id INTEGER PRIMARY KEY, account_no TEXT NOT NULL, paid_at INTEGER NOT NULL,
+  amount_fen INTEGER NOT NULL, method TEXT NOT NULL, reference TEXT);
+CREATE INDEX payments_account ON payments(account_no, paid_at);
+CREATE TABLE outages (
+  id TEXT PRIMARY KEY, city TEXT NOT NULL, district TEXT NOT NULL, area TEXT NOT NULL,
+  start_at INTEGER NOT NULL, end_at INTEGER NOT NULL, kind TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE outage_accounts (outage_id TEXT NOT NULL, account_no TEXT NOT NULL,
+  PRIMARY KEY (outage_id, account_no));
+CREATE TABLE business (
+  business_no TEXT PRIMARY KEY, account_no TEXT, type TEXT NOT NULL, status TEXT NOT NULL,
+  created_at INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE business_steps (business_no TEXT NOT NULL, seq INTEGER NOT NULL,
+  name TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (business_no, seq));
+CREATE TABLE outlets (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, city TEXT NOT NULL, district TEXT NOT NULL,
+  address TEXT NOT NULL, lat REAL NOT NULL, lng REAL NOT NULL, hours TEXT NOT NULL,
+  phone TEXT NOT NULL);
+CREATE TABLE prepaid_cards (
+  card_no TEXT PRIMARY KEY, password TEXT NOT NULL, amount_fen INTEGER NOT NULL,
+  used INTEGER NOT NULL, used_by TEXT, used_at INTEGER);
+
+-- A platform user; anonymous until registered (issue: registration).
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY, phone TEXT UNIQUE, password_hash TEXT, city TEXT,
+  created_at INTEGER NOT NULL);
+-- Who is talking: (channel, external id) -> user. Several identities may share
+-- a user once they log in.
+CREATE TABLE identities (
+  channel TEXT NOT NULL, external_id TEXT NOT NULL, user_id INTEGER NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL, PRIMARY KEY (channel, external_id));
+CREATE TABLE bindings (
+  user_id INTEGER NOT NULL REFERENCES users(id), account_no TEXT NOT NULL,
+  is_default INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, account_no));
+CREATE TABLE bind_attempts (
+  user_id INTEGER NOT NULL, account_no TEXT NOT NULL, kind TEXT NOT NULL,
+  failures INTEGER NOT NULL, locked_until INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (user_id, account_no, kind));
+-- One dialog state per conversation (channel + external id).
+CREATE TABLE sessions (
+  channel TEXT NOT NULL, external_id TEXT NOT NULL, state TEXT NOT NULL,
+  updated_at INTEGER NOT NULL, PRIMARY KEY (channel, external_id));
+CREATE TABLE dialog_log (
+  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, channel TEXT NOT NULL, external_id TEXT NOT NULL,
+  text TEXT NOT NULL, normalized TEXT NOT NULL, intent TEXT NOT NULL, confidence REAL NOT NULL,
+  slots TEXT NOT NULL, flow TEXT NOT NULL, step TEXT NOT NULL, replies TEXT NOT NULL,
+  micros INTEGER NOT NULL, masked INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX dialog_log_at ON dialog_log(at);
+CREATE INDEX dialog_log_user ON dialog_log(channel, external_id, at);
+-- Replies already given to a WeChat push, so a retry gets the same answer.
+CREATE TABLE inbound_dedup (
+  channel TEXT NOT NULL, key TEXT NOT NULL, reply TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (channel, key));
+-- Messages sent outside a reply (SMS codes, notices, agent messages).
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY, channel TEXT NOT NULL, recipient TEXT NOT NULL, body TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+  dedup_key TEXT UNIQUE, created_at INTEGER NOT NULL, sent_at INTEGER);
+)sql",
+  };
+  return kMigrations;
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
+
+Status Migrate(Connection& db) {
+  auto version_stmt = db.Prepare("PRAGMA user_version");
+  if (!version_stmt.Step()) return Status::Error("cannot read schema version: " + version_stmt.error());
+  const int version = static_cast<int>(version_stmt.Int(0));
+  const auto& migrations = Migrations();
+  if (version > static_cast<int>(migrations.size()))
+    return Status::Error("database schema version " + std::to_string(version) +
+                         " is newer than this gridbot (" + std::to_string(migrations.size()) + ")");
+  for (int v = version; v < static_cast<int>(migrations.size()); ++v) {
+    std::string script = std::string("BEGIN IMMEDIATE;\n") + migrations[v] +
+                         "\nPRAGMA user_version = " + std::to_string(v + 1) + ";\nCOMMIT;";
+    Status s = db.Exec(script);
+    if (!s.ok()) {
+      db.Exec("ROLLBACK");
+      return Status::Error("migration " + std::to_string(v + 1) + " failed: " + s.message());
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace gridbot::storage

@@ -1,0 +1,14 @@
+// Schema migrations for the gridbot database.
+#pragma once
+
+#include "common/status.h"
+#include "storage/sqlite.h"
+
+namespace gridbot::storage {
+
+// Brings `db` to the latest schema version, one transaction per migration.
+// REQUIRES: no other connection is migrating the same file at the same time.
+Status Migrate(Connection& db);
+int LatestSchemaVersion();
+
+}  // namespace gridbot::storage

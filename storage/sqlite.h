@@ -1,0 +1,78 @@
+// A thin RAII layer over SQLite: a connection, prepared statements, and
+// transactions. Only prepared statements with bound parameters are used;
+// no SQL is ever built from user text.
+//
+// Thread safety: a Connection is not thread-safe by itself; Store (store.h)
+// serialises access with its mutex.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace gridbot::storage {
+
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql);  // check ok() after
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_), error_(std::move(o.error_)) {
+    o.stmt_ = nullptr;
+  }
+
+  bool ok() const { return stmt_ != nullptr; }
+  const std::string& error() const { return error_; }
+
+  // Binds are 1-based, as in SQLite. Return *this for chaining.
+  Statement& Bind(int i, std::string_view v);
+  Statement& Bind(int i, std::int64_t v);
+  Statement& Bind(int i, int v) { return Bind(i, static_cast<std::int64_t>(v)); }
+  Statement& Bind(int i, double v);
+  Statement& BindNull(int i);
+
+  // Steps once: true while a row is available. Errors end iteration and are
+  // kept in error().
+  bool Step();
+  // Runs to completion; Status carries SQLite's message on failure.
+  Status Run();
+  void Reset();
+
+  std::string Text(int col) const;
+  std::int64_t Int(int col) const;
+  double Double(int col) const;
+  bool IsNull(int col) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  std::string error_;
+};
+
+class Connection {
+ public:
+  // Opens (creating) `path`; ":memory:" for a private in-memory database.
+  // Sets WAL mode, foreign keys and a busy timeout.
+  static Result<std::unique_ptr<Connection>> Open(const std::string& path);
+  ~Connection();
+
+  Statement Prepare(std::string_view sql) { return Statement(db_, sql); }
+  Status Exec(const std::string& sql);  // for schema scripts only
+  std::int64_t LastInsertId() const;
+  int Changes() const;
+  sqlite3* raw() { return db_; }
+
+ private:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+}  // namespace gridbot::storage

@@ -1,0 +1,396 @@
+#include "storage/store.h"
+
+#include "storage/schema.h"
+
+namespace gridbot::storage {
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  auto db = Connection::Open(path);
+  if (!db.ok()) return db.status();
+  Status s = Migrate(**db);
+  if (!s.ok()) return Status::Error(path + ": " + s.message());
+  return std::unique_ptr<Store>(new Store(std::move(*db)));
+}
+
+Tx Store::Begin() { return Tx(std::unique_lock<std::mutex>(mu_), db_.get()); }
+
+bool Store::Healthy() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Statement st = db_->Prepare("SELECT 1");
+  return st.Step() && st.Int(0) == 1;
+}
+
+Tx::Tx(std::unique_lock<std::mutex> lock, Connection* db) : lock_(std::move(lock)), db_(db) {
+  Check(db_->Exec("BEGIN IMMEDIATE"));
+}
+
+Tx::Tx(Tx&& o) noexcept
+    : lock_(std::move(o.lock_)), db_(o.db_), done_(o.done_), error_(std::move(o.error_)) {
+  o.done_ = true;
+}
+
+Tx::~Tx() {
+  if (!done_ && lock_.owns_lock()) db_->Exec("ROLLBACK");
+}
+
+Status Tx::Commit() {
+  if (done_) return Status::Error("transaction already finished");
+  done_ = true;
+  if (!ok()) {
+    db_->Exec("ROLLBACK");
+    return Status::Error(error_);
+  }
+  Status s = db_->Exec("COMMIT");
+  if (!s.ok()) db_->Exec("ROLLBACK");
+  return s;
+}
+
+Statement Tx::Prep(std::string_view sql) {
+  Statement st = db_->Prepare(sql);
+  if (!st.ok() && error_.empty()) error_ = st.error();
+  return st;
+}
+
+void Tx::Check(const Statement& st) {
+  if (!st.error().empty() && error_.empty()) error_ = st.error();
+}
+void Tx::Check(const Status& s) {
+  if (!s.ok() && error_.empty()) error_ = s.message();
+}
+
+// --- back end ---------------------------------------------------------------
+
+bool Tx::BackendEmpty() {
+  Statement st = Prep("SELECT (SELECT COUNT(*) FROM accounts) + (SELECT COUNT(*) FROM outlets)");
+  return st.Step() && st.Int(0) == 0;
+}
+
+Status Tx::ReplaceBackend(const BackendData& d) {
+  for (const char* table : {"accounts", "bills", "payments", "outages", "outage_accounts",
+                            "business", "business_steps", "outlets", "prepaid_cards"})
+    Check(db_->Exec(std::string("DELETE FROM ") + table));
+  {
+    Statement st = Prep(
+        "INSERT INTO accounts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    for (const Account& a : d.accounts) {
+      st.Reset();
+      st.Bind(1, a.account_no).Bind(2, a.service_password).Bind(3, a.holder).Bind(4, a.city)
+          .Bind(5, a.district).Bind(6, a.address).Bind(7, a.reading_day).Bind(8, a.supply_unit)
+          .Bind(9, a.voltage_level).Bind(10, a.reading_type).Bind(11, a.usage_category)
+          .Bind(12, a.metering).Bind(13, a.settlement_unit).Bind(14, a.phone)
+          .Bind(15, a.balance_fen);
+      Check(st.Run());
+    }
+  }
+  {
+    Statement st = Prep("INSERT INTO bills VALUES (?,?,?,?,?,?)");
+    for (const Bill& b : d.bills) {
+      st.Reset();
+      st.Bind(1, b.account_no).Bind(2, b.month).Bind(3, b.kwh).Bind(4, b.amount_fen)
+          .Bind(5, b.due_date).Bind(6, b.paid ? 1 : 0);
+      Check(st.Run());
+    }
+  }
+  {
+    Statement st = Prep(
+        "INSERT INTO payments(account_no, paid_at, amount_fen, method) VALUES (?,?,?,?)");
+    for (const Payment& p : d.payments) {
+      st.Reset();
+      st.Bind(1, p.account_no).Bind(2, p.paid_at).Bind(3, p.amount_fen).Bind(4, p.method);
+      Check(st.Run());
+    }
+  }
+  {
+    Statement st = Prep("INSERT INTO outages VALUES (?,?,?,?,?,?,?,?)");
+    Statement acc = Prep("INSERT OR IGNORE INTO outage_accounts VALUES (?,?)");
+    for (const Outage& o : d.outages) {
+      st.Reset();
+      st.Bind(1, o.id).Bind(2, o.city).Bind(3, o.district).Bind(4, o.area).Bind(5, o.start)
+          .Bind(6, o.end).Bind(7, o.kind).Bind(8, o.reason);
+      Check(st.Run());
+      for (const std::string& a : o.accounts) {
+        acc.Reset();
+        acc.Bind(1, o.id).Bind(2, a);
+        Check(acc.Run());
+      }
+    }
+  }
+  {
+    Statement st = Prep("INSERT INTO business VALUES (?,?,?,?,?)");
+    Statement step = Prep("INSERT INTO business_steps VALUES (?,?,?,?)");
+    for (const Business& b : d.business) {
+      st.Reset();
+      st.Bind(1, b.business_no);
+      if (b.account_no.empty()) st.BindNull(2); else st.Bind(2, b.account_no);
+      st.Bind(3, b.type).Bind(4, b.status).Bind(5, b.steps.empty() ? 0 : b.steps.front().at);
+      Check(st.Run());
+      for (size_t i = 0; i < b.steps.size(); ++i) {
+        step.Reset();
+        step.Bind(1, b.business_no).Bind(2, static_cast<std::int64_t>(i))
+            .Bind(3, b.steps[i].name).Bind(4, b.steps[i].at);
+        Check(step.Run());
+      }
+    }
+  }
+  {
+    Statement st = Prep(
+        "INSERT INTO outlets(name, city, district, address, lat, lng, hours, phone) "
+        "VALUES (?,?,?,?,?,?,?,?)");
+    for (const Outlet& o : d.outlets) {
+      st.Reset();
+      st.Bind(1, o.name).Bind(2, o.city).Bind(3, o.district).Bind(4, o.address).Bind(5, o.lat)
+          .Bind(6, o.lng).Bind(7, o.hours).Bind(8, o.phone);
+      Check(st.Run());
+    }
+  }
+  {
+    Statement st = Prep(
+        "INSERT INTO prepaid_cards(card_no, password, amount_fen, used) VALUES (?,?,?,?)");
+    for (const PrepaidCard& c : d.prepaid_cards) {
+      st.Reset();
+      st.Bind(1, c.card_no).Bind(2, c.password).Bind(3, c.amount_fen).Bind(4, c.used ? 1 : 0);
+      Check(st.Run());
+    }
+  }
+  return ok() ? Status::Ok() : Status::Error(error_);
+}
+
+namespace {
+
+Account ReadAccount(const Statement& st) {
+  Account a;
+  a.account_no = st.Text(0);
+  a.service_password = st.Text(1);
+  a.holder = st.Text(2);
+  a.city = st.Text(3);
+  a.district = st.Text(4);
+  a.address = st.Text(5);
+  a.reading_day = static_cast<int>(st.Int(6));
+  a.supply_unit = st.Text(7);
+  a.voltage_level = st.Text(8);
+  a.reading_type = st.Text(9);
+  a.usage_category = st.Text(10);
+  a.metering = st.Text(11);
+  a.settlement_unit = st.Text(12);
+  a.phone = st.Text(13);
+  a.balance_fen = st.Int(14);
+  return a;
+}
+
+Bill ReadBill(const Statement& st) {
+  Bill b;
+  b.account_no = st.Text(0);
+  b.month = st.Text(1);
+  b.kwh = st.Int(2);
+  b.amount_fen = st.Int(3);
+  b.due_date = st.Text(4);
+  b.paid = st.Int(5) != 0;
+  return b;
+}
+
+constexpr const char* kBillCols = "account_no, month, kwh, amount_fen, due_date, paid";
+
+}  // namespace
+
+std::optional<Account> Tx::FindAccount(const std::string& account_no) {
+  Statement st = Prep(
+      "SELECT account_no, service_password, holder, city, district, address, reading_day, "
+      "supply_unit, voltage_level, reading_type, usage_category, metering, settlement_unit, "
+      "phone, balance_fen FROM accounts WHERE account_no = ?");
+  st.Bind(1, account_no);
+  if (!st.Step()) return Check(st), std::nullopt;
+  return ReadAccount(st);
+}
+
+std::optional<Bill> Tx::FindBill(const std::string& account_no, const std::string& month) {
+  Statement st = Prep(std::string("SELECT ") + kBillCols +
+                      " FROM bills WHERE account_no = ? AND month = ?");
+  st.Bind(1, account_no).Bind(2, month);
+  if (!st.Step()) return Check(st), std::nullopt;
+  return ReadBill(st);
+}
+
+std::optional<Bill> Tx::LatestBill(const std::string& account_no,
+                                   const std::string& month_limit) {
+  Statement st = Prep(std::string("SELECT ") + kBillCols +
+                      " FROM bills WHERE account_no = ? AND month <= ? ORDER BY month DESC "
+                      "LIMIT 1");
+  st.Bind(1, account_no).Bind(2, month_limit);
+  if (!st.Step()) return Check(st), std::nullopt;
+  return ReadBill(st);
+}
+
+std::vector<Bill> Tx::UnpaidBills(const std::string& account_no,
+                                  const std::string& month_limit) {
+  Statement st = Prep(std::string("SELECT ") + kBillCols +
+                      " FROM bills WHERE account_no = ? AND paid = 0 AND month <= ? "
+                      "ORDER BY month");
+  st.Bind(1, account_no).Bind(2, month_limit);
+  std::vector<Bill> out;
+  while (st.Step()) out.push_back(ReadBill(st));
+  Check(st);
+  return out;
+}
+
+std::int64_t Tx::ArrearsFen(const std::string& account_no, const std::string& month_limit) {
+  Statement st = Prep(
+      "SELECT COALESCE((SELECT SUM(amount_fen) FROM bills WHERE account_no = ?1 AND paid = 0 "
+      "AND month <= ?2), 0) - COALESCE((SELECT balance_fen FROM accounts WHERE account_no = ?1), 0)");
+  st.Bind(1, account_no).Bind(2, month_limit);
+  if (!st.Step()) return Check(st), 0;
+  return std::max<std::int64_t>(0, st.Int(0));
+}
+
+std::vector<Payment> Tx::Payments(const std::string& account_no, UnixSeconds from,
+                                  UnixSeconds to) {
+  Statement st = Prep(
+      "SELECT account_no, paid_at, amount_fen, method FROM payments "
+      "WHERE account_no = ? AND paid_at >= ? AND paid_at < ? ORDER BY paid_at");
+  st.Bind(1, account_no).Bind(2, from).Bind(3, to);
+  std::vector<Payment> out;
+  while (st.Step()) out.push_back(Payment{st.Text(0), st.Int(1), st.Int(2), st.Text(3)});
+  Check(st);
+  return out;
+}
+
+// --- users and bindings -------------------------------------------------------
+
+std::int64_t Tx::UserIdFor(const std::string& channel, const std::string& external_id,
+                           UnixSeconds now) {
+  {
+    Statement st = Prep("SELECT user_id FROM identities WHERE channel = ? AND external_id = ?");
+    st.Bind(1, channel).Bind(2, external_id);
+    if (st.Step()) return st.Int(0);
+    Check(st);
+  }
+  Statement user = Prep("INSERT INTO users(created_at) VALUES (?)");
+  user.Bind(1, now);
+  Check(user.Run());
+  const std::int64_t id = db_->LastInsertId();
+  Statement ident = Prep("INSERT INTO identities VALUES (?,?,?,?)");
+  ident.Bind(1, channel).Bind(2, external_id).Bind(3, id).Bind(4, now);
+  Check(ident.Run());
+  return id;
+}
+
+std::vector<Binding> Tx::Bindings(std::int64_t user_id) {
+  Statement st = Prep(
+      "SELECT account_no, is_default, created_at FROM bindings WHERE user_id = ? "
+      "ORDER BY created_at, rowid");
+  st.Bind(1, user_id);
+  std::vector<Binding> out;
+  while (st.Step()) out.push_back(Binding{st.Text(0), st.Int(1) != 0, st.Int(2)});
+  Check(st);
+  return out;
+}
+
+void Tx::AddBinding(std::int64_t user_id, const std::string& account_no, bool is_default,
+                    UnixSeconds now) {
+  if (is_default) {
+    Statement clear = Prep("UPDATE bindings SET is_default = 0 WHERE user_id = ?");
+    clear.Bind(1, user_id);
+    Check(clear.Run());
+  }
+  Statement st = Prep("INSERT OR IGNORE INTO bindings VALUES (?,?,?,?)");
+  st.Bind(1, user_id).Bind(2, account_no).Bind(3, is_default ? 1 : 0).Bind(4, now);
+  Check(st.Run());
+}
+
+void Tx::RemoveBinding(std::int64_t user_id, const std::string& account_no) {
+  Statement st = Prep("DELETE FROM bindings WHERE user_id = ? AND account_no = ?");
+  st.Bind(1, user_id).Bind(2, account_no);
+  Check(st.Run());
+  Statement fix = Prep(
+      "UPDATE bindings SET is_default = 1 WHERE user_id = ?1 AND NOT EXISTS "
+      "(SELECT 1 FROM bindings WHERE user_id = ?1 AND is_default = 1) AND rowid = "
+      "(SELECT rowid FROM bindings WHERE user_id = ?1 ORDER BY created_at, rowid LIMIT 1)");
+  fix.Bind(1, user_id);
+  Check(fix.Run());
+}
+
+void Tx::SetDefault(std::int64_t user_id, const std::string& account_no) {
+  Statement st = Prep(
+      "UPDATE bindings SET is_default = (account_no = ?2) WHERE user_id = ?1");
+  st.Bind(1, user_id).Bind(2, account_no);
+  Check(st.Run());
+}
+
+AttemptState Tx::Attempts(std::int64_t user_id, const std::string& account_no,
+                          const std::string& kind) {
+  Statement st = Prep(
+      "SELECT failures, locked_until FROM bind_attempts WHERE user_id = ? AND account_no = ? "
+      "AND kind = ?");
+  st.Bind(1, user_id).Bind(2, account_no).Bind(3, kind);
+  if (!st.Step()) return Check(st), AttemptState{};
+  return AttemptState{static_cast<int>(st.Int(0)), st.Int(1)};
+}
+
+void Tx::SaveAttempts(std::int64_t user_id, const std::string& account_no,
+                      const std::string& kind, const AttemptState& state) {
+  Statement st = Prep("INSERT OR REPLACE INTO bind_attempts VALUES (?,?,?,?,?)");
+  st.Bind(1, user_id).Bind(2, account_no).Bind(3, kind).Bind(4, state.failures)
+      .Bind(5, state.locked_until);
+  Check(st.Run());
+}
+
+// --- conversations -----------------------------------------------------------
+
+std::optional<std::string> Tx::LoadSession(const std::string& channel,
+                                           const std::string& external_id) {
+  Statement st = Prep("SELECT state FROM sessions WHERE channel = ? AND external_id = ?");
+  st.Bind(1, channel).Bind(2, external_id);
+  if (!st.Step()) return Check(st), std::nullopt;
+  return st.Text(0);
+}
+
+void Tx::SaveSession(const std::string& channel, const std::string& external_id,
+                     const std::string& state_json, UnixSeconds now) {
+  Statement st = Prep("INSERT OR REPLACE INTO sessions VALUES (?,?,?,?)");
+  st.Bind(1, channel).Bind(2, external_id).Bind(3, state_json).Bind(4, now);
+  Check(st.Run());
+}
+
+void Tx::AppendTurn(const TurnLog& t) {
+  Statement st = Prep(
+      "INSERT INTO dialog_log(at, channel, external_id, text, normalized, intent, confidence, "
+      "slots, flow, step, replies, micros, masked) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+  st.Bind(1, t.at).Bind(2, t.channel).Bind(3, t.external_id).Bind(4, t.text)
+      .Bind(5, t.normalized).Bind(6, t.intent).Bind(7, t.confidence).Bind(8, t.slots_json)
+      .Bind(9, t.flow).Bind(10, t.step).Bind(11, t.replies_json).Bind(12, t.micros)
+      .Bind(13, t.masked ? 1 : 0);
+  Check(st.Run());
+}
+
+std::optional<std::string> Tx::DedupReply(const std::string& channel, const std::string& key) {
+  Statement st = Prep("SELECT reply FROM inbound_dedup WHERE channel = ? AND key = ?");
+  st.Bind(1, channel).Bind(2, key);
+  if (!st.Step()) return Check(st), std::nullopt;
+  return st.Text(0);
+}
+
+void Tx::SaveDedup(const std::string& channel, const std::string& key, const std::string& reply,
+                   UnixSeconds now) {
+  Statement st = Prep("INSERT OR REPLACE INTO inbound_dedup VALUES (?,?,?,?)");
+  st.Bind(1, channel).Bind(2, key).Bind(3, reply).Bind(4, now);
+  Check(st.Run());
+}
+
+void Tx::PurgeDedup(UnixSeconds before) {
+  Statement st = Prep("DELETE FROM inbound_dedup WHERE at < ?");
+  st.Bind(1, before);
+  Check(st.Run());
+}
+
+bool Tx::QueueOutbox(const std::string& channel, const std::string& recipient,
+                     const std::string& body, const std::string& dedup_key, UnixSeconds now) {
+  Statement st = Prep(
+      "INSERT OR IGNORE INTO outbox(channel, recipient, body, dedup_key, created_at) "
+      "VALUES (?,?,?,?,?)");
+  st.Bind(1, channel).Bind(2, recipient).Bind(3, body);
+  if (dedup_key.empty()) st.BindNull(4); else st.Bind(4, dedup_key);
+  st.Bind(5, now);
+  Check(st.Run());
+  return db_->Changes() > 0;
+}
+
+}  // namespace gridbot::storage
