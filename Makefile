@@ -1,0 +1,36 @@
+# gridbot — the two commands of the README:
+#   make run    install what is missing, build, start the bot (SQLite + demo data)
+#   make test   install what is missing, build, run every test
+# Both work as root on a fresh Debian 12 machine.
+
+BUILD ?= build
+JOBS ?= 2
+APT_PACKAGES := build-essential cmake pkg-config libboost1.81-dev libre2-dev libicu-dev \
+  libsqlite3-dev libssl-dev nlohmann-json3-dev libpugixml-dev libgtest-dev libgmock-dev \
+  libbenchmark-dev
+ARGS ?=
+
+.PHONY: deps build run test chat clean
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	$(BUILD)/bot/gridbot serve $(ARGS)
+
+chat: build
+	$(BUILD)/bot/gridbot chat $(ARGS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j1
+
+clean:
+	rm -rf $(BUILD)

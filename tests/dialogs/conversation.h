@@ -1,0 +1,92 @@
+// A scripted conversation against a temporary database, without a server:
+//   Conversation c;                       // demo data, today = 2024-08-04 10:00
+//   EXPECT_THAT(c.Say("绑定户号"), HasSubstr("哪个市"));
+#pragma once
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "dialogs/engine.h"
+#include "storage/fixtures.h"
+#include "storage/store.h"
+
+namespace gridbot::testing {
+
+inline std::string CorpusDir() { return std::string(GRIDBOT_SOURCE_DIR) + "/corpus"; }
+
+inline std::shared_ptr<const nlu::Model> SharedModel() {
+  static std::shared_ptr<const nlu::Model> model = [] {
+    auto m = nlu::Model::Load(CorpusDir());
+    EXPECT_TRUE(m.ok()) << m.error();
+    return *m;
+  }();
+  return model;
+}
+
+inline std::shared_ptr<const dialogs::Replies> SharedReplies() {
+  static std::shared_ptr<const dialogs::Replies> replies = [] {
+    auto r = dialogs::Replies::Load(CorpusDir() + "/replies/zh.txt",
+                                    dialogs::Engine::RequiredReplies());
+    EXPECT_TRUE(r.ok()) << r.error();
+    return *r;
+  }();
+  return replies;
+}
+
+class Conversation {
+ public:
+  // `db` ":memory:" or a file; the demo fixtures are loaded into an empty one.
+  explicit Conversation(const std::string& db = ":memory:", std::string user = "u1",
+                        UnixSeconds now = FromCivil(CivilTime{{2024, 8, 4}, 10, 0, 0}))
+      : user_(std::move(user)), clock_(std::make_shared<FakeClock>(now)) {
+    auto store = storage::Store::Open(db);
+    EXPECT_TRUE(store.ok()) << store.error();
+    store_ = std::move(*store);
+    storage::Tx tx = store_->Begin();
+    if (tx.BackendEmpty()) {
+      auto data = storage::ReadFixtureFile(CorpusDir() + "/demo/fixtures.json");
+      EXPECT_TRUE(data.ok()) << data.error();
+      EXPECT_TRUE(tx.ReplaceBackend(*data).ok());
+    }
+    EXPECT_TRUE(tx.Commit().ok());
+    engine_ = std::make_unique<dialogs::Engine>(SharedModel(), SharedReplies(), *store_, clock_);
+  }
+
+  // The bot's replies to `text`, joined by blank lines.
+  std::string Say(const std::string& text, const std::string& user = "") {
+    dialogs::Inbound in;
+    in.channel = "web";
+    in.user = user.empty() ? user_ : user;
+    in.text = text;
+    last_ = engine_->Handle(in);
+    std::string joined;
+    for (const auto& r : last_.replies) joined += (joined.empty() ? "" : "\n\n") + r.text;
+    return joined;
+  }
+
+  // Binds a demo account in four turns; returns the last reply.
+  std::string Bind(const std::string& city, const std::string& account,
+                   const std::string& password) {
+    Say("绑定户号");
+    Say(city);
+    Say(account);
+    return Say(password);
+  }
+
+  const dialogs::Outcome& last() const { return last_; }
+  FakeClock& clock() { return *clock_; }
+  storage::Store& store() { return *store_; }
+  dialogs::Engine& engine() { return *engine_; }
+
+ private:
+  std::string user_;
+  std::shared_ptr<FakeClock> clock_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<dialogs::Engine> engine_;
+  dialogs::Outcome last_;
+};
+
+}  // namespace gridbot::testing

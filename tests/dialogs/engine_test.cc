@@ -1,0 +1,262 @@
+// Whole conversations against the demo data (corpus/demo/fixtures.json),
+// with today fixed at 2024-08-04. Demo account 0301000001234 (南宁市, service
+// password 246810): 2024-07 bill 236 kWh / 129.80 unpaid, 2024-03 bill
+// 111 kWh / 58.64 paid.
+#include <filesystem>
+
+#include "tests/dialogs/conversation.h"
+
+namespace gridbot::testing {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kAccount[] = "0301000001234";
+constexpr char kPassword[] = "246810";
+
+TEST(BindAndBills, BindThenLatestLastMonthFollowUpAndArrears) {
+  Conversation c;
+  EXPECT_THAT(c.Say("绑定户号"), HasSubstr("哪个市"));
+  EXPECT_THAT(c.Say("南宁"), HasSubstr("请输入您的户号"));
+  EXPECT_THAT(c.Say(kAccount), HasSubstr("服务密码"));
+  EXPECT_THAT(c.Say(kPassword), AllOf(HasSubstr("绑定成功"), HasSubstr("默认户号")));
+  EXPECT_THAT(c.Say("最新账单"), AllOf(HasSubstr("2024年7月"), HasSubstr("236度"),
+                                       HasSubstr("129.80元"), HasSubstr("未缴费")));
+  EXPECT_THAT(c.Say("上个月电费多少"), AllOf(HasSubstr("2024年7月"), HasSubstr("129.80元")));
+  EXPECT_THAT(c.Say("那3月份的呢"),
+              AllOf(HasSubstr("2024年3月"), HasSubstr("111度"), HasSubstr("58.64元"),
+                    HasSubstr("已缴清")));
+  EXPECT_THAT(c.Say("我欠费了吗"), AllOf(HasSubstr("欠费129.80元"), HasSubstr("2024年7月")));
+}
+
+TEST(BindAndBills, EverythingInOneMessage) {
+  Conversation c;
+  EXPECT_THAT(c.Say("我要绑定南宁的户号0301000001234"), HasSubstr("服务密码"));
+  EXPECT_THAT(c.Say(kPassword), HasSubstr("绑定成功"));
+}
+
+TEST(BindAndBills, TraditionalAndFullWidthInput) {
+  Conversation c;
+  c.Bind("南寧", "０３０１０００００１２３４", "２４６８１０");
+  EXPECT_THAT(c.Say("上個月電費多少"), HasSubstr("129.80元"));
+}
+
+TEST(BindAndBills, UnboundCustomerIsBoundFirstThenAnswered) {
+  Conversation c;
+  EXPECT_THAT(c.Say("上个月电费多少"), AllOf(HasSubstr("先绑定"), HasSubstr("哪个市")));
+  c.Say("南宁市");
+  c.Say(kAccount);
+  EXPECT_THAT(c.Say(kPassword), AllOf(HasSubstr("绑定成功"), HasSubstr("2024年7月"),
+                                      HasSubstr("129.80元")));
+}
+
+TEST(BindAndBills, MonthWithoutBill) {
+  Conversation c;
+  c.Bind("南宁", kAccount, kPassword);
+  EXPECT_THAT(c.Say("2019年3月电费多少"), HasSubstr("没有2019年3月的账单"));
+}
+
+TEST(BindAndBills, AccountNumberOfAnotherCityIsRefused) {
+  Conversation c;
+  c.Say("绑定户号");
+  c.Say("柳州");
+  EXPECT_THAT(c.Say(kAccount), HasSubstr("不属于柳州市"));
+}
+
+TEST(BindAndBills, UnknownAccountNumber) {
+  Conversation c;
+  c.Say("绑定户号");
+  c.Say("南宁");
+  EXPECT_THAT(c.Say("0301999999999"), HasSubstr("没有找到户号0301999999999"));
+}
+
+TEST(Lockout, FiveWrongPasswordsLockForThirtyMinutes) {
+  Conversation c;
+  c.Say("绑定户号");
+  c.Say("南宁");
+  c.Say(kAccount);
+  EXPECT_THAT(c.Say("000000"), HasSubstr("还可以尝试4次"));
+  EXPECT_THAT(c.Say("000001"), HasSubstr("还可以尝试3次"));
+  EXPECT_THAT(c.Say("000002"), HasSubstr("还可以尝试2次"));
+  EXPECT_THAT(c.Say("000003"), HasSubstr("还可以尝试1次"));
+  EXPECT_THAT(c.Say("000004"), AllOf(HasSubstr("锁定30分钟"), HasSubstr(kAccount)));
+  // Even the right password is refused while locked.
+  c.Say("绑定户号");
+  c.Say("南宁");
+  EXPECT_THAT(c.Say(kAccount), AllOf(HasSubstr("暂时锁定"), HasSubstr("30分钟")));
+  c.clock().Advance(20 * 60);
+  c.Say("绑定户号");
+  c.Say("南宁");
+  EXPECT_THAT(c.Say(kAccount), HasSubstr("10分钟"));
+  c.clock().Advance(11 * 60);
+  EXPECT_THAT(c.Bind("南宁", kAccount, kPassword), HasSubstr("绑定成功"));
+}
+
+TEST(Lockout, LockIsPerUser) {
+  Conversation c;
+  c.Say("绑定户号");
+  c.Say("南宁");
+  c.Say(kAccount);
+  for (int i = 0; i < 5; ++i) c.Say("000000");
+  c.Say("绑定户号", "other");
+  c.Say("南宁", "other");
+  c.Say(kAccount, "other");
+  EXPECT_THAT(c.Say(kPassword, "other"), HasSubstr("绑定成功"));
+}
+
+TEST(Accounts, AtMostFiveAccounts) {
+  Conversation c;
+  EXPECT_THAT(c.Bind("南宁", "0301000001234", "246810"), HasSubstr("绑定成功"));
+  EXPECT_THAT(c.Bind("南宁", "0301000003517", "802413"), HasSubstr("绑定成功"));
+  EXPECT_THAT(c.Bind("南宁", "0301000007026", "570921"), HasSubstr("绑定成功"));
+  EXPECT_THAT(c.Bind("柳州", "0302000004815", "419263"), HasSubstr("绑定成功"));
+  EXPECT_THAT(c.Bind("桂林", "0303000006392", "638054"), HasSubstr("绑定成功"));
+  EXPECT_THAT(c.Say("绑定户号"), HasSubstr("已达上限"));
+  EXPECT_THAT(c.Say("我绑了哪些户号"),
+              AllOf(HasSubstr("已绑定5个"), HasSubstr("0301000001234（默认）")));
+}
+
+TEST(Accounts, SwitchDefaultAndUnbindWithConfirmation) {
+  Conversation c;
+  c.Bind("南宁", "0301000001234", "246810");
+  c.Bind("柳州", "0302000004815", "419263");
+  EXPECT_THAT(c.Say("切换户号"), HasSubstr("2. 0302000004815"));
+  EXPECT_THAT(c.Say("2"), HasSubstr("已将户号0302000004815设为默认"));
+  EXPECT_THAT(c.Say("我欠费了吗"), HasSubstr("0302000004815"));
+  EXPECT_THAT(c.Say("解绑户号"), HasSubstr("要解绑哪个"));
+  EXPECT_THAT(c.Say("0302000004815"), HasSubstr("确认要解绑户号0302000004815"));
+  EXPECT_THAT(c.Say("确认"), AllOf(HasSubstr("已解绑户号0302000004815"),
+                                   HasSubstr("默认户号为0301000001234")));
+}
+
+TEST(Accounts, UnbindCanBeDeclined) {
+  Conversation c;
+  c.Bind("南宁", kAccount, kPassword);
+  EXPECT_THAT(c.Say("解绑户号"), HasSubstr("确认要解绑"));
+  EXPECT_THAT(c.Say("不要"), HasSubstr("保持绑定"));
+  EXPECT_THAT(c.Say("我绑了哪些户号"), HasSubstr(kAccount));
+}
+
+TEST(Engine, CancelEndsTheFlow) {
+  Conversation c;
+  c.Say("绑定户号");
+  EXPECT_THAT(c.Say("取消"), HasSubstr("已为您取消绑定户号"));
+  EXPECT_THAT(c.Say("南宁"), Not(HasSubstr("请输入您的户号")));
+}
+
+TEST(Engine, CancelAtThePasswordPrompt) {
+  Conversation c;
+  c.Say("绑定户号");
+  c.Say("南宁");
+  c.Say(kAccount);
+  EXPECT_THAT(c.Say("取消"), HasSubstr("已为您取消"));
+}
+
+TEST(Engine, HelpInTheMiddleAnswersAndAsksAgain) {
+  Conversation c;
+  c.Say("绑定户号");
+  const std::string r = c.Say("你能做什么");
+  EXPECT_THAT(r, AllOf(HasSubstr("绑定户号"), HasSubstr("我们继续"), HasSubstr("哪个市")));
+  EXPECT_THAT(c.Say("南宁"), HasSubstr("请输入您的户号"));
+}
+
+TEST(Engine, QuestionOfAnotherFlowIsAnsweredThenResumed) {
+  Conversation c;
+  c.Bind("南宁", kAccount, kPassword);
+  c.Say("绑定户号");
+  const std::string r = c.Say("我欠费了吗");
+  EXPECT_THAT(r, AllOf(HasSubstr("129.80"), HasSubstr("我们继续"), HasSubstr("哪个市")));
+}
+
+TEST(Engine, GivesUpAfterRepeatedNonsense) {
+  Conversation c;
+  c.Say("绑定户号");
+  EXPECT_THAT(c.Say("啊啊啊"), HasSubstr("地市"));
+  c.Say("哦哦哦");
+  EXPECT_THAT(c.Say("呃呃呃"), HasSubstr("已退出绑定户号"));
+}
+
+TEST(Engine, UnknownTextGetsAPoliteFallbackThenOffersAHuman) {
+  Conversation c;
+  EXPECT_THAT(c.Say("今天天气怎么样"), HasSubstr("没太明白"));
+  EXPECT_THAT(c.Say("讲个笑话"), HasSubstr("转人工"));
+}
+
+TEST(Engine, InvalidUtf8IsAnsweredPolitely) {
+  Conversation c;
+  EXPECT_THAT(c.Say(std::string("\xff\xfe\xfd")), HasSubstr("无法识别"));
+}
+
+TEST(Engine, PasswordsNeverReachTheLogOrTheState) {
+  Conversation c;
+  c.Bind("南宁", kAccount, kPassword);
+  storage::Tx tx = c.store().Begin();
+  auto st = tx.connection().Prepare(
+      "SELECT COUNT(*) FROM dialog_log WHERE text LIKE '%246810%' OR normalized LIKE '%246810%' "
+      "OR slots LIKE '%246810%'");
+  ASSERT_TRUE(st.Step());
+  EXPECT_EQ(st.Int(0), 0);
+  auto masked = tx.connection().Prepare("SELECT COUNT(*) FROM dialog_log WHERE masked = 1");
+  ASSERT_TRUE(masked.Step());
+  EXPECT_EQ(masked.Int(0), 1);
+  auto sessions = tx.connection().Prepare("SELECT COUNT(*) FROM sessions WHERE state LIKE '%246810%'");
+  ASSERT_TRUE(sessions.Step());
+  EXPECT_EQ(sessions.Int(0), 0);
+}
+
+TEST(Engine, EveryTurnIsLogged) {
+  Conversation c;
+  c.Say("你好");
+  c.Say("上个月电费多少");
+  storage::Tx tx = c.store().Begin();
+  auto st = tx.connection().Prepare(
+      "SELECT intent, text, flow, step FROM dialog_log ORDER BY id");
+  ASSERT_TRUE(st.Step());
+  EXPECT_EQ(st.Text(0), "greet");
+  ASSERT_TRUE(st.Step());
+  EXPECT_EQ(st.Text(0), "query_bill");
+  EXPECT_EQ(st.Text(1), "上个月电费多少");
+  EXPECT_EQ(st.Text(2), "bind_account");
+  EXPECT_EQ(st.Text(3), "city");
+}
+
+TEST(Engine, ARepeatedDedupKeyRunsOnce) {
+  Conversation c;
+  c.Say("绑定户号");
+  c.Say("南宁");
+  c.Say(kAccount);
+  dialogs::Inbound in;
+  in.user = "u1";
+  in.text = "000000";
+  in.dedup_key = "msg:42";
+  const auto first = c.engine().Handle(in);
+  const auto again = c.engine().Handle(in);
+  ASSERT_EQ(first.replies.size(), 1u);
+  ASSERT_EQ(again.replies.size(), 1u);
+  EXPECT_EQ(first.replies[0].text, again.replies[0].text);
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_THAT(c.Say("000001"), HasSubstr("还可以尝试3次"));  // the retry did not count
+}
+
+TEST(Engine, ARestartInTheMiddleOfAFlowContinues) {
+  const std::string db =
+      (std::filesystem::temp_directory_path() / ("gridbot_restart_" + std::to_string(getpid()) + ".db"))
+          .string();
+  std::filesystem::remove(db);
+  {
+    Conversation before(db);
+    before.Say("绑定户号");
+    before.Say("南宁");
+    EXPECT_THAT(before.Say(kAccount), HasSubstr("服务密码"));
+  }
+  {
+    Conversation after(db);
+    EXPECT_THAT(after.Say(kPassword), HasSubstr("绑定成功"));
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db + suffix);
+}
+
+}  // namespace
+}  // namespace gridbot::testing
