@@ -144,11 +144,7 @@ class Server {
       // work on the worker pool.
       auto ticket = handler_.Admit(r);
       HttpResponse out = co_await asio::co_spawn(
-          workers_.get_executor(),
-          [this, r = std::move(r), ticket]() mutable -> asio::awaitable<HttpResponse> {
-            co_return handler_.Handle(r, std::move(ticket));
-          },
-          asio::use_awaitable);
+          workers_.get_executor(), Work(std::move(r), std::move(ticket)), asio::use_awaitable);
       auto res = ToBeast(out, version, keep_alive, head);
       stream.expires_after(kWriteTimeout);
       auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
@@ -156,6 +152,12 @@ class Server {
     }
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // Runs on the worker pool. Arguments by value: a coroutine must not refer
+  // to a caller's temporaries (nor to a lambda's captures).
+  asio::awaitable<HttpResponse> Work(HttpRequest r, std::optional<KeyedSequencer::Ticket> ticket) {
+    co_return handler_.Handle(r, std::move(ticket));
   }
 
   void MaybeStop() {

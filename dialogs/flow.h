@@ -42,6 +42,12 @@ struct Context {
     out.push_back(Reply{"text", replies.Render(key, vars)});
   }
   std::string CurrentMonth() const { return FormatYearMonth(today.year, today.month); }
+  // The last month whose bill can have been issued: a month's bill is made
+  // after the month ends, so bills dated this month or later are not shown.
+  std::string LastBilledMonth() const {
+    return today.month == 1 ? FormatYearMonth(today.year - 1, 12)
+                            : FormatYearMonth(today.year, today.month - 1);
+  }
   // The default bound account, if any.
   std::optional<std::string> DefaultAccount();
   bool IsBound(const std::string& account_no);

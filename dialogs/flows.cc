@@ -422,13 +422,15 @@ class BillFlow : public Flow {
     if (!start.empty() && !end.empty()) return Range(ctx, *account, start, end);
     const std::string month = Slot(u, "month");
     std::optional<storage::Bill> bill =
-        month.empty() ? ctx.tx.LatestBill(no, ctx.CurrentMonth()) : ctx.tx.FindBill(no, month);
+        month.empty()                    ? ctx.tx.LatestBill(no, ctx.LastBilledMonth())
+        : month > ctx.LastBilledMonth() ? std::nullopt
+                                         : ctx.tx.FindBill(no, month);
     if (!bill) {
       if (month.empty()) {
         ctx.Say("bill.none", {{"account", no}});
       } else {
-        auto latest = ctx.tx.LatestBill(no, ctx.CurrentMonth());
-        ctx.Say(month >= ctx.CurrentMonth() ? "bill.not_issued" : "bill.none_month",
+        auto latest = ctx.tx.LatestBill(no, ctx.LastBilledMonth());
+        ctx.Say(month > ctx.LastBilledMonth() ? "bill.not_issued" : "bill.none_month",
                 {{"account", no},
                  {"month", ChineseMonth(month)},
                  {"latest", latest ? ChineseMonth(latest->month) : "-"}});
@@ -449,6 +451,7 @@ class BillFlow : public Flow {
   FlowResult Range(Context& ctx, const storage::Account& account, std::string start,
                    std::string end) {
     if (start > end) std::swap(start, end);
+    if (end > ctx.LastBilledMonth()) end = ctx.LastBilledMonth();
     std::string lines;
     std::int64_t total = 0, kwh = 0;
     int count = 0;
@@ -497,8 +500,8 @@ class ArrearsFlow : public Flow {
     auto account = RequestedAccount(ctx, u);
     if (!account) return FlowResult::kDone;
     const std::string& no = account->account_no;
-    auto unpaid = ctx.tx.UnpaidBills(no, ctx.CurrentMonth());
-    const std::int64_t arrears = ctx.tx.ArrearsFen(no, ctx.CurrentMonth());
+    auto unpaid = ctx.tx.UnpaidBills(no, ctx.LastBilledMonth());
+    const std::int64_t arrears = ctx.tx.ArrearsFen(no, ctx.LastBilledMonth());
     if (arrears == 0) {
       ctx.Say(account->balance_fen > 0 ? "arrears.none_balance" : "arrears.none",
               {{"account", no}, {"balance", FormatMoney(account->balance_fen)}});

@@ -54,7 +54,12 @@ bool CnNumeralBefore(std::string_view s, size_t i) {
 class Taken {
  public:
   void Add(size_t b, size_t e) {
-    if (n_ < kMax) spans_[n_++] = {b, e};
+    if (n_ < kMax) {
+      spans_[n_++] = {b, e};
+    } else {  // full (a very long message): widen the last span, never forget one
+      spans_[kMax - 1].first = std::min(spans_[kMax - 1].first, b);
+      spans_[kMax - 1].second = std::max(spans_[kMax - 1].second, e);
+    }
   }
   bool Overlaps(size_t b, size_t e) const {
     for (int k = 0; k < n_; ++k) {
@@ -93,9 +98,6 @@ constexpr Keyword kKeywords[] = {
     {"银联", "pay_method", "unionpay"},
     {"网银", "pay_method", "unionpay"},
     {"银行卡", "pay_method", "unionpay"},
-    {"储蓄卡", "pay_method", "unionpay"},
-    {"借记卡", "pay_method", "unionpay"},
-    {"信用卡", "pay_method", "unionpay"},
     {"云闪付", "pay_method", "unionpay"},
     {"unionpay", "pay_method", "unionpay"},
     {"短信", "channel", "sms"},
@@ -111,6 +113,10 @@ constexpr Keyword kKeywords[] = {
     {"新装", "apply_type", "new_install"},
     {"装表", "apply_type", "new_install"},
     {"装电表", "apply_type", "new_install"},
+    {"装个电表", "apply_type", "new_install"},
+    {"装一个电表", "apply_type", "new_install"},
+    {"装个表", "apply_type", "new_install"},
+    {"装一个表", "apply_type", "new_install"},
     {"报装", "apply_type", "new_install"},
     {"开户", "apply_type", "new_install"},
     {"新开户", "apply_type", "new_install"},
@@ -128,14 +134,17 @@ constexpr Keyword kKeywords[] = {
 };
 
 // Words before a number that say what the number is.
-enum class Context { kNone, kAccount, kPhone };
+// 账号 is the electricity account, except when the message is about logging
+// in or registering: the platform's login account is the mobile number.
+enum class Context { kNone, kAccount, kLoginAccount, kPhone };
 struct ContextWord {
   std::string_view word;
   Context context;
 };
 constexpr ContextWord kContextWords[] = {
     {"户号", Context::kAccount},   {"户口号", Context::kAccount}, {"用户号", Context::kAccount},
-    {"用户编号", Context::kAccount}, {"账号", Context::kAccount},   {"帐号", Context::kAccount},
+    {"用户编号", Context::kAccount}, {"账号", Context::kLoginAccount},
+    {"帐号", Context::kLoginAccount},
     {"账户", Context::kAccount},   {"帐户", Context::kAccount},   {"户口", Context::kAccount},
     {"手机", Context::kPhone},     {"电话", Context::kPhone},     {"联系方式", Context::kPhone},
 };
@@ -198,7 +207,6 @@ constexpr const char* kDateAlternatives[] = {
 // own), so the one that matches a span can be found in any order: the
 // commonest first.
 constexpr int kDateTestOrder[] = {3, 0, 4, 2, 1, 5};
-
 
 #define NUM                                  \
   "(?:[0-9]+(?:\\.[0-9]+)?[十百千万]?"       \
@@ -413,6 +421,9 @@ void SlotExtractor::Impl::ExtractIds(std::string_view text, Taken* taken, Slots*
     i = j;
   }
   const bool card_context = text.find("卡") != std::string_view::npos;
+  const bool login = text.find("登录") != std::string_view::npos ||
+                     text.find("登陆") != std::string_view::npos ||
+                     text.find("注册") != std::string_view::npos;
   auto set = [out](const char* slot, std::string_view value) {
     out->emplace(slot, std::string(value));  // first one wins
   };
@@ -425,7 +436,8 @@ void SlotExtractor::Impl::ExtractIds(std::string_view text, Taken* taken, Slots*
   for (int r = 0; r < n; ++r) {
     const Run run = runs[r];
     const std::string_view digits = text.substr(run.b, run.e - run.b);
-    const Context context = LastContext(text.substr(prev_end, run.b - prev_end));
+    Context context = LastContext(text.substr(prev_end, run.b - prev_end));
+    if (context == Context::kLoginAccount) context = login ? Context::kPhone : Context::kAccount;
     prev_end = run.e;
     if (taken->Overlaps(run.b, run.e)) continue;
     // Letters glued to the digits: a code of some other kind.
@@ -437,43 +449,66 @@ void SlotExtractor::Impl::ExtractIds(std::string_view text, Taken* taken, Slots*
       continue;
     const bool plus = run.b > 0 && text[run.b - 1] == '+';
 
-    // Groups: "138 0013 8000", "+86 138-0013-8000", "0301 0000 12345".
+    // Groups: "138 0013 8000", "+86 138-0013-8000", "8800 1111 2222 3333",
+    // "0301 0000 12345": runs of three digits or more, one ' ' or '-' apart.
+    // A phone stops at 11 digits, a card at its last four-digit group, so
+    // that a number after it ("8800 1111 2222 3333 100元") stays free.
     int first = r;
     if (digits == "86" && separated(r)) first = r + 1;
-    int last = first;
-    size_t total = runs[first].e - runs[first].b;
-    while (total < 13 && separated(last) && last - first < 3) {
-      const size_t next = runs[last + 1].e - runs[last + 1].b;
-      if (next < 3 || total + next > 13) break;
-      total += next;
-      ++last;
-    }
-    if (last > first || first > r) {
-      char joined[16];
+    if (separated(first) && runs[first].e - runs[first].b >= 3) {
+      char joined[24];
       size_t len = 0;
-      for (int k = first; k <= last; ++k) {
+      int phone_last = -1, card_last = -1, account_last = -1;
+      size_t card_len = 0, account_len = 0;
+      bool fours = true;  // every group so far has four digits, as cards are printed
+      const size_t first_len = runs[first].e - runs[first].b;
+      for (int k = first; k < n && k - first < 5; ++k) {
         const std::string_view part = text.substr(runs[k].b, runs[k].e - runs[k].b);
-        if (len + part.size() > sizeof joined) break;
+        if (part.size() < 3 || len + part.size() > 20) break;
         std::memcpy(joined + len, part.data(), part.size());
         len += part.size();
+        fours = fours && part.size() == 4;
+        if (k > first) {
+          if (len == 11 && joined[0] == '1' && joined[1] >= '3' && joined[1] <= '9') {
+            phone_last = k;
+            break;
+          }
+          if (fours && (len == 16 || len == 20) &&
+              (card_context || (len == 16 && joined[0] == '8' && joined[1] == '8'))) {
+            card_last = k;
+            card_len = len;
+          }
+          // Only when the first run is no account by itself.
+          if (len >= 10 && len <= 13 && (first_len < 10 || first_len > 13)) {
+            account_last = k;
+            account_len = len;
+          }
+        }
+        if (!separated(k)) break;
       }
-      const std::string_view value(joined, len);
-      const bool mobile = len == 11 && value[0] == '1' && value[1] >= '3' && value[1] <= '9';
-      bool used = false;
-      if (mobile && runs[first].e - runs[first].b >= 3) {
-        set("phone", value);
-        used = true;
-      } else if (first == r && context == Context::kAccount && len >= 10 && len <= 13) {
-        set("account_no", value);
-        used = true;
+      const char* slot = nullptr;
+      int last = -1;
+      if (phone_last >= 0) {
+        slot = "phone";
+        last = phone_last;
+        len = 11;
+      } else if (card_last >= 0) {
+        slot = "card_no";
+        last = card_last;
+        len = card_len;
+      } else if (first == r && account_last >= 0 && context == Context::kAccount) {
+        slot = "account_no";
+        last = account_last;
+        len = account_len;
       }
-      if (used) {
+      if (slot != nullptr) {
+        set(slot, std::string_view(joined, len));
         taken->Add(runs[r].b - (plus ? 1 : 0), runs[last].e);
         prev_end = runs[last].e;
         r = last;
         continue;
       }
-      // Not a phone or an account: read the runs on their own ("86" too).
+      // None of them: read the runs one by one ("86" too).
     }
 
     const size_t len = digits.size();
@@ -502,7 +537,13 @@ MonthRef SlotExtractor::Impl::ReadMonth(const re2::StringPiece& year,
                                         const re2::StringPiece& month,
                                         const CivilDay& today) const {
   MonthRef ref;
-  auto m = ParseNumber(std::string_view(month.data(), month.size()));
+  const std::string_view month_text(month.data(), month.size());
+  // Chinese months are said with 十 (十二月); digit by digit (一二月) they
+  // are two months, not December.
+  if (month_text.size() > 3 && !IsDigit(month_text[0]) &&
+      month_text.find("十") == std::string_view::npos)
+    return ref;
+  auto m = ParseNumber(month_text);
   if (!m || *m < 1 || *m > 12) return ref;
   ref.month = static_cast<int>(*m);
   if (year.data() != nullptr) {
@@ -742,12 +783,14 @@ void SlotExtractor::Impl::ExtractAmount(std::string_view text, const Taken& take
     if (IsDigit(text[b]) && b > 0 && (IsDigit(text[b - 1]) || text[b - 1] == '.')) continue;
     if (CnNumeralBefore(text, b)) continue;
     const std::string_view phrase = text.substr(b, e - b);
-    // 块 is also the measure word of meters and plots (一块电表), and 一块
-    // means "together" (一块儿, 一块去).
-    if (phrase.size() >= 3 && phrase.substr(phrase.size() - 3) == "块" &&
-        StartsWithAny(text.substr(e), {"表", "电表", "电能表", "地", "儿", "去", "来", "走",
-                                       "板", "屏", "田", "砖"}))
-      continue;
+    // 块 is also the measure word of meters and plots (两块电表), and 一块
+    // means "together" (一块儿, 一块去); but 200块去哪了 is money.
+    if (phrase.size() >= 3 && phrase.substr(phrase.size() - 3) == "块") {
+      const std::string_view after = text.substr(e);
+      if (StartsWithAny(after, {"表", "电表", "电能表", "地", "板", "屏", "田", "砖"}) ||
+          (phrase == "一块" && StartsWithAny(after, {"儿", "去", "来", "走"})))
+        continue;
+    }
     auto fen = ParseMoneyFen(phrase);
     if (!fen) continue;
     out->emplace("amount", FormatYuan(*fen));
