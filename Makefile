@@ -10,7 +10,7 @@ APT_PACKAGES := build-essential cmake pkg-config libboost1.81-dev libre2-dev lib
   libbenchmark-dev
 ARGS ?=
 
-.PHONY: deps build run test chat clean
+.PHONY: deps build run test chat bench compare clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -31,6 +31,15 @@ chat: build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j1
+
+# Speed of the NLU (Google Benchmark), and the side-by-side with NLP.js.
+bench: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRIDBOT_BENCH=ON
+	cmake --build $(BUILD) -j$(JOBS) --target nlu_bench
+	$(BUILD)/bench/nlu_bench --benchmark_min_time=2
+
+compare: build
+	bench/compare.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -145,8 +145,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
   auto model = nlu::Model::Load(corpus);
   if (!model.ok()) return model.status();
   app->nlu_ = *model;
-  auto replies = dialogs::Replies::Load(corpus + "/replies/zh.txt",
-                                        dialogs::Engine::RequiredReplies());
+  auto replies = dialogs::Replies::Load(corpus + "/replies");
   if (!replies.ok()) return replies.status();
 
   if (config.db != ":memory:") {
@@ -175,6 +174,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
   }
 
   app->engine_ = std::make_unique<dialogs::Engine>(app->nlu_, *replies, *app->store_, app->clock_);
+  if (Status s = app->engine_->CheckReplies(); !s.ok()) return s;
   // Menu keys -> intents.
   std::ifstream menu(corpus + "/menu.json");
   if (menu) {

@@ -1,7 +1,9 @@
 // gridbot: the command line. `gridbot --help` lists the commands.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -25,7 +27,7 @@ Usage:
                 [--wechat-token T] [--wechat-appid ID] [--wechat-aes-key KEY]
   gridbot chat  [--db PATH] [--fixtures FILE] [--now DATE] [--user ID]
   gridbot nlu   [--now YYYY-MM-DD]
-  gridbot nlu eval FILE [--now YYYY-MM-DD] [--max-lines N]
+  gridbot nlu eval FILE [--now YYYY-MM-DD] [--json] [--predictions PRED]
   gridbot logs export --db PATH --format jsonl|csv [--channel C] [--user ID]
                 [--intent I] [--since DATE] [--until DATE]
 
@@ -70,10 +72,13 @@ const char* kNluHelp = R"(gridbot nlu: classify messages, one per line on standa
 Prints one JSON object per line: {"text","intent","confidence","slots"}.
   --now YYYY-MM-DD   "today" for relative dates (default: the real date)
 
-gridbot nlu eval FILE [--now YYYY-MM-DD] [--max-lines N]
+gridbot nlu eval FILE [--now YYYY-MM-DD] [--max-lines N] [--json]
+                 [--predictions PRED]
   scores the NLU on a labelled JSONL file ({"text","intent","slots"} per line):
   accuracy, per-intent and per-slot precision/recall/F1, confusions,
-  out-of-domain rejection, and the misclassified lines.
+  out-of-domain rejection, the misclassified lines, and messages/s.
+  --predictions PRED scores another system's output (same JSONL shape, same
+  order) with exactly the same scoring; --json prints the headline figures.
 )";
 
 bool WantsHelp(const std::vector<std::string>& args) {
@@ -137,13 +142,18 @@ int Chat(const std::vector<std::string>& args) {
 }
 
 int NluEval(const std::vector<std::string>& args) {
-  std::string file, now;
+  std::string file, now, predictions;
   size_t max_lines = 200;
+  bool as_json = false;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--now" && i + 1 < args.size()) {
       now = args[++i];
     } else if (args[i] == "--max-lines" && i + 1 < args.size()) {
-      max_lines = std::stoul(args[++i]);
+      max_lines = std::strtoul(args[++i].c_str(), nullptr, 10);
+    } else if (args[i] == "--predictions" && i + 1 < args.size()) {
+      predictions = args[++i];
+    } else if (args[i] == "--json") {
+      as_json = true;
     } else if (args[i].rfind("--", 0) == 0) {
       return Fail("unknown option " + args[i] + " (see gridbot nlu --help)");
     } else {
@@ -152,12 +162,50 @@ int NluEval(const std::vector<std::string>& args) {
   }
   if (file.empty()) return Fail("nlu eval needs a FILE");
   if (!now.empty() && !ParseNowFlag(now)) return Fail("--now expects YYYY-MM-DD");
-  auto model = nlu::Model::Load(bot::CorpusDir(bot::Config{}));
-  if (!model.ok()) return Fail(model.error());
   auto examples = nlu::ReadExamples(file);
   if (!examples.ok()) return Fail(examples.error());
-  auto report = nlu::Evaluate(**model, *examples, TodayFrom(now));
+  nlu::EvalReport report;
+  double seconds = 0;
+  if (!predictions.empty()) {
+    // Score another system's output with exactly the same scoring.
+    auto pred = nlu::ReadExamples(predictions);
+    if (!pred.ok()) return Fail(pred.error());
+    if (pred->size() != examples->size())
+      return Fail(predictions + " has " + std::to_string(pred->size()) + " lines, " + file +
+                  " has " + std::to_string(examples->size()));
+    report = nlu::Score(*examples, *pred);
+  } else {
+    auto model = nlu::Model::Load(bot::CorpusDir(bot::Config{}));
+    if (!model.ok()) return Fail(model.error());
+    const CivilDay today = TodayFrom(now);
+    // Classify once untimed (warm-up), then time a pass: single thread,
+    // after loading, as the NLP.js comparison measures its peer.
+    report = nlu::Evaluate(**model, *examples, today);
+    const auto start = std::chrono::steady_clock::now();
+    size_t sink = 0;
+    int passes = 0;
+    do {
+      for (const auto& e : *examples) sink += (*model)->Parse(e.text, today).slots.size();
+      ++passes;
+      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    } while (seconds < 1.0);
+    seconds /= passes;
+    if (sink == 0xFFFFFFFF) std::printf(" ");
+  }
+  if (as_json) {
+    nlohmann::json j = {{"examples", report.total},
+                        {"intent_accuracy", report.accuracy()},
+                        {"ood_rejection", report.ood_rejection()},
+                        {"slot_precision", report.slots_all.precision()},
+                        {"slot_recall", report.slots_all.recall()},
+                        {"slot_f1", report.slots_all.f1()}};
+    if (seconds > 0) j["messages_per_second"] = report.total / seconds;
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
   std::printf("%s", report.ToText(max_lines).c_str());
+  if (seconds > 0)
+    std::printf("\nspeed: %.0f messages/s (single thread, after loading)\n", report.total / seconds);
   return 0;
 }
 

@@ -70,6 +70,15 @@ std::vector<std::string> Engine::RequiredReplies() {
           "click_unknown"};
 }
 
+Status Engine::CheckReplies() const {
+  std::vector<std::string> keys = RequiredReplies();
+  for (const auto& f : flows_)
+    for (const std::string& k : f->replies()) keys.push_back(k);
+  for (const std::string& k : keys)
+    if (!replies_->Has(k)) return Status::Error("corpus/replies: missing reply [" + k + "]");
+  return Status::Ok();
+}
+
 Flow* Engine::FlowFor(const std::string& intent) const {
   for (const auto& f : flows_)
     if (f->name() == intent) return f.get();

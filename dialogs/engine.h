@@ -78,8 +78,11 @@ class Engine {
   // Menu key -> intent (corpus/menu.json). REQUIRES: called before Handle().
   void SetClickIntents(std::map<std::string, std::string> keys) { click_intents_ = std::move(keys); }
 
-  // The reply keys the engine and its flows use (checked at start-up).
+  // The reply keys the engine itself uses.
   static std::vector<std::string> RequiredReplies();
+  // Every reply key the engine and its flows use exists; error names the
+  // first missing one. Call at start-up.
+  Status CheckReplies() const;
 
  private:
   struct TurnState;

@@ -69,6 +69,8 @@ class Flow {
   virtual bool one_shot() const { return false; }
   // True if the flow needs a bound account before it can start.
   virtual bool needs_account() const { return false; }
+  // The reply keys (corpus/replies/) this flow says; checked at start-up.
+  virtual std::vector<std::string> replies() const { return {}; }
 
   virtual FlowResult Start(Context& ctx, Frame& frame, const nlu::Understanding& u) = 0;
   virtual FlowResult Continue(Context& ctx, Frame& frame, const nlu::Understanding& u) {

@@ -1,5 +1,7 @@
 #include "dialogs/replies.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 namespace gridbot::dialogs {
@@ -14,17 +16,17 @@ void TrimBlankLines(std::string& s) {
 
 }  // namespace
 
-Result<std::shared_ptr<const Replies>> Replies::Load(const std::string& path,
-                                                     const std::vector<std::string>& required) {
+namespace {
+
+Status LoadFile(const std::string& path, std::map<std::string, std::string>& templates) {
   std::ifstream in(path);
   if (!in) return Status::Error("cannot read replies " + path);
-  auto r = std::make_shared<Replies>();
   std::string line, key, body;
   int line_no = 0;
   auto flush = [&]() {
     if (key.empty()) return;
     TrimBlankLines(body);
-    r->templates_[key] = body;
+    templates[key] = body;
     body.clear();
   };
   while (std::getline(in, line)) {
@@ -34,7 +36,7 @@ Result<std::shared_ptr<const Replies>> Replies::Load(const std::string& path,
     if (line.size() > 2 && line.front() == '[' && line.back() == ']') {
       flush();
       key = line.substr(1, line.size() - 2);
-      if (r->templates_.count(key))
+      if (templates.count(key))
         return Status::Error(path + ":" + std::to_string(line_no) + ": duplicate key [" + key + "]");
       continue;
     }
@@ -46,8 +48,27 @@ Result<std::shared_ptr<const Replies>> Replies::Load(const std::string& path,
     body += '\n';
   }
   flush();
-  for (const std::string& k : required)
-    if (!r->Has(k)) return Status::Error(path + ": missing reply [" + k + "]");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Replies>> Replies::Load(const std::string& path) {
+  auto r = std::make_shared<Replies>();
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    for (const auto& e : std::filesystem::directory_iterator(path, ec))
+      if (e.path().extension() == ".txt") files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    if (files.empty()) return Status::Error("no reply files (*.txt) in " + path);
+  } else {
+    files.push_back(path);
+  }
+  for (const std::string& f : files) {
+    Status s = LoadFile(f, r->templates_);
+    if (!s.ok()) return s;
+  }
   return std::shared_ptr<const Replies>(r);
 }
 

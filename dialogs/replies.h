@@ -1,9 +1,9 @@
-// Replies: the bot's texts, as templates loaded from corpus/replies/zh.txt.
+// Replies: the bot's texts, as templates loaded from corpus/replies/*.txt.
 //
 //   [bill.month]
 //   户号{account}{month}的电费：用电{kwh}度，金额{amount}元。
 //
-// A section is a key in brackets followed by its text (several lines kept as
+// Files are per feature (core.txt, …). A section is a key in brackets followed by its text (several lines kept as
 // line breaks; blank lines at the ends trimmed). `{name}` is replaced by the
 // variable of that name. Language lives in corpus/, not in C++.
 //
@@ -23,9 +23,9 @@ using Vars = std::map<std::string, std::string>;
 
 class Replies {
  public:
-  // Error names the file and line. `required` keys must all be present.
-  static Result<std::shared_ptr<const Replies>> Load(const std::string& path,
-                                                     const std::vector<std::string>& required);
+  // Loads one file, or every *.txt of a directory (in name order; a key may
+  // be defined once across them). Error names the file and line.
+  static Result<std::shared_ptr<const Replies>> Load(const std::string& path);
   // The template with variables filled in. REQUIRES: Has(key).
   std::string Render(const std::string& key, const Vars& vars = {}) const;
   bool Has(const std::string& key) const { return templates_.count(key) > 0; }

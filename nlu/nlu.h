@@ -54,6 +54,8 @@ class Model {
   const Normalizer& normalizer() const { return normalizer_; }
   const Gazetteer& gazetteer() const { return gazetteer_; }
   const SlotExtractor& slots() const { return *slots_; }
+  const Segmenter& segmenter() const { return *segmenter_; }
+  const IntentRules& rules() const { return *rules_; }
 
   Model(Gazetteer gazetteer, std::unique_ptr<IntentRules> rules,
         const std::vector<std::string>& lexicon);

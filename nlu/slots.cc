@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "nlu/numbers.h"
 

@@ -82,6 +82,30 @@ CREATE TABLE outbox (
   status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
   dedup_key TEXT UNIQUE, created_at INTEGER NOT NULL, sent_at INTEGER);
 )sql",
+      // 2: the services of the account (issue 3).
+      R"sql(
+-- Extra fields of business records created through the bot (repair,
+-- new install / change): contact, address, description… as JSON.
+ALTER TABLE business ADD COLUMN details TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX business_account ON business(account_no);
+-- SMS verification codes (registration), stored as a hash.
+CREATE TABLE sms_codes (
+  phone TEXT NOT NULL, purpose TEXT NOT NULL, code_hash TEXT NOT NULL,
+  expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (phone, purpose));
+-- Monthly bill subscriptions of a user for one account.
+CREATE TABLE subscriptions (
+  id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),
+  account_no TEXT NOT NULL, channel TEXT NOT NULL, target TEXT NOT NULL,
+  created_at INTEGER NOT NULL, active INTEGER NOT NULL DEFAULT 1);
+CREATE INDEX subscriptions_user ON subscriptions(user_id, active);
+-- Payment orders (Alipay / UnionPay through the gateway).
+CREATE TABLE payment_orders (
+  order_no TEXT PRIMARY KEY, user_id INTEGER NOT NULL, channel TEXT NOT NULL,
+  external_id TEXT NOT NULL, account_no TEXT NOT NULL, amount_fen INTEGER NOT NULL,
+  method TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
+  created_at INTEGER NOT NULL, paid_at INTEGER, gateway_ref TEXT);
+)sql",
   };
   return kMigrations;
 }

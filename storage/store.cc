@@ -116,7 +116,9 @@ Status Tx::ReplaceBackend(const BackendData& d) {
     }
   }
   {
-    Statement st = Prep("INSERT INTO business VALUES (?,?,?,?,?)");
+    Statement st = Prep(
+        "INSERT INTO business(business_no, account_no, type, status, created_at) "
+        "VALUES (?,?,?,?,?)");
     Statement step = Prep("INSERT INTO business_steps VALUES (?,?,?,?)");
     for (const Business& b : d.business) {
       st.Reset();

@@ -92,12 +92,15 @@ class Tx {
 
   Connection& connection() { return *db_; }
 
- private:
-  friend class Store;
-  Tx(std::unique_lock<std::mutex> lock, Connection* db);
+  // For repository functions in other files (storage/<domain>.cc): prepare
+  // a statement, and record a failed one so the transaction rolls back.
   Statement Prep(std::string_view sql);
   void Check(const Statement& st);
   void Check(const Status& s);
+
+ private:
+  friend class Store;
+  Tx(std::unique_lock<std::mutex> lock, Connection* db);
 
   std::unique_lock<std::mutex> lock_;
   Connection* db_;

@@ -28,8 +28,7 @@ inline std::shared_ptr<const nlu::Model> SharedModel() {
 
 inline std::shared_ptr<const dialogs::Replies> SharedReplies() {
   static std::shared_ptr<const dialogs::Replies> replies = [] {
-    auto r = dialogs::Replies::Load(CorpusDir() + "/replies/zh.txt",
-                                    dialogs::Engine::RequiredReplies());
+    auto r = dialogs::Replies::Load(CorpusDir() + "/replies");
     EXPECT_TRUE(r.ok()) << r.error();
     return *r;
   }();
@@ -53,6 +52,8 @@ class Conversation {
     }
     EXPECT_TRUE(tx.Commit().ok());
     engine_ = std::make_unique<dialogs::Engine>(SharedModel(), SharedReplies(), *store_, clock_);
+    Status replies_ok = engine_->CheckReplies();
+    EXPECT_TRUE(replies_ok.ok()) << replies_ok.message();
   }
 
   // The bot's replies to `text`, joined by blank lines.

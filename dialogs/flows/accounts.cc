@@ -1,0 +1,227 @@
+// 户号: bind (city → 户号 → service password, with lock-out), list,
+// switch the default, unbind (with confirmation).
+#include "dialogs/flow_util.h"
+#include "dialogs/flows/flows.h"
+
+namespace gridbot::dialogs {
+namespace {
+
+using storage::FormatMoney;
+
+constexpr int kMaxPasswordFailures = 5;
+constexpr UnixSeconds kLockSeconds = 30 * 60;
+constexpr const char* kServicePassword = "service_password";
+
+class ListAccountsFlow : public Flow {
+ public:
+  std::string name() const override { return "list_accounts"; }
+  std::string title() const override { return "查看已绑定户号"; }
+  bool one_shot() const override { return true; }
+  FlowResult Start(Context& ctx, Frame&, const nlu::Understanding&) override {
+    auto bindings = ctx.tx.Bindings(ctx.user_id);
+    if (bindings.empty()) {
+      ctx.Say("accounts.none");
+      return FlowResult::kDone;
+    }
+    ctx.Say("accounts.list", {{"count", std::to_string(bindings.size())},
+                              {"max", std::to_string(kMaxBindings)},
+                              {"list", NumberedAccounts(ctx, bindings)}});
+    return FlowResult::kDone;
+  }
+};
+
+// 绑定户号: city → 户号 → service password (checked, with lock-out).
+class BindAccountFlow : public Flow {
+ public:
+  std::string name() const override { return "bind_account"; }
+  std::string title() const override { return "绑定户号"; }
+
+  FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
+    if (ctx.tx.Bindings(ctx.user_id).size() >= kMaxBindings) {
+      ctx.Say("bind.limit", {{"max", std::to_string(kMaxBindings)}});
+      f.then = nullptr;
+      return FlowResult::kDone;
+    }
+    Take(ctx, f, u);
+    return Advance(ctx, f);
+  }
+
+  bool Answers(const Frame& f, const nlu::Understanding& u) const override {
+    if (f.step == "password") return true;
+    return u.slots.count("city") || u.slots.count("district") || u.slots.count("account_no");
+  }
+
+  bool SecretStep(const Frame& f) const override { return f.step == "password"; }
+
+  FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
+    if (f.step == "password") return CheckPassword(ctx, f, u.text);
+    const size_t before = f.slots.size();
+    Take(ctx, f, u);
+    if (f.slots.size() == before) {
+      ++f.failures;
+      Prompt(ctx, f, true);
+      return FlowResult::kWaiting;
+    }
+    return Advance(ctx, f);
+  }
+
+  void Prompt(Context& ctx, const Frame& f, bool hint) override {
+    if (f.step == "city") ctx.Say(hint ? "bind.bad_city" : "bind.ask_city");
+    if (f.step == "account") ctx.Say(hint ? "bind.bad_account" : "bind.ask_account");
+    if (f.step == "password")
+      ctx.Say("bind.ask_password", {{"account", FrameSlot(f, "account_no")}});
+  }
+
+ private:
+  void Take(Context& ctx, Frame& f, const nlu::Understanding& u) {
+    const std::string city = CityOf(ctx, u);
+    if (!city.empty()) f.slots["city"] = city;
+    if (!Slot(u, "account_no").empty()) f.slots["account_no"] = Slot(u, "account_no");
+  }
+
+  FlowResult Advance(Context& ctx, Frame& f) {
+    if (FrameSlot(f, "city").empty()) {
+      f.step = "city";
+      Prompt(ctx, f, false);
+      return FlowResult::kWaiting;
+    }
+    const std::string no = FrameSlot(f, "account_no");
+    if (no.empty()) {
+      f.step = "account";
+      ctx.Say("bind.ask_account_in", {{"city", FrameSlot(f, "city")}});
+      return FlowResult::kWaiting;
+    }
+    for (const auto& b : ctx.tx.Bindings(ctx.user_id)) {
+      if (b.account_no == no) {
+        ctx.Say("bind.already", {{"account", no}});
+        return FlowResult::kDone;  // `then` still runs: the account is bound
+      }
+    }
+    auto account = ctx.tx.FindAccount(no);
+    if (!account || account->city != FrameSlot(f, "city")) {
+      ctx.Say(account ? "bind.city_mismatch" : "bind.account_not_found",
+              {{"account", no}, {"city", FrameSlot(f, "city")}});
+      f.slots.erase("account_no");
+      f.step = "account";
+      if (++f.failures >= 3) return GiveUp(ctx, f);
+      return FlowResult::kWaiting;
+    }
+    const storage::AttemptState attempts = ctx.tx.Attempts(ctx.user_id, no, kServicePassword);
+    if (attempts.locked_until > ctx.now) {
+      ctx.Say("bind.locked", {{"account", no}, {"minutes", MinutesLeft(ctx, attempts)}});
+      f.then = nullptr;
+      return FlowResult::kDone;
+    }
+    f.step = "password";
+    f.failures = 0;
+    Prompt(ctx, f, false);
+    return FlowResult::kWaiting;
+  }
+
+  FlowResult CheckPassword(Context& ctx, Frame& f, const std::string& raw) {
+    const std::string no = FrameSlot(f, "account_no");
+    auto account = ctx.tx.FindAccount(no);
+    if (!account) return Advance(ctx, f);  // back end changed under us
+    storage::AttemptState attempts = ctx.tx.Attempts(ctx.user_id, no, kServicePassword);
+    if (attempts.locked_until > ctx.now) {
+      ctx.Say("bind.locked", {{"account", no}, {"minutes", MinutesLeft(ctx, attempts)}});
+      f.then = nullptr;
+      return FlowResult::kDone;
+    }
+    // Customers type the password with spaces or full-width digits.
+    std::string password;
+    for (char c : ctx.nlu.normalizer().Normalize(raw).text)
+      if (c != ' ') password += c;
+    if (password != account->service_password) {
+      if (attempts.locked_until != 0) attempts = {};  // an expired lock starts afresh
+      ++attempts.failures;
+      if (attempts.failures >= kMaxPasswordFailures) {
+        attempts.locked_until = ctx.now + kLockSeconds;
+        ctx.tx.SaveAttempts(ctx.user_id, no, kServicePassword, attempts);
+        ctx.Say("bind.locked_now", {{"account", no}, {"max", std::to_string(kMaxPasswordFailures)},
+                                    {"minutes", std::to_string(kLockSeconds / 60)}});
+        f.then = nullptr;
+        return FlowResult::kDone;
+      }
+      ctx.tx.SaveAttempts(ctx.user_id, no, kServicePassword, attempts);
+      ctx.Say("bind.bad_password",
+              {{"left", std::to_string(kMaxPasswordFailures - attempts.failures)}});
+      return FlowResult::kWaiting;
+    }
+    ctx.tx.SaveAttempts(ctx.user_id, no, kServicePassword, storage::AttemptState{});
+    const bool first = ctx.tx.Bindings(ctx.user_id).empty();
+    ctx.tx.AddBinding(ctx.user_id, no, first, ctx.now);
+    ctx.Say(first ? "bind.done_first" : "bind.done",
+            {{"account", no}, {"holder", account->holder}, {"address", account->address}});
+    return FlowResult::kDone;
+  }
+
+  FlowResult GiveUp(Context& ctx, Frame& f) {
+    ctx.Say("gave_up", {{"flow", title()}});
+    f.then = nullptr;
+    return FlowResult::kDone;
+  }
+
+  static std::string MinutesLeft(const Context& ctx, const storage::AttemptState& a) {
+    return std::to_string(std::max<std::int64_t>(1, (a.locked_until - ctx.now + 59) / 60));
+  }
+};
+
+
+class SwitchAccountFlow : public PickAccountFlow {
+ public:
+  std::string name() const override { return "switch_account"; }
+  std::string title() const override { return "切换默认户号"; }
+
+ protected:
+  bool pick_single() const override { return false; }
+  std::string choose_key() const override { return "switch.ask"; }
+  FlowResult Picked(Context& ctx, Frame& f, const std::string& no) override {
+    ctx.tx.SetDefault(ctx.user_id, no);
+    auto account = ctx.tx.FindAccount(no);
+    ctx.Say("switch.done", {{"account", no}, {"address", account ? account->address : ""}});
+    return FlowResult::kDone;
+  }
+};
+
+class UnbindAccountFlow : public PickAccountFlow {
+ public:
+  std::string name() const override { return "unbind_account"; }
+  std::string title() const override { return "解绑户号"; }
+
+ protected:
+  bool pick_single() const override { return true; }
+  std::string choose_key() const override { return "unbind.ask"; }
+  std::string confirm_key() const override { return "unbind.confirm"; }
+  FlowResult Picked(Context& ctx, Frame& f, const std::string& no) override {
+    f.slots["account_no"] = no;
+    f.step = "confirm";
+    f.failures = 0;
+    Prompt(ctx, f, false);
+    return FlowResult::kWaiting;
+  }
+  FlowResult Confirmed(Context& ctx, Frame& f, bool yes) override {
+    const std::string no = FrameSlot(f, "account_no");
+    if (!yes) {
+      ctx.Say("unbind.kept", {{"account", no}});
+      return FlowResult::kDone;
+    }
+    ctx.tx.RemoveBinding(ctx.user_id, no);
+    auto rest = ctx.tx.Bindings(ctx.user_id);
+    std::string default_no;
+    for (const auto& b : rest)
+      if (b.is_default) default_no = b.account_no;
+    ctx.Say(default_no.empty() ? "unbind.done_last" : "unbind.done",
+            {{"account", no}, {"default", default_no}});
+    return FlowResult::kDone;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Flow> MakeBindAccountFlow() { return std::make_unique<BindAccountFlow>(); }
+std::unique_ptr<Flow> MakeListAccountsFlow() { return std::make_unique<ListAccountsFlow>(); }
+std::unique_ptr<Flow> MakeSwitchAccountFlow() { return std::make_unique<SwitchAccountFlow>(); }
+std::unique_ptr<Flow> MakeUnbindAccountFlow() { return std::make_unique<UnbindAccountFlow>(); }
+
+}  // namespace gridbot::dialogs

@@ -1,0 +1,132 @@
+// 账单 and 欠费: a month's bill, the latest, a range of months; arrears.
+#include "dialogs/flow_util.h"
+#include "dialogs/flows/flows.h"
+
+namespace gridbot::dialogs {
+namespace {
+
+using storage::FormatMoney;
+
+class BillFlow : public Flow {
+ public:
+  std::string name() const override { return "query_bill"; }
+  std::string title() const override { return "账单查询"; }
+  bool one_shot() const override { return true; }
+  bool needs_account() const override { return true; }
+
+  FlowResult Start(Context& ctx, Frame&, const nlu::Understanding& u) override {
+    auto account = RequestedAccount(ctx, u);
+    if (!account) return FlowResult::kDone;
+    const std::string& no = account->account_no;
+    const std::string start = Slot(u, "start_month"), end = Slot(u, "end_month");
+    if (!start.empty() && !end.empty()) return Range(ctx, *account, start, end);
+    const std::string month = Slot(u, "month");
+    std::optional<storage::Bill> bill =
+        month.empty()                    ? ctx.tx.LatestBill(no, ctx.LastBilledMonth())
+        : month > ctx.LastBilledMonth() ? std::nullopt
+                                         : ctx.tx.FindBill(no, month);
+    if (!bill) {
+      if (month.empty()) {
+        ctx.Say("bill.none", {{"account", no}});
+      } else {
+        auto latest = ctx.tx.LatestBill(no, ctx.LastBilledMonth());
+        ctx.Say(month > ctx.LastBilledMonth() ? "bill.not_issued" : "bill.none_month",
+                {{"account", no},
+                 {"month", ChineseMonth(month)},
+                 {"latest", latest ? ChineseMonth(latest->month) : "-"}});
+      }
+      return FlowResult::kDone;
+    }
+    ctx.Say(bill->paid ? "bill.paid" : "bill.unpaid",
+            {{"account", no},
+             {"address", account->address},
+             {"month", ChineseMonth(bill->month)},
+             {"kwh", std::to_string(bill->kwh)},
+             {"amount", FormatMoney(bill->amount_fen)},
+             {"due", DueText(*bill)}});
+    return FlowResult::kDone;
+  }
+
+ private:
+  FlowResult Range(Context& ctx, const storage::Account& account, std::string start,
+                   std::string end) {
+    if (start > end) std::swap(start, end);
+    if (end > ctx.LastBilledMonth()) end = ctx.LastBilledMonth();
+    std::string lines;
+    std::int64_t total = 0, kwh = 0;
+    int count = 0;
+    for (std::string m = start; m <= end && count < 36;) {
+      if (auto b = ctx.tx.FindBill(account.account_no, m)) {
+        if (!lines.empty()) lines += "\n";
+        lines += ctx.replies.Render("bill.range_item",
+                                    {{"month", ChineseMonth(m)},
+                                     {"kwh", std::to_string(b->kwh)},
+                                     {"amount", FormatMoney(b->amount_fen)},
+                                     {"status", ctx.replies.Render(b->paid ? "bill.status_paid"
+                                                                           : "bill.status_unpaid")}});
+        total += b->amount_fen;
+        kwh += b->kwh;
+        ++count;
+      }
+      int y = std::stoi(m.substr(0, 4)), mo = std::stoi(m.substr(5, 2)) + 1;
+      if (mo > 12) mo = 1, ++y;
+      m = FormatYearMonth(y, mo);
+    }
+    if (count == 0) {
+      ctx.Say("bill.range_none", {{"account", account.account_no},
+                                  {"start", ChineseMonth(start)},
+                                  {"end", ChineseMonth(end)}});
+      return FlowResult::kDone;
+    }
+    ctx.Say("bill.range", {{"account", account.account_no},
+                           {"start", ChineseMonth(start)},
+                           {"end", ChineseMonth(end)},
+                           {"list", lines},
+                           {"count", std::to_string(count)},
+                           {"kwh", std::to_string(kwh)},
+                           {"total", FormatMoney(total)}});
+    return FlowResult::kDone;
+  }
+};
+
+class ArrearsFlow : public Flow {
+ public:
+  std::string name() const override { return "query_arrears"; }
+  std::string title() const override { return "欠费查询"; }
+  bool one_shot() const override { return true; }
+  bool needs_account() const override { return true; }
+
+  FlowResult Start(Context& ctx, Frame&, const nlu::Understanding& u) override {
+    auto account = RequestedAccount(ctx, u);
+    if (!account) return FlowResult::kDone;
+    const std::string& no = account->account_no;
+    auto unpaid = ctx.tx.UnpaidBills(no, ctx.LastBilledMonth());
+    const std::int64_t arrears = ctx.tx.ArrearsFen(no, ctx.LastBilledMonth());
+    if (arrears == 0) {
+      ctx.Say(account->balance_fen > 0 ? "arrears.none_balance" : "arrears.none",
+              {{"account", no}, {"balance", FormatMoney(account->balance_fen)}});
+      return FlowResult::kDone;
+    }
+    std::string lines;
+    for (const auto& b : unpaid) {
+      if (!lines.empty()) lines += "\n";
+      lines += ctx.replies.Render("arrears.item", {{"month", ChineseMonth(b.month)},
+                                                   {"amount", FormatMoney(b.amount_fen)},
+                                                   {"due", DueText(b)}});
+    }
+    ctx.Say(account->balance_fen > 0 ? "arrears.some_balance" : "arrears.some",
+            {{"account", no},
+             {"address", account->address},
+             {"count", std::to_string(unpaid.size())},
+             {"list", lines},
+             {"balance", FormatMoney(account->balance_fen)},
+             {"total", FormatMoney(arrears)}});
+    return FlowResult::kDone;
+  }
+};
+}  // namespace
+
+std::unique_ptr<Flow> MakeBillFlow() { return std::make_unique<BillFlow>(); }
+std::unique_ptr<Flow> MakeArrearsFlow() { return std::make_unique<ArrearsFlow>(); }
+
+}  // namespace gridbot::dialogs
