@@ -18,11 +18,11 @@ cd "$ROOT"
 NOW=2024-08-04                 # "today" the corpus's relative dates are labelled with
 TRAIN=corpus/nlu/train.jsonl
 TEST=corpus/nlu/test.jsonl
-GRIDBOT=build/bot/gridbot
+GRIDBOT="${GRIDBOT:-build/bot/gridbot}"
 NLPJS_DIR=bench/nlpjs
 THRESHOLD=0.5                  # NLP.js: top classification below this -> unknown
 MIN_SECONDS=2                  # NLP.js: time classification for at least this long
-BINARY_WAIT=600                # seconds to wait for a missing gridbot binary
+BINARY_WAIT="${BINARY_WAIT:-600}"              # seconds to wait for a missing gridbot binary
 NLPJS_SLOTS="email, phone, amount, month, start_month, end_month"
 
 markdown_only=0
@@ -44,6 +44,13 @@ command -v node >/dev/null || die "node is not installed (Node 20 is expected)"
 command -v npm >/dev/null || die "npm is not installed"
 command -v timeout >/dev/null || die "timeout (coreutils) is not installed"
 [[ -f $TRAIN && -f $TEST ]] || die "missing $TRAIN or $TEST"
+
+# Speeds are only comparable on a quiet machine (2 cores here: a build next
+# door halves them). Say so, but run all the same.
+load1="$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)"
+if node -e 'process.exit(Number(process.argv[1]) > 0.5 ? 0 : 1)' "$load1"; then
+  log "warning: load average $load1 before starting: messages/s will be low and noisy"
+fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/gridbot-bench.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -139,7 +146,7 @@ fi
 echo "## gridbot NLU vs NLP.js"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-echo "- machine: nproc $(nproc), load average at the end $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+echo "- machine: nproc $(nproc), load average at the start $load1, at the end $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 echo "- node $(node --version), node-nlp $NODE_NLP_VERSION"
 echo "- gridbot: $GRIDBOT (modified $(date -u -r "$GRIDBOT" '+%Y-%m-%d %H:%M UTC'))"
 echo "- data: train $(wc -l <"$TRAIN") lines ($TRAIN), test $g_n examples ($TEST), today = $NOW"

@@ -54,6 +54,21 @@ const std::map<std::string, Setter>& Setters() {
          return Status::Ok();
        }},
       {"threads", [](Config& c, const std::string& v) { return SetInt(c.threads, "threads", v); }},
+      {"pay-gateway", [](Config& c, const std::string& v) { c.pay_gateway = v; return Status::Ok(); }},
+      {"pay-secret",
+       [](Config& c, const std::string& v) {
+         if (v.size() < 8) return Status::Error("--pay-secret needs at least 8 characters");
+         c.pay_secret = v;
+         return Status::Ok();
+       }},
+      {"public-url", [](Config& c, const std::string& v) { c.public_url = v; return Status::Ok(); }},
+      {"sms-webhook", [](Config& c, const std::string& v) { c.sms_webhook = v; return Status::Ok(); }},
+      {"email-webhook",
+       [](Config& c, const std::string& v) { c.email_webhook = v; return Status::Ok(); }},
+      {"wechat-api-base",
+       [](Config& c, const std::string& v) { c.wechat_api_base = v; return Status::Ok(); }},
+      {"wechat-appsecret",
+       [](Config& c, const std::string& v) { c.wechat_appsecret = v; return Status::Ok(); }},
   };
   return kSetters;
 }

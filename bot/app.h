@@ -29,6 +29,14 @@ struct Config {
   std::string user = "cli";     // `chat` only
   std::string wechat_token, wechat_appid, wechat_aes_key, wechat_previous_aes_key;
   int threads = 0;              // I/O threads; 0 = one per core
+  // Payments: the gateway's base URL ("" = the built-in simulator under
+  // /pay/), the shared secret of its notify HMAC, and this service's public
+  // base URL (for links and the gateway's notify callback).
+  std::string pay_gateway, pay_secret = "gridbot-demo-secret", public_url;
+  // Outbox delivery: HTTP webhooks for SMS and e-mail; the WeChat API base
+  // URL and app secret for customer-service and template messages. Unset:
+  // messages stay in the outbox (`gridbot outbox` lists them).
+  std::string sms_webhook, email_webhook, wechat_api_base, wechat_appsecret;
   size_t max_body_bytes = 64 * 1024;
 };
 

@@ -135,8 +135,9 @@ HttpResponse HttpHandler::Handle(const HttpRequest& req,
   HttpResponse resp = Route(req, ticket);
   if (ticket) app_.sequencer().Wait(std::move(*ticket));  // never skip a place in line
   std::string endpoint = PathOf(req.target);
+  if (endpoint.rfind("/pay/", 0) == 0) endpoint = "/pay";
   if (endpoint != "/api/chat" && endpoint != "/wechat" && endpoint != "/healthz" &&
-      endpoint != "/metrics")
+      endpoint != "/metrics" && endpoint != "/pay")
     endpoint = "other";
   app_.metrics().Request(endpoint, resp.status,
                          std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
@@ -163,6 +164,7 @@ HttpResponse HttpHandler::Route(const HttpRequest& req,
     if (req.method != "GET" && req.method != "POST") return Plain(405, "method not allowed\n");
     return Wechat(req, ticket);
   }
+  if (path.rfind("/pay/", 0) == 0) return payments_.Handle(req);
   return JsonError(404, "no such endpoint");
 }
 

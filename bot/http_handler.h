@@ -20,6 +20,7 @@
 #include <string>
 
 #include "bot/app.h"
+#include "bot/payment_gateway.h"
 #include "bot/sequencer.h"
 #include "bot/wechat_crypto.h"
 
@@ -55,13 +56,14 @@ class HttpHandler {
   HttpResponse Handle(const HttpRequest& req, std::optional<KeyedSequencer::Ticket> ticket);
 
  private:
-  explicit HttpHandler(App& app) : app_(app) {}
+  explicit HttpHandler(App& app) : app_(app), payments_(app) {}
   HttpResponse Chat(const HttpRequest& req, std::optional<KeyedSequencer::Ticket>& ticket);
   HttpResponse Wechat(const HttpRequest& req, std::optional<KeyedSequencer::Ticket>& ticket);
   HttpResponse Route(const HttpRequest& req, std::optional<KeyedSequencer::Ticket>& ticket);
 
   App& app_;
   std::unique_ptr<wechat::Cryptor> cryptor_;  // secure mode, if configured
+  PaymentGateway payments_;
 };
 
 // Query parameters of a target ("/p?a=1&b=x%20y"), percent-decoded.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bot/app.h"
+#include "bot/commands.h"
 #include "bot/http_handler.h"
 #include "bot/server.h"
 #include "nlu/eval.h"
@@ -28,6 +29,9 @@ Usage:
   gridbot chat  [--db PATH] [--fixtures FILE] [--now DATE] [--user ID]
   gridbot nlu   [--now YYYY-MM-DD]
   gridbot nlu eval FILE [--now YYYY-MM-DD] [--json] [--predictions PRED]
+  gridbot outbox [--db PATH] [--status pending|sent|failed|all] [--deliver]
+  gridbot notify-bills --month YYYY-MM [--db PATH] [--now DATE]
+  gridbot menu
   gridbot logs export --db PATH --format jsonl|csv [--channel C] [--user ID]
                 [--intent I] [--since DATE] [--until DATE]
 
@@ -323,6 +327,9 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return Serve(rest);
   if (cmd == "chat") return Chat(rest);
   if (cmd == "nlu") return Nlu(rest);
+  if (cmd == "outbox") return bot::OutboxCommand(rest);
+  if (cmd == "notify-bills") return bot::NotifyBillsCommand(rest);
+  if (cmd == "menu") return bot::MenuCommand(rest);
   if (cmd == "logs") {
     if (rest.empty() || rest[0] != "export" || WantsHelp(rest))
       return std::printf("%s", kUsage), rest.empty() ? 2 : 0;

@@ -144,6 +144,15 @@ Outcome Engine::Handle(const Inbound& in) {
     }
   }
   Step(ctx, state, u, turn);
+  if (in.channel == "web" || in.channel == "cli") {
+    // What happened meanwhile (a payment confirmed, an agent's message)
+    // comes first.
+    auto notices = tx.PendingNotices(in.channel, in.user);
+    for (auto it = notices.rbegin(); it != notices.rend(); ++it) {
+      outcome.replies.insert(outcome.replies.begin(), Reply{"notice", it->second});
+      tx.MarkOutboxSent(it->first, now);
+    }
+  }
 
   if (tx.ok()) {
     tx.SaveSession(in.channel, in.user, state.ToJson(), now);

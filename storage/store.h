@@ -86,7 +86,14 @@ class Tx {
   void PurgeDedup(UnixSeconds before);
 
   // --- outbox ---------------------------------------------------------------
-  // False if `dedup_key` was already queued (nothing added).
+  // Messages queued for a chat user of a pull channel ("web", "cli"): shown
+  // at the top of the bot's next answer to them, then marked sent.
+  std::vector<std::pair<std::int64_t, std::string>> PendingNotices(const std::string& channel,
+                                                                   const std::string& recipient);
+  void MarkOutboxSent(std::int64_t id, UnixSeconds now);
+  // False if `dedup_key` was already queued (nothing added). Channels:
+  // "sms", "email" (recipient: phone / address), "wechat" (OpenID; sent with
+  // the customer-service API), "web" and "cli" (shown in the chat).
   bool QueueOutbox(const std::string& channel, const std::string& recipient,
                    const std::string& body, const std::string& dedup_key, UnixSeconds now);
 

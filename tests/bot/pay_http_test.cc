@@ -1,0 +1,2 @@
+// Payments over HTTP (issue 3). Placeholder.
+#include <gtest/gtest.h>

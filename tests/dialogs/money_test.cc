@@ -1,0 +1,2 @@
+// Scripted conversations for the money flows (issue 3). Placeholder.
+#include "tests/dialogs/conversation.h"
