@@ -190,6 +190,12 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
 
   app->engine_ = std::make_unique<dialogs::Engine>(app->nlu_, *replies, *app->store_, app->clock_);
   if (Status s = app->engine_->CheckReplies(); !s.ok()) return s;
+  dialogs::Settings settings;
+  settings.public_url = config.public_url.empty() ? "http://" + config.listen : config.public_url;
+  while (!settings.public_url.empty() && settings.public_url.back() == '/')
+    settings.public_url.pop_back();
+  settings.pay_gateway = config.pay_gateway;
+  app->engine_->SetSettings(std::move(settings));
   // Menu keys -> intents.
   std::ifstream menu(corpus + "/menu.json");
   if (menu) {

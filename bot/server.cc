@@ -81,6 +81,12 @@ class Server {
       grace.expires_after(std::chrono::seconds(3));
       grace.async_wait([this](const beast::error_code&) { io_.stop(); });
     });
+    if (app_.config().public_url.empty()) {
+      // Links point at the port actually bound (--listen HOST:0).
+      dialogs::Settings settings = app_.engine().settings();
+      settings.public_url = "http://" + shown + ":" + std::to_string(bound.port());
+      app_.engine().SetSettings(std::move(settings));
+    }
     asio::co_spawn(io_, Accept(acceptor), asio::detached);
     std::printf("listening on http://%s:%u\n", shown.c_str(), bound.port());
     std::fflush(stdout);

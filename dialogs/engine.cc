@@ -127,7 +127,8 @@ Outcome Engine::Handle(const Inbound& in) {
   const std::int64_t user_id = tx.UserIdFor(in.channel, in.user, now);
   ConversationState state =
       ConversationState::FromJson(tx.LoadSession(in.channel, in.user).value_or(""));
-  Context ctx{tx, user_id, now, today, *replies_, *nlu_, outcome.replies};
+  Context ctx{tx,       user_id,    now,     today, *replies_, *nlu_, outcome.replies,
+              settings_, in.channel, in.user};
   TurnState turn;
   turn.intent = u.intent;
 

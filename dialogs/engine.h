@@ -77,6 +77,9 @@ class Engine {
 
   // Menu key -> intent (corpus/menu.json). REQUIRES: called before Handle().
   void SetClickIntents(std::map<std::string, std::string> keys) { click_intents_ = std::move(keys); }
+  // REQUIRES: called before Handle().
+  void SetSettings(Settings settings) { settings_ = std::move(settings); }
+  const Settings& settings() const { return settings_; }
 
   // The reply keys the engine itself uses.
   static std::vector<std::string> RequiredReplies();
@@ -101,6 +104,7 @@ class Engine {
   std::shared_ptr<Clock> clock_;
   std::vector<std::unique_ptr<Flow>> flows_;
   std::map<std::string, std::string> click_intents_;
+  Settings settings_;
 };
 
 }  // namespace gridbot::dialogs

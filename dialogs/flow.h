@@ -28,6 +28,16 @@ struct Reply {
   std::string text;
 };
 
+// Deployment settings a flow may need (set once by bot/ at start-up).
+struct Settings {
+  // This service's public base URL, for links (e.g. payment pages):
+  // "http://127.0.0.1:8080" — no trailing slash.
+  std::string public_url = "http://127.0.0.1:8080";
+  // The payment gateway's base URL; "" = the built-in simulator under
+  // public_url + "/pay/".
+  std::string pay_gateway;
+};
+
 // What a flow may use during one turn.
 struct Context {
   storage::Tx& tx;
@@ -37,6 +47,9 @@ struct Context {
   const Replies& replies;
   const nlu::Model& nlu;
   std::vector<Reply>& out;
+  const Settings& settings;
+  std::string channel;      // of this conversation: "web", "wechat", "cli"
+  std::string external_id;  // the user on that channel (WeChat: the OpenID)
 
   void Say(const std::string& key, const Vars& vars = {}) {
     out.push_back(Reply{"text", replies.Render(key, vars)});
