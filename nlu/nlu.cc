@@ -32,8 +32,10 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::string& corpus_dir) 
   if (!rules.ok()) return rules.status();
   auto lexicon = Segmenter::LoadLexicon(corpus_dir + "/nlu/lexicon.txt");
   if (!lexicon.ok()) return lexicon.status();
-  return std::shared_ptr<const Model>(
-      std::make_shared<Model>(std::move(*gazetteer), std::move(*rules), *lexicon));
+  auto model = std::make_shared<Model>(std::move(*gazetteer), std::move(*rules), *lexicon);
+  Status s = model->normalizer_.LoadEmojiWords(corpus_dir + "/nlu/emoji.tsv");
+  if (!s.ok()) return s;
+  return std::shared_ptr<const Model>(std::move(model));
 }
 
 Understanding Model::Parse(std::string_view text, const CivilDay& today) const {

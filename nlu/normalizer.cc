@@ -6,6 +6,7 @@
 #include <unicode/unistr.h>
 #include <unicode/utf8.h>
 
+#include <fstream>
 #include <memory>
 
 namespace gridbot::nlu {
@@ -84,6 +85,27 @@ Normalizer::Normalizer() : bmp_(0x10000, 0) {
   }
 }
 
+Status Normalizer::LoadEmojiWords(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::Error("cannot read " + path);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.empty() || line[0] == '#') continue;
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos || tab == 0 || tab + 1 >= line.size())
+      return Status::Error(path + ":" + std::to_string(n) + ": expected emoji<TAB>word");
+    const std::string emoji = line.substr(0, tab);
+    int32_t i = 0;
+    UChar32 cp;
+    U8_NEXT(emoji.data(), i, static_cast<int32_t>(emoji.size()), cp);
+    if (cp < 0) return Status::Error(path + ":" + std::to_string(n) + ": invalid UTF-8");
+    emoji_words_[static_cast<char32_t>(cp)] = line.substr(tab + 1);
+  }
+  return Status::Ok();
+}
+
 char32_t Normalizer::ToSimplified(char32_t c) const {
   if (c < 0x10000 && bmp_[c] != 0) return bmp_[c];
   return c;
@@ -110,7 +132,20 @@ NormalizedText Normalizer::Normalize(std::string_view utf8) const {
   for (int32_t i = 0; i < folded.length();) {
     char32_t c = folded.char32At(i);
     i += U16_LENGTH(c);
-    if (IsDroppedSymbol(c)) continue;
+    if (IsDroppedSymbol(c)) {
+      auto word = emoji_words_.find(c);
+      if (word == emoji_words_.end()) continue;
+      // A meaningful emoji reads as its word, set apart by spaces.
+      if (!cps.empty()) cps.push_back(U' ');
+      icu::UnicodeString w = icu::UnicodeString::fromUTF8(word->second);
+      for (int32_t k = 0; k < w.length();) {
+        const char32_t wc = w.char32At(k);
+        k += U16_LENGTH(wc);
+        cps.push_back(wc);
+      }
+      pending_space = true;
+      continue;
+    }
     if (u_isUWhiteSpace(c) || IsBreakingPunct(c)) {
       pending_space = !cps.empty();
       continue;

@@ -19,6 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/status.h"
+
 namespace gridbot::nlu {
 
 struct NormalizedText {
@@ -29,6 +31,10 @@ struct NormalizedText {
 class Normalizer {
  public:
   Normalizer();
+  // Emoji that carry a meaning in this domain (👍 = 好的) are replaced by
+  // their word instead of being dropped; from corpus/nlu/emoji.tsv
+  // (emoji<TAB>word). REQUIRES: called before the Normalizer is shared.
+  Status LoadEmojiWords(const std::string& path);
   NormalizedText Normalize(std::string_view utf8) const;
 
   // Traditional → Simplified of one code point (identity if none).
@@ -36,6 +42,7 @@ class Normalizer {
 
  private:
   std::vector<char16_t> bmp_;  // 0x10000 entries; 0 = unchanged
+  std::unordered_map<char32_t, std::string> emoji_words_;
 };
 
 // True if `s` is well-formed UTF-8 (no overlongs, no surrogates).

@@ -1,9 +1,356 @@
-// Placeholder until the flow is built: answers "not in chat yet".
+// 新装变更: type (new install, capacity increase, change) → city → district
+// → contact name → phone → address → description → confirmation → a
+// business record "YK" + date + sequence, shown by progress queries.
+#include <nlohmann/json.hpp>
+
 #include "dialogs/flow_util.h"
 #include "dialogs/flows/flows.h"
+#include "nlu/numbers.h"
+#include "storage/services.h"
 
 namespace gridbot::dialogs {
+namespace {
 
-std::unique_ptr<Flow> MakeApplyServiceFlow() { return std::make_unique<NotYetFlow>("apply_service", "新装变更"); }
+using nlohmann::json;
+
+constexpr int kMaxTries = 3;
+constexpr double kMinConfidence = 0.5;
+constexpr size_t kMaxDescription = 200;  // code points
+// Values of the business table (as the back end writes them), not replies.
+constexpr const char* kStatusAccepted = "已受理";
+constexpr const char* kStepAccepted = "受理";
+const std::vector<std::string> kTypes = {"new_install", "capacity_increase", "change"};
+
+std::vector<std::string> Words(const Context& ctx, const std::string& key) {
+  std::vector<std::string> out;
+  const std::string list = ctx.replies.Render(key);
+  for (size_t start = 0; start <= list.size();) {
+    size_t end = list.find('|', start);
+    if (end == std::string::npos) end = list.size();
+    std::string w = list.substr(start, end - start);
+    while (!w.empty() && (w.back() == '\n' || w.back() == ' ')) w.pop_back();
+    if (!w.empty()) out.push_back(w);
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string Compact(const std::string& s) {
+  std::string out;
+  for (char c : s)
+    if (c != ' ') out += c;
+  return out;
+}
+
+bool IsOneOf(const std::string& normalized, const std::vector<std::string>& words) {
+  const std::string s = Compact(normalized);
+  return std::find(words.begin(), words.end(), s) != words.end();
+}
+
+size_t CodePoints(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+std::string Trimmed(std::string s) {
+  static const std::string kIdeoSpace = "\xE3\x80\x80";
+  for (bool changed = true; changed;) {
+    changed = false;
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+      s.pop_back(), changed = true;
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+      s.erase(0, 1), changed = true;
+    if (s.size() >= 3 && s.compare(s.size() - 3, 3, kIdeoSpace) == 0)
+      s.resize(s.size() - 3), changed = true;
+    if (s.rfind(kIdeoSpace, 0) == 0) s.erase(0, 3), changed = true;
+  }
+  return s;
+}
+
+bool IsMobile(const std::string& s) {
+  if (s.size() != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string Digits(const std::string& s) {
+  std::string d;
+  for (char c : s)
+    if (c >= '0' && c <= '9') d += c;
+  return d;
+}
+
+std::string PhoneOf(const nlu::Understanding& u) {
+  const std::string slot = Slot(u, "phone");
+  if (IsMobile(slot)) return slot;
+  const std::string d = Digits(u.normalized);
+  return IsMobile(d) ? d : "";
+}
+
+std::string MaskPhone(const std::string& p) {
+  return p.size() == 11 ? p.substr(0, 3) + "****" + p.substr(7) : p;
+}
+
+bool FreeText(const nlu::Understanding& u) {
+  return u.intent == "unknown" || u.confidence < kMinConfidence;
+}
+
+class ApplyServiceFlow : public Flow {
+ public:
+  std::string name() const override { return "apply_service"; }
+  std::string title() const override { return "新装变更"; }
+  std::vector<std::string> replies() const override {
+    return {"services.skip_words", "services.type.new_install",
+            "services.type.capacity_increase", "services.type.change", "apply.ask_type",
+            "apply.bad_type", "apply.ask_city", "apply.bad_city", "apply.ask_district",
+            "apply.bad_district", "apply.district_mismatch", "apply.ask_name", "apply.bad_name",
+            "apply.ask_phone_offer", "apply.ask_phone", "apply.bad_phone", "apply.ask_address",
+            "apply.bad_address", "apply.ask_description", "apply.bad_description",
+            "apply.confirm", "apply.no_description", "apply.kept", "apply.done",
+            "apply.next.new_install", "apply.next.capacity_increase", "apply.next.change",
+            "apply.failed"};
+  }
+
+  FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
+    TakeType(f, u);
+    TakePlace(ctx, f, u, /*quiet=*/true);
+    const std::string phone = PhoneOf(u);
+    if (!phone.empty()) f.slots["phone"] = phone;
+    return Advance(ctx, f);
+  }
+
+  bool Answers(const Frame& f, const nlu::Understanding& u) const override {
+    const bool yes_no = u.intent == "affirm" || u.intent == "deny";
+    const bool place = u.slots.count("city") || u.slots.count("district");
+    if (f.step == "confirm") return yes_no;
+    if (f.step == "type")
+      return u.slots.count("apply_type") || FreeText(u) || u.intent == "apply_service";
+    if (f.step == "city" || f.step == "district") return place || FreeText(u);
+    if (f.step == "name" || f.step == "address") return FreeText(u) || place;
+    if (f.step == "phone" || f.step == "phone_offer")
+      return (f.step == "phone_offer" && yes_no) || u.slots.count("phone") ||
+             Digits(u.normalized).size() >= 5;
+    if (f.step == "description")
+      return FreeText(u) || u.intent == "apply_service" || u.intent == "deny" || place;
+    return false;
+  }
+
+  FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
+    const std::string text = Trimmed(u.text);
+    if (f.step == "confirm") return u.intent == "affirm" ? Submit(ctx, f) : Kept(ctx);
+    if (f.step == "type") {
+      if (!TakeType(f, u) && !TypeByNumber(f, u)) return Retry(ctx, f);
+    } else if (f.step == "city" || f.step == "district") {
+      const std::string before = FrameSlot(f, "city") + "/" + FrameSlot(f, "district");
+      if (!TakePlace(ctx, f, u, /*quiet=*/false))  // said why and asked again, or gave up
+        return f.step == "gave_up" ? FlowResult::kDone : FlowResult::kWaiting;
+      if (FrameSlot(f, "city") + "/" + FrameSlot(f, "district") == before) return Retry(ctx, f);
+    } else if (f.step == "name") {
+      if (CodePoints(text) > 20 || CodePoints(Compact(u.normalized)) < 1 ||
+          !Digits(text).empty())
+        return Retry(ctx, f);
+      f.slots["name"] = text;
+    } else if (f.step == "phone_offer" && u.intent == "affirm") {
+      f.slots["phone"] = FrameSlot(f, "offered_phone");
+      f.slots["phone_on_file"] = true;
+    } else if (f.step == "phone_offer" && u.intent == "deny") {
+      f.slots["phone_declined"] = true;
+    } else if (f.step == "phone" || f.step == "phone_offer") {
+      const std::string phone = PhoneOf(u);
+      if (phone.empty()) return Retry(ctx, f);
+      f.slots["phone"] = phone;
+    } else if (f.step == "address") {
+      if (CodePoints(Compact(u.normalized)) < 5) return Retry(ctx, f);
+      f.slots["address"] = text;
+    } else if (f.step == "description") {
+      if (u.intent == "deny" || IsOneOf(u.normalized, Words(ctx, "services.skip_words"))) {
+        f.slots["description"] = "";
+      } else {
+        if (CodePoints(text) > kMaxDescription || Compact(u.normalized).empty())
+          return Retry(ctx, f);
+        f.slots["description"] = text;
+      }
+    }
+    f.failures = 0;
+    return Advance(ctx, f);
+  }
+
+  void Prompt(Context& ctx, const Frame& f, bool hint) override {
+    const std::string city = FrameSlot(f, "city");
+    if (f.step == "type") ctx.Say(hint ? "apply.bad_type" : "apply.ask_type");
+    if (f.step == "city")
+      ctx.Say(hint ? "apply.bad_city" : "apply.ask_city", {{"type", TypeName(ctx, f)}});
+    if (f.step == "district")
+      ctx.Say(hint ? "apply.bad_district" : "apply.ask_district",
+              {{"city", city}, {"example", ExampleDistrict(ctx, city)}});
+    if (f.step == "name") ctx.Say(hint ? "apply.bad_name" : "apply.ask_name");
+    if (f.step == "phone_offer")
+      ctx.Say(hint ? "apply.bad_phone" : "apply.ask_phone_offer",
+              {{"phone", MaskPhone(FrameSlot(f, "offered_phone"))}});
+    if (f.step == "phone") ctx.Say(hint ? "apply.bad_phone" : "apply.ask_phone");
+    if (f.step == "address") ctx.Say(hint ? "apply.bad_address" : "apply.ask_address");
+    if (f.step == "description") ctx.Say(hint ? "apply.bad_description" : "apply.ask_description");
+    if (f.step == "confirm") {
+      const std::string description = FrameSlot(f, "description");
+      ctx.Say("apply.confirm",
+              {{"type", TypeName(ctx, f)},
+               {"city", city},
+               {"district", FrameSlot(f, "district")},
+               {"address", FrameSlot(f, "address")},
+               {"name", FrameSlot(f, "name")},
+               {"phone", ShownPhone(f)},
+               {"description",
+                description.empty() ? ctx.replies.Render("apply.no_description") : description}});
+    }
+  }
+
+ private:
+  static std::string TypeName(const Context& ctx, const Frame& f) {
+    const std::string type = FrameSlot(f, "apply_type");
+    return type.empty() ? "" : ctx.replies.Render("services.type." + type);
+  }
+
+  static std::string ExampleDistrict(const Context& ctx, const std::string& city) {
+    auto districts = ctx.nlu.gazetteer().DistrictsOf(city);
+    return districts.empty() ? "" : districts.front();
+  }
+
+  static std::string ShownPhone(const Frame& f) {
+    const std::string phone = FrameSlot(f, "phone");
+    auto it = f.slots.find("phone_on_file");
+    return it != f.slots.end() && *it == true ? MaskPhone(phone) : phone;
+  }
+
+  static bool TakeType(Frame& f, const nlu::Understanding& u) {
+    const std::string type = Slot(u, "apply_type");
+    if (std::find(kTypes.begin(), kTypes.end(), type) == kTypes.end()) return false;
+    f.slots["apply_type"] = type;
+    return true;
+  }
+
+  static bool TypeByNumber(Frame& f, const nlu::Understanding& u) {
+    std::string s = Compact(u.normalized);
+    for (const char* strip : {"第", "个", "种", "项", "类"})
+      for (size_t p; (p = s.find(strip)) != std::string::npos;) s.erase(p, std::string(strip).size());
+    auto n = nlu::ParseNumber(s);
+    if (!n || *n < 1 || *n > static_cast<std::int64_t>(kTypes.size())) return false;
+    f.slots["apply_type"] = kTypes[*n - 1];
+    return true;
+  }
+
+  // Takes the city and district a message names. A district gives its city;
+  // one that does not belong to the city is refused: false, after saying so
+  // and asking again (or giving up) unless `quiet`.
+  bool TakePlace(Context& ctx, Frame& f, const nlu::Understanding& u, bool quiet) {
+    const auto& gazetteer = ctx.nlu.gazetteer();
+    std::string city = Slot(u, "city");
+    const std::string district = Slot(u, "district");
+    if (!city.empty() && city != FrameSlot(f, "city")) {
+      f.slots["city"] = city;
+      f.slots.erase("district");
+    }
+    if (district.empty()) return true;
+    city = FrameSlot(f, "city");
+    if (city.empty()) {
+      city = gazetteer.CityOfDistrict(district);
+      if (city.empty()) return true;  // a name several cities have: ask the city first
+      f.slots["city"] = city;
+    }
+    auto districts = gazetteer.DistrictsOf(city);
+    if (std::find(districts.begin(), districts.end(), district) == districts.end()) {
+      if (quiet) return false;
+      ctx.Say("apply.district_mismatch",
+              {{"district", district}, {"city", city}, {"example", ExampleDistrict(ctx, city)}});
+      f.step = "district";
+      if (++f.failures >= kMaxTries) {
+        ctx.Say("gave_up", {{"flow", title()}});
+        f.step = "gave_up";
+      }
+      return false;
+    }
+    f.slots["district"] = district;
+    return true;
+  }
+
+  FlowResult Ask(Context& ctx, Frame& f, const std::string& step) {
+    f.step = step;
+    Prompt(ctx, f, false);
+    return FlowResult::kWaiting;
+  }
+
+  FlowResult Advance(Context& ctx, Frame& f) {
+    if (f.step == "gave_up") return FlowResult::kDone;
+    if (FrameSlot(f, "apply_type").empty()) return Ask(ctx, f, "type");
+    if (FrameSlot(f, "city").empty()) return Ask(ctx, f, "city");
+    if (FrameSlot(f, "district").empty()) return Ask(ctx, f, "district");
+    if (FrameSlot(f, "name").empty()) return Ask(ctx, f, "name");
+    if (FrameSlot(f, "phone").empty()) {
+      std::string offered;
+      if (auto no = ctx.DefaultAccount())
+        if (auto account = ctx.tx.FindAccount(*no)) offered = account->phone;
+      if (!IsMobile(offered)) {
+        auto user = storage::FindUser(ctx.tx, ctx.user_id);
+        offered = user && IsMobile(user->phone) ? user->phone : "";
+      }
+      auto declined = f.slots.find("phone_declined");
+      if (!offered.empty() && declined == f.slots.end()) {
+        f.slots["offered_phone"] = offered;
+        return Ask(ctx, f, "phone_offer");
+      }
+      return Ask(ctx, f, "phone");
+    }
+    if (FrameSlot(f, "address").empty()) return Ask(ctx, f, "address");
+    if (!f.slots.contains("description")) return Ask(ctx, f, "description");
+    return Ask(ctx, f, "confirm");
+  }
+
+  FlowResult Retry(Context& ctx, Frame& f) {
+    if (++f.failures >= kMaxTries) {
+      ctx.Say("gave_up", {{"flow", title()}});
+      return FlowResult::kDone;
+    }
+    Prompt(ctx, f, true);
+    return FlowResult::kWaiting;
+  }
+
+  FlowResult Kept(Context& ctx) {
+    ctx.Say("apply.kept");
+    return FlowResult::kDone;
+  }
+
+  FlowResult Submit(Context& ctx, Frame& f) {
+    const std::string type = FrameSlot(f, "apply_type");
+    const std::string no = storage::NextBusinessNo(ctx.tx, "YK", ctx.today);
+    const auto identities = storage::IdentitiesOf(ctx.tx, ctx.user_id);
+    const json details = {{"city", FrameSlot(f, "city")},
+                          {"district", FrameSlot(f, "district")},
+                          {"name", FrameSlot(f, "name")},
+                          {"phone", FrameSlot(f, "phone")},
+                          {"address", FrameSlot(f, "address")},
+                          {"description", FrameSlot(f, "description")},
+                          {"channel", identities.empty() ? "" : identities.front().channel}};
+    storage::Business b;
+    b.business_no = no;
+    b.account_no = ctx.DefaultAccount().value_or("");
+    b.type = type;
+    b.status = kStatusAccepted;
+    b.steps = {storage::BusinessStep{kStepAccepted, ctx.now}};
+    storage::CreateBusiness(ctx.tx, b, details.dump(), ctx.now);
+    if (!ctx.tx.ok()) {
+      ctx.Say("apply.failed");
+      return FlowResult::kDone;
+    }
+    ctx.Say("apply.done",
+            {{"type", TypeName(ctx, f)},
+             {"business_no", no},
+             {"next", ctx.replies.Render("apply.next." + type, {{"phone", ShownPhone(f)}})}});
+    return FlowResult::kDone;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Flow> MakeApplyServiceFlow() { return std::make_unique<ApplyServiceFlow>(); }
 
 }  // namespace gridbot::dialogs

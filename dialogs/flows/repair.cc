@@ -127,7 +127,9 @@ class ReportFaultFlow : public Flow {
     std::string no = Slot(u, "account_no");
     if (no.empty() || !ctx.IsBound(no)) no = ctx.DefaultAccount().value_or("");
     f.slots["account_no"] = no;
-    const std::string description = DescriptionOf(ctx, u);
+    // The outage flow may hand over what the customer said ("家里停电了").
+    std::string description = Trimmed(Slot(u, "description"));
+    if (description.empty()) description = DescriptionOf(ctx, u);
     if (!description.empty()) {
       f.slots["description"] = description;
       WarnIfDangerous(ctx, description);
@@ -166,7 +168,7 @@ class ReportFaultFlow : public Flow {
     } else if (f.step == "address_offer" && u.intent == "deny") {
       f.slots["address_declined"] = true;
     } else if (f.step == "address" || f.step == "address_offer") {
-      if (CodePoints(Compact(u.normalized)) < 5) return Retry(ctx, f, "address");
+      if (CodePoints(Compact(u.normalized)) < 5) return Retry(ctx, f);
       f.slots["address"] = text;
     } else if (f.step == "phone_offer" && u.intent == "affirm") {
       f.slots["phone"] = FrameSlot(f, "offered_phone");
@@ -175,7 +177,7 @@ class ReportFaultFlow : public Flow {
       f.slots["phone_declined"] = true;
     } else if (f.step == "phone" || f.step == "phone_offer") {
       const std::string phone = PhoneOf(u);
-      if (phone.empty()) return Retry(ctx, f, "phone");
+      if (phone.empty()) return Retry(ctx, f);
       f.slots["phone"] = phone;
     } else if (f.step == "name") {
       if (u.intent == "deny" || IsOneOf(u.normalized, Words(ctx, "services.skip_words"))) {
@@ -280,7 +282,7 @@ class ReportFaultFlow : public Flow {
     return Ask(ctx, f, "confirm");
   }
 
-  FlowResult Retry(Context& ctx, Frame& f, const std::string& = "") {
+  FlowResult Retry(Context& ctx, Frame& f) {
     if (++f.failures >= kMaxTries) {
       ctx.Say("gave_up", {{"flow", title()}});
       return FlowResult::kDone;

@@ -41,3 +41,17 @@ TEST(Segmenter, KeepsDomainWordsWhole) {
 
 }  // namespace
 }  // namespace gridbot::nlu
+
+namespace gridbot::nlu {
+namespace {
+
+TEST(Normalizer, MeaningfulEmojiReadAsWords) {
+  Normalizer n;
+  ASSERT_TRUE(n.LoadEmojiWords(std::string(GRIDBOT_SOURCE_DIR) + "/corpus/nlu/emoji.tsv").ok());
+  EXPECT_EQ(n.Normalize("👍").text, "好的");
+  EXPECT_EQ(n.Normalize("好的👍").text, "好的 好的");
+  EXPECT_EQ(n.Normalize("查电费😊").text, "查电费");  // other emoji are set aside
+}
+
+}  // namespace
+}  // namespace gridbot::nlu
