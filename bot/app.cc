@@ -1,11 +1,13 @@
 #include "bot/app.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "bot/menu.h"
 #include "storage/fixtures.h"
 
 namespace gridbot::bot {
@@ -197,19 +199,14 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
   settings.pay_gateway = config.pay_gateway;
   app->engine_->SetSettings(std::move(settings));
   // Menu keys -> intents.
-  std::ifstream menu(corpus + "/menu.json");
-  if (menu) {
-    std::stringstream buf;
-    buf << menu.rdbuf();
-    auto j = nlohmann::json::parse(buf.str(), nullptr, false);
-    if (j.is_discarded() || !j.is_object())
-      return Status::Error(corpus + "/menu.json: not valid JSON");
-    std::map<std::string, std::string> keys;
-    const nlohmann::json key_map = j.value("keys", nlohmann::json::object());
-    for (const auto& [key, intent] : key_map.items())
-      if (intent.is_string()) keys[key] = intent.get<std::string>();
-    app->engine_->SetClickIntents(std::move(keys));
+  auto menu = LoadMenu(corpus + "/menu.json");
+  if (!menu.ok()) return menu.status();
+  for (const auto& [key, intent] : menu->intents) {
+    const auto& known = nlu::KnownIntents();
+    if (std::find(known.begin(), known.end(), intent) == known.end())
+      return Status::Error(corpus + "/menu.json: key " + key + " names unknown intent " + intent);
   }
+  app->engine_->SetClickIntents(menu->intents);
   return app;
 }
 

@@ -157,6 +157,23 @@ TEST(Http, ChatBindAndBills) {
   EXPECT_THAT(s.Chat("u2", "我欠费了吗"), HasSubstr("先绑定"));
 }
 
+TEST(Http, MenuClicksStartTheirFlows) {
+  Server s(TempDb("click"));
+  ASSERT_NE(s.port(), 0);
+  auto click = [&](const std::string& key) {
+    auto res = s.Request(http::verb::post, "/api/chat",
+                         json{{"user", "c1"}, {"event", {{"type", "click"}, {"key", key}}}}.dump());
+    EXPECT_EQ(res.result_int(), 200) << res.body();
+    return json::parse(res.body(), nullptr, false);
+  };
+  auto bind = click("BIND_ACCOUNT");
+  EXPECT_EQ(bind["intent"], "bind_account");
+  EXPECT_THAT(bind["replies"][0]["text"].get<std::string>(), HasSubstr("哪个市"));
+  EXPECT_EQ(click("HELP")["intent"], "help");
+  EXPECT_THAT(click("NO_SUCH_KEY")["replies"][0]["text"].get<std::string>(),
+              HasSubstr("菜单功能暂不可用"));
+}
+
 TEST(Http, BadInputGetsClear4xx) {
   Server s(TempDb("bad"));
   ASSERT_NE(s.port(), 0);
