@@ -4,7 +4,7 @@
 // statement rolls it back (Tx::Check). Payment records are Tx::Payments().
 //
 //   storage::Tx tx = store.Begin();
-//   auto b = storage::FindBusiness(tx, "YK20240801001");       // with its steps
+//   auto b = storage::FindBusiness(tx, "YK20240801001", now);  // with its steps
 //   auto open = storage::OpenBusinessOf(tx, {"0301000001234"}, now);
 //   auto outages = storage::OutagesCovering(tx, *account, now);
 //   tx.Commit();

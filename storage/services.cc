@@ -34,13 +34,18 @@ void CreateBusiness(Tx& tx, const Business& b, const std::string& details_json,
       "INSERT INTO business(business_no, account_no, type, status, created_at, details) "
       "VALUES (?,?,?,?,?,?)");
   st.Bind(1, b.business_no);
-  if (b.account_no.empty()) st.BindNull(2); else st.Bind(2, b.account_no);
+  if (b.account_no.empty())
+    st.BindNull(2);
+  else
+    st.Bind(2, b.account_no);
   st.Bind(3, b.type).Bind(4, b.status).Bind(5, created_at).Bind(6, details_json);
   tx.Check(st.Run());
   Statement step = tx.Prep("INSERT INTO business_steps VALUES (?,?,?,?)");
   for (size_t i = 0; i < b.steps.size(); ++i) {
     step.Reset();
-    step.Bind(1, b.business_no).Bind(2, static_cast<std::int64_t>(i)).Bind(3, b.steps[i].name)
+    step.Bind(1, b.business_no)
+        .Bind(2, static_cast<std::int64_t>(i))
+        .Bind(3, b.steps[i].name)
         .Bind(4, b.steps[i].at);
     tx.Check(step.Run());
   }
@@ -57,8 +62,9 @@ std::string BusinessDetails(Tx& tx, const std::string& business_no) {
 
 namespace {
 
-constexpr const char* kUserCols = "id, COALESCE(phone, ''), COALESCE(password_hash, ''), "
-                                  "COALESCE(city, ''), created_at";
+constexpr const char* kUserCols =
+    "id, COALESCE(phone, ''), COALESCE(password_hash, ''), "
+    "COALESCE(city, ''), created_at";
 
 User ReadUser(const Statement& st) {
   return User{st.Int(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4)};
@@ -88,20 +94,6 @@ bool RegisterUser(Tx& tx, std::int64_t user_id, const std::string& phone,
   st.Bind(1, phone).Bind(2, password_hash).Bind(3, city).Bind(4, user_id);
   tx.Check(st.Run());
   return tx.connection().Changes() > 0;
-}
-
-std::vector<Identity> IdentitiesOf(Tx& tx, std::int64_t user_id) {
-  // A session is saved (INSERT OR REPLACE: a new rowid) after every turn, so
-  // the latest rowid breaks ties between turns of the same second.
-  Statement st = tx.Prep(
-      "SELECT i.channel, i.external_id FROM identities i LEFT JOIN sessions s "
-      "ON s.channel = i.channel AND s.external_id = i.external_id WHERE i.user_id = ? "
-      "ORDER BY COALESCE(s.updated_at, i.created_at) DESC, COALESCE(s.rowid, 0) DESC");
-  st.Bind(1, user_id);
-  std::vector<Identity> out;
-  while (st.Step()) out.push_back(Identity{st.Text(0), st.Text(1)});
-  tx.Check(st);
-  return out;
 }
 
 void LinkIdentity(Tx& tx, const Identity& identity, std::int64_t user_id, UnixSeconds now) {
@@ -140,8 +132,8 @@ MergeResult MoveBindings(Tx& tx, std::int64_t from, std::int64_t to, int max_bin
     Statement del = tx.Prep("DELETE FROM bindings WHERE user_id = ? AND account_no = ?");
     del.Bind(1, from).Bind(2, b.account_no);
     tx.Check(del.Run());
-    Statement subs = tx.Prep(
-        "UPDATE subscriptions SET user_id = ? WHERE user_id = ? AND account_no = ?");
+    Statement subs =
+        tx.Prep("UPDATE subscriptions SET user_id = ? WHERE user_id = ? AND account_no = ?");
     subs.Bind(1, to).Bind(2, from).Bind(3, b.account_no);
     tx.Check(subs.Run());
   }
@@ -176,8 +168,8 @@ std::optional<SmsCode> FindSmsCode(Tx& tx, const std::string& phone, const std::
 }
 
 int CountSmsCodeFailure(Tx& tx, const std::string& phone, const std::string& purpose) {
-  Statement st = tx.Prep(
-      "UPDATE sms_codes SET attempts = attempts + 1 WHERE phone = ? AND purpose = ?");
+  Statement st =
+      tx.Prep("UPDATE sms_codes SET attempts = attempts + 1 WHERE phone = ? AND purpose = ?");
   st.Bind(1, phone).Bind(2, purpose);
   tx.Check(st.Run());
   auto code = FindSmsCode(tx, phone, purpose);
@@ -200,8 +192,8 @@ constexpr int kMaxIterations = 10'000'000;  // refuse absurd stored values
 
 std::string Base64(const unsigned char* data, size_t n) {
   std::string out(4 * ((n + 2) / 3), '\0');
-  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                                      static_cast<int>(n));
+  const int written =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
   out.resize(std::max(written, 0));
   return out;
 }
@@ -209,9 +201,9 @@ std::string Base64(const unsigned char* data, size_t n) {
 std::optional<std::string> Unbase64(std::string_view s) {
   if (s.empty() || s.size() % 4 != 0) return std::nullopt;
   std::string out(3 * s.size() / 4, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(s.data()),
-                                static_cast<int>(s.size()));
+  const int n =
+      EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(s.data()), static_cast<int>(s.size()));
   if (n < 0) return std::nullopt;
   size_t len = static_cast<size_t>(n);
   // EVP_DecodeBlock counts the padding as zero bytes.
@@ -221,8 +213,8 @@ std::optional<std::string> Unbase64(std::string_view s) {
   return out;
 }
 
-bool Derive(std::string_view password, const std::string& salt, int iterations,
-            unsigned char* key, size_t key_len) {
+bool Derive(std::string_view password, const std::string& salt, int iterations, unsigned char* key,
+            size_t key_len) {
   return PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
                            reinterpret_cast<const unsigned char*>(salt.data()),
                            static_cast<int>(salt.size()), iterations, EVP_sha256(),

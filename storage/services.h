@@ -69,16 +69,12 @@ std::optional<User> FindUserByPhone(Tx& tx, const std::string& phone);
 bool RegisterUser(Tx& tx, std::int64_t user_id, const std::string& phone,
                   const std::string& password_hash, const std::string& city);
 
-// The identities (channel + external id) of a user, the most recently active
-// conversation first (by its saved session).
-std::vector<Identity> IdentitiesOf(Tx& tx, std::int64_t user_id);
-
 // Points the identity at `user_id`, creating the row if needed.
 void LinkIdentity(Tx& tx, const Identity& identity, std::int64_t user_id, UnixSeconds now);
 
 struct MergeResult {
-  int moved = 0;                      // bindings moved to the target user
-  std::vector<std::string> skipped;   // not moved: the target was full
+  int moved = 0;                     // bindings moved to the target user
+  std::vector<std::string> skipped;  // not moved: the target was full
 };
 
 // Moves the bindings of `from` to `to` (and the subscriptions of the moved
@@ -93,7 +89,7 @@ MergeResult MoveBindings(Tx& tx, std::int64_t from, std::int64_t to, int max_bin
 struct SmsCode {
   std::string code_hash;  // FormatPasswordHash() form
   UnixSeconds expires_at = 0;
-  int attempts = 0;       // wrong codes entered so far
+  int attempts = 0;  // wrong codes entered so far
 };
 
 // Stores (replacing any earlier one) the code of `phone` for `purpose`

@@ -35,6 +35,7 @@ class BindAccountFlow : public Flow {
  public:
   std::string name() const override { return "bind_account"; }
   std::string title() const override { return "绑定户号"; }
+  std::vector<std::string> replies() const override { return {"bind.password_hint"}; }
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     if (ctx.tx.Bindings(ctx.user_id).size() >= kMaxBindings) {
@@ -128,10 +129,24 @@ class BindAccountFlow : public Flow {
       f.then = nullptr;
       return FlowResult::kDone;
     }
-    // Customers type the password with spaces or full-width digits.
-    std::string password;
-    for (char c : ctx.nlu.normalizer().Normalize(raw).text)
-      if (c != ' ') password += c;
+    // Customers type the password with spaces or full-width digits, or in a
+    // sentence ("密码是246810"). A message without a single digit ("我忘了")
+    // is not an attempt: it gets the hint and costs nothing.
+    const std::string text = ctx.nlu.normalizer().Normalize(raw).text;
+    std::string password, run;  // the longest run of digits, spaces allowed inside
+    for (char c : text) {
+      if (c >= '0' && c <= '9') {
+        run += c;
+      } else if (c != ' ') {
+        if (run.size() > password.size()) password = run;
+        run.clear();
+      }
+    }
+    if (run.size() > password.size()) password = run;
+    if (password.empty()) {
+      ctx.Say("bind.password_hint", {{"account", no}});
+      return FlowResult::kWaiting;
+    }
     if (password != account->service_password) {
       if (attempts.locked_until != 0) attempts = {};  // an expired lock starts afresh
       ++attempts.failures;

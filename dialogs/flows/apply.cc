@@ -1,6 +1,8 @@
 // 新装变更: type (new install, capacity increase, change) → city → district
 // → contact name → phone → address → description → confirmation → a
 // business record "YK" + date + sequence, shown by progress queries.
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "dialogs/flow_util.h"
@@ -101,19 +103,44 @@ class ApplyServiceFlow : public Flow {
   std::string name() const override { return "apply_service"; }
   std::string title() const override { return "新装变更"; }
   std::vector<std::string> replies() const override {
-    return {"services.skip_words", "services.type.new_install",
-            "services.type.capacity_increase", "services.type.change", "apply.ask_type",
-            "apply.bad_type", "apply.ask_city", "apply.bad_city", "apply.ask_district",
-            "apply.bad_district", "apply.district_mismatch", "apply.ask_name", "apply.bad_name",
-            "apply.ask_phone_offer", "apply.ask_phone", "apply.bad_phone", "apply.ask_address",
-            "apply.bad_address", "apply.ask_description", "apply.bad_description",
-            "apply.confirm", "apply.no_description", "apply.kept", "apply.done",
-            "apply.next.new_install", "apply.next.capacity_increase", "apply.next.change",
+    return {"services.skip_words",
+            "apply.generic_words",
+            "services.type.new_install",
+            "services.type.capacity_increase",
+            "services.type.change",
+            "apply.ask_type",
+            "apply.bad_type",
+            "apply.ask_city",
+            "apply.bad_city",
+            "apply.ask_district",
+            "apply.bad_district",
+            "apply.district_mismatch",
+            "apply.ask_name",
+            "apply.bad_name",
+            "apply.ask_phone_offer",
+            "apply.ask_phone",
+            "apply.bad_phone",
+            "apply.ask_address",
+            "apply.bad_address",
+            "apply.ask_description",
+            "apply.bad_description",
+            "apply.confirm",
+            "apply.no_description",
+            "apply.kept",
+            "apply.done",
+            "apply.next.new_install",
+            "apply.next.capacity_increase",
+            "apply.next.change",
             "apply.failed"};
   }
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
-    TakeType(f, u);
+    // "新装变更" (the menu's name) asks for the service, not for a new install.
+    const auto generic = Words(ctx, "apply.generic_words");
+    if (std::none_of(generic.begin(), generic.end(), [&](const std::string& w) {
+          return Compact(u.normalized).find(w) != std::string::npos;
+        }))
+      TakeType(f, u);
     TakePlace(ctx, f, u, /*quiet=*/true);
     const std::string phone = PhoneOf(u);
     if (!phone.empty()) f.slots["phone"] = phone;
@@ -147,8 +174,7 @@ class ApplyServiceFlow : public Flow {
         return f.step == "gave_up" ? FlowResult::kDone : FlowResult::kWaiting;
       if (FrameSlot(f, "city") + "/" + FrameSlot(f, "district") == before) return Retry(ctx, f);
     } else if (f.step == "name") {
-      if (CodePoints(text) > 20 || CodePoints(Compact(u.normalized)) < 1 ||
-          !Digits(text).empty())
+      if (CodePoints(text) > 20 || CodePoints(Compact(u.normalized)) < 1 || !Digits(text).empty())
         return Retry(ctx, f);
       f.slots["name"] = text;
     } else if (f.step == "phone_offer" && u.intent == "affirm") {
@@ -232,7 +258,8 @@ class ApplyServiceFlow : public Flow {
   static bool TypeByNumber(Frame& f, const nlu::Understanding& u) {
     std::string s = Compact(u.normalized);
     for (const char* strip : {"第", "个", "种", "项", "类"})
-      for (size_t p; (p = s.find(strip)) != std::string::npos;) s.erase(p, std::string(strip).size());
+      for (size_t p; (p = s.find(strip)) != std::string::npos;)
+        s.erase(p, std::string(strip).size());
     auto n = nlu::ParseNumber(s);
     if (!n || *n < 1 || *n > static_cast<std::int64_t>(kTypes.size())) return false;
     f.slots["apply_type"] = kTypes[*n - 1];
@@ -322,14 +349,13 @@ class ApplyServiceFlow : public Flow {
   FlowResult Submit(Context& ctx, Frame& f) {
     const std::string type = FrameSlot(f, "apply_type");
     const std::string no = storage::NextBusinessNo(ctx.tx, "YK", ctx.today);
-    const auto identities = storage::IdentitiesOf(ctx.tx, ctx.user_id);
     const json details = {{"city", FrameSlot(f, "city")},
                           {"district", FrameSlot(f, "district")},
                           {"name", FrameSlot(f, "name")},
                           {"phone", FrameSlot(f, "phone")},
                           {"address", FrameSlot(f, "address")},
                           {"description", FrameSlot(f, "description")},
-                          {"channel", identities.empty() ? "" : identities.front().channel}};
+                          {"channel", ctx.channel}};
     storage::Business b;
     b.business_no = no;
     b.account_no = ctx.DefaultAccount().value_or("");

@@ -1,9 +1,250 @@
-// Placeholder until the flow is built: answers "not in chat yet".
+// 充值卡充值: card number → card password (secret, with lock-out) → target
+// account (the default one, or another bound account the customer names) →
+// confirmation → the card's value credited once (storage/money.h).
 #include "dialogs/flow_util.h"
 #include "dialogs/flows/flows.h"
+#include "storage/money.h"
 
 namespace gridbot::dialogs {
+namespace {
 
-std::unique_ptr<Flow> MakeRechargeCardFlow() { return std::make_unique<NotYetFlow>("recharge_card", "充值卡充值"); }
+using storage::FormatMoney;
+
+constexpr int kMaxPasswordFailures = 5;
+constexpr UnixSeconds kLockSeconds = 30 * 60;
+constexpr int kMaxAnswerFailures = 3;
+constexpr const char* kCardPassword = "card_password";
+
+// The digits of a message ("8800 1234-5678 9012" → "8800123456789012").
+std::string Digits(const std::string& s) {
+  std::string d;
+  for (char c : s)
+    if (c >= '0' && c <= '9') d += c;
+  return d;
+}
+
+std::string MinutesLeft(const Context& ctx, const storage::AttemptState& a) {
+  return std::to_string(std::max<std::int64_t>(1, (a.locked_until - ctx.now + 59) / 60));
+}
+
+// "2024年6月、2024年7月" — the months of the bills a credit paid.
+std::string Months(const std::vector<storage::Bill>& bills) {
+  std::string s;
+  for (const auto& b : bills) s += (s.empty() ? "" : "、") + ChineseMonth(b.month);
+  return s;
+}
+
+class RechargeCardFlow : public Flow {
+ public:
+  std::string name() const override { return "recharge_card"; }
+  std::string title() const override { return "充值卡充值"; }
+  bool needs_account() const override { return true; }
+  std::vector<std::string> replies() const override {
+    return {"card.ask_number", "card.bad_number", "card.unknown", "card.used",
+            "card.used_now", "card.locked", "card.locked_now", "card.ask_password",
+            "card.bad_password", "card.confirm", "card.confirm_other", "card.kept",
+            "card.done", "card.bills_paid", "card.arrears_none", "card.arrears_some",
+            "account_not_bound", "account_missing", "gave_up"};
+  }
+
+  FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
+    const std::string no = Slot(u, "account_no");
+    if (!no.empty()) {
+      if (!ctx.IsBound(no)) {
+        ctx.Say("account_not_bound", {{"account", no}});
+        return FlowResult::kDone;
+      }
+      f.slots["account_no"] = no;
+    }
+    const std::string card = Slot(u, "card_no");
+    if (!card.empty()) return TakeCard(ctx, f, card);
+    f.step = "card_no";
+    Prompt(ctx, f, false);
+    return FlowResult::kWaiting;
+  }
+
+  bool Answers(const Frame& f, const nlu::Understanding& u) const override {
+    if (f.step == "password") return true;
+    // Digits answer, unless the message is another request ("3月份账单").
+    const bool digits_only = u.intent == "unknown" || u.intent == name();
+    if (f.step == "card_no")
+      return u.slots.count("card_no") || (digits_only && !Digits(u.normalized).empty());
+    if (f.step == "confirm")
+      return u.intent == "affirm" || u.intent == "deny" || u.slots.count("account_no") ||
+             (digits_only && Digits(u.normalized).size() >= 4);
+    return false;
+  }
+
+  bool SecretStep(const Frame& f) const override { return f.step == "password"; }
+
+  FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
+    if (f.step == "card_no") {
+      std::string card = Slot(u, "card_no");
+      if (card.empty()) card = Digits(u.normalized);
+      return TakeCard(ctx, f, card);
+    }
+    if (f.step == "password") return CheckPassword(ctx, f, u.text);
+    if (f.step == "confirm") {
+      if (u.intent == "affirm") return Redeem(ctx, f);
+      if (u.intent == "deny") {
+        ctx.Say("card.kept", {{"card", FrameSlot(f, "card_no")}});
+        return FlowResult::kDone;
+      }
+      // Another bound account as the target.
+      auto bindings = ctx.tx.Bindings(ctx.user_id);
+      if (auto picked = PickAccount(u, bindings)) {
+        f.slots["account_no"] = *picked;
+        Prompt(ctx, f, false);
+        return FlowResult::kWaiting;
+      }
+      if (!Slot(u, "account_no").empty())
+        ctx.Say("account_not_bound", {{"account", Slot(u, "account_no")}});
+      return Failed(ctx, f);
+    }
+    return FlowResult::kDone;
+  }
+
+  void Prompt(Context& ctx, const Frame& f, bool hint) override {
+    if (f.step == "card_no") ctx.Say(hint ? "card.bad_number" : "card.ask_number");
+    if (f.step == "password") ctx.Say("card.ask_password", {{"card", FrameSlot(f, "card_no")}});
+    if (f.step == "confirm") {
+      const std::string no = FrameSlot(f, "account_no");
+      auto account = ctx.tx.FindAccount(no);
+      std::int64_t amount = f.slots.value("amount_fen", std::int64_t{0});
+      ctx.Say("card.confirm",
+              {{"card", FrameSlot(f, "card_no")},
+               {"amount", FormatMoney(amount)},
+               {"account", no},
+               {"address", account ? account->address : ""},
+               {"other", ctx.tx.Bindings(ctx.user_id).size() > 1
+                             ? "\n" + ctx.replies.Render("card.confirm_other")
+                             : ""}});
+    }
+  }
+
+ private:
+  // A card number was given: known, unused and not locked → ask its password.
+  FlowResult TakeCard(Context& ctx, Frame& f, const std::string& raw) {
+    const std::string card = Digits(raw);
+    f.step = "card_no";
+    if (card.size() < 12 || card.size() > 20) return Failed(ctx, f);
+    auto found = storage::FindCard(ctx.tx, card);
+    if (!found) {
+      ctx.Say("card.unknown", {{"card", card}});
+      if (++f.failures >= kMaxAnswerFailures) return GiveUp(ctx);
+      return FlowResult::kWaiting;
+    }
+    if (found->used) {
+      ctx.Say("card.used", {{"card", card}});
+      return FlowResult::kDone;
+    }
+    const storage::AttemptState attempts = ctx.tx.Attempts(ctx.user_id, card, kCardPassword);
+    if (attempts.locked_until > ctx.now) {
+      ctx.Say("card.locked", {{"card", card}, {"minutes", MinutesLeft(ctx, attempts)}});
+      return FlowResult::kDone;
+    }
+    f.slots["card_no"] = card;
+    f.step = "password";
+    f.failures = 0;
+    Prompt(ctx, f, false);
+    return FlowResult::kWaiting;
+  }
+
+  // The password is checked in the turn it is typed and never kept: the
+  // frame only learns the card's value once it is right.
+  FlowResult CheckPassword(Context& ctx, Frame& f, const std::string& raw) {
+    const std::string card = FrameSlot(f, "card_no");
+    auto found = storage::FindCard(ctx.tx, card);
+    if (!found || found->used) {
+      ctx.Say(found ? "card.used" : "card.unknown", {{"card", card}});
+      return FlowResult::kDone;
+    }
+    storage::AttemptState attempts = ctx.tx.Attempts(ctx.user_id, card, kCardPassword);
+    if (attempts.locked_until > ctx.now) {
+      ctx.Say("card.locked", {{"card", card}, {"minutes", MinutesLeft(ctx, attempts)}});
+      return FlowResult::kDone;
+    }
+    std::string password;
+    for (char c : ctx.nlu.normalizer().Normalize(raw).text)
+      if (c != ' ') password += c;
+    if (password != found->password) {
+      if (attempts.locked_until != 0) attempts = {};  // an expired lock starts afresh
+      ++attempts.failures;
+      if (attempts.failures >= kMaxPasswordFailures) {
+        attempts.locked_until = ctx.now + kLockSeconds;
+        ctx.tx.SaveAttempts(ctx.user_id, card, kCardPassword, attempts);
+        ctx.Say("card.locked_now", {{"card", card},
+                                    {"max", std::to_string(kMaxPasswordFailures)},
+                                    {"minutes", std::to_string(kLockSeconds / 60)}});
+        return FlowResult::kDone;
+      }
+      ctx.tx.SaveAttempts(ctx.user_id, card, kCardPassword, attempts);
+      ctx.Say("card.bad_password",
+              {{"left", std::to_string(kMaxPasswordFailures - attempts.failures)}});
+      return FlowResult::kWaiting;
+    }
+    ctx.tx.SaveAttempts(ctx.user_id, card, kCardPassword, storage::AttemptState{});
+    f.slots["amount_fen"] = found->amount_fen;
+    if (FrameSlot(f, "account_no").empty()) {
+      auto no = ctx.DefaultAccount();
+      if (!no) {  // unbound meanwhile
+        ctx.Say("account_missing", {{"account", ""}});
+        return FlowResult::kDone;
+      }
+      f.slots["account_no"] = *no;
+    }
+    f.step = "confirm";
+    f.failures = 0;
+    Prompt(ctx, f, false);
+    return FlowResult::kWaiting;
+  }
+
+  FlowResult Redeem(Context& ctx, Frame& f) {
+    const std::string card = FrameSlot(f, "card_no");
+    const std::string no = FrameSlot(f, "account_no");
+    if (!ctx.IsBound(no) || !ctx.tx.FindAccount(no)) {
+      ctx.Say("account_missing", {{"account", no}});
+      return FlowResult::kDone;
+    }
+    auto r = storage::RedeemCard(ctx.tx, card, no, ctx.now, ctx.LastBilledMonth());
+    if (r.status == storage::RedeemStatus::kUnknownCard) {
+      ctx.Say("card.unknown", {{"card", card}});
+      return FlowResult::kDone;
+    }
+    if (r.status == storage::RedeemStatus::kAlreadyUsed) {
+      ctx.Say("card.used_now", {{"card", card}});
+      return FlowResult::kDone;
+    }
+    const storage::MoneyResult& m = r.money;
+    ctx.Say("card.done",
+            {{"card", card},
+             {"amount", FormatMoney(m.amount_fen)},
+             {"account", no},
+             {"bills", m.bills_paid.empty()
+                           ? ""
+                           : ctx.replies.Render("card.bills_paid",
+                                                {{"months", Months(m.bills_paid)}})},
+             {"owed", ctx.replies.Render(m.arrears_fen > 0 ? "card.arrears_some"
+                                                            : "card.arrears_none",
+                                         {{"arrears", FormatMoney(m.arrears_fen)}})},
+             {"balance", FormatMoney(m.credit.balance_fen)}});
+    return FlowResult::kDone;
+  }
+
+  FlowResult Failed(Context& ctx, Frame& f) {
+    if (++f.failures >= kMaxAnswerFailures) return GiveUp(ctx);
+    Prompt(ctx, f, true);
+    return FlowResult::kWaiting;
+  }
+
+  FlowResult GiveUp(Context& ctx) {
+    ctx.Say("gave_up", {{"flow", title()}});
+    return FlowResult::kDone;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Flow> MakeRechargeCardFlow() { return std::make_unique<RechargeCardFlow>(); }
 
 }  // namespace gridbot::dialogs

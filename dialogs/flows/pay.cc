@@ -1,9 +1,235 @@
-// Placeholder until the flow is built: answers "not in chat yet".
+// 在线缴费 (支付宝 / 银联): the account's address, settlement unit and
+// arrears → amount (default: the arrears) → method → confirmation → a payment
+// order (storage/money.h) and the link to pay it. The gateway's notify
+// (bot/payment_gateway.cc) credits the order and tells the customer.
+//
+// With nothing owed, UnionPay is refused (as in the original account, it
+// pays arrears only) and Alipay is offered to prepay (预存) an amount the
+// customer names.
+//
+// The link is always "<public_url>/pay/<order_no>" (Context::settings): that
+// page is the built-in simulator, or, with a gateway configured, hands the
+// order on to it (bot/payment_gateway.cc), so the flow never signs anything.
+#include <algorithm>
+
 #include "dialogs/flow_util.h"
 #include "dialogs/flows/flows.h"
+#include "nlu/numbers.h"
+#include "storage/money.h"
 
 namespace gridbot::dialogs {
+namespace {
 
-std::unique_ptr<Flow> MakePayBillFlow() { return std::make_unique<NotYetFlow>("pay_bill", "在线缴费"); }
+using storage::FormatMoney;
+
+constexpr int kMaxAnswerFailures = 3;
+
+// The words of a `_words` reply key ("a|b|c"), longest first.
+std::vector<std::string> Words(const Context& ctx, const std::string& key) {
+  std::vector<std::string> out;
+  const std::string list = ctx.replies.Render(key);
+  for (size_t start = 0; start <= list.size();) {
+    size_t end = list.find('|', start);
+    if (end == std::string::npos) end = list.size();
+    std::string w = list.substr(start, end - start);
+    while (!w.empty() && (w.back() == '\n' || w.back() == ' ')) w.pop_back();
+    if (!w.empty()) out.push_back(w);
+    start = end + 1;
+  }
+  std::sort(out.begin(), out.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  return out;
+}
+
+// Whether a message may be an amount: it has a number in it (Arabic or
+// Chinese) and is not another request; Continue() reads it.
+bool HasNumber(const nlu::Understanding& u) {
+  if (u.slots.count("amount")) return true;
+  if (u.intent != "unknown" && u.intent != "pay_bill") return false;
+  for (const char* d : {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "零", "一", "二",
+                        "两", "三", "四", "五", "六", "七", "八", "九", "十", "百", "千", "万"})
+    if (u.normalized.find(d) != std::string::npos) return true;
+  return false;
+}
+
+// The amount a message names: the NLU's slot, else the message without its
+// filler words ("改成100", "就交一百五吧") read as money, "元" implied.
+std::optional<std::int64_t> AmountOf(const Context& ctx, const nlu::Understanding& u) {
+  const std::string slot = Slot(u, "amount");
+  if (!slot.empty()) return storage::ParseMoney(slot);
+  std::string s;
+  for (char c : u.normalized)
+    if (c != ' ') s += c;
+  for (const std::string& w : Words(ctx, "pay.amount_filler_words"))
+    for (size_t p; (p = s.find(w)) != std::string::npos;) s.erase(p, w.size());
+  if (s.empty()) return std::nullopt;
+  if (auto fen = nlu::ParseMoneyFen(s)) return fen;
+  return nlu::ParseMoneyFen(s + "元");
+}
+
+class PayBillFlow : public Flow {
+ public:
+  std::string name() const override { return "pay_bill"; }
+  std::string title() const override { return "在线缴费"; }
+  bool needs_account() const override { return true; }
+  std::vector<std::string> replies() const override {
+    return {"pay.info", "pay.info_balance", "pay.no_arrears", "pay.no_arrears_unionpay",
+            "pay.ask_amount", "pay.bad_amount", "pay.ask_method", "pay.bad_method",
+            "pay.confirm", "pay.confirm_prepay", "pay.unionpay_needs_arrears", "pay.kept",
+            "pay.order", "pay.amount_filler_words", "pay.method.alipay", "pay.method.unionpay",
+            // Said by the gateway (bot/payment_gateway.cc), checked here.
+            "pay.notice_paid", "pay.notice_bills", "pay.notice_arrears_none",
+            "pay.notice_arrears_some", "pay.page.title", "pay.page.details",
+            "pay.page.button", "pay.page.note", "pay.page.done", "pay.page.already",
+            "pay.page.not_found", "pay.page.gateway", "pay.status.pending", "pay.status.paid",
+            "account_not_bound", "account_missing", "gave_up"};
+  }
+
+  FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
+    auto account = RequestedAccount(ctx, u);
+    if (!account) return FlowResult::kDone;
+    const std::string& no = account->account_no;
+    const std::int64_t arrears = ctx.tx.ArrearsFen(no, ctx.LastBilledMonth());
+    const std::string method = Slot(u, "pay_method");
+    f.slots["account_no"] = no;
+    f.slots["arrears_fen"] = arrears;
+    const Vars vars = {{"account", no},
+                       {"address", account->address},
+                       {"unit", account->settlement_unit},
+                       {"arrears", FormatMoney(arrears)},
+                       {"balance", FormatMoney(account->balance_fen)}};
+    if (arrears == 0) {
+      if (method == "unionpay") {
+        ctx.Say("pay.no_arrears_unionpay", vars);
+        return FlowResult::kDone;
+      }
+      // Nothing owed: Alipay can still prepay an amount the customer names.
+      ctx.Say("pay.no_arrears", vars);
+      f.slots["method"] = "alipay";
+      f.slots["prepay"] = true;
+    } else {
+      ctx.Say(account->balance_fen > 0 ? "pay.info_balance" : "pay.info", vars);
+      if (!method.empty()) f.slots["method"] = method;
+    }
+    if (auto amount = AmountOf(ctx, u); amount && !Slot(u, "amount").empty()) {
+      if (!ValidAmount(*amount)) {
+        f.step = "amount";
+        return Failed(ctx, f);
+      }
+      f.slots["amount_fen"] = *amount;
+    }
+    return Advance(ctx, f);
+  }
+
+  bool Answers(const Frame& f, const nlu::Understanding& u) const override {
+    if (f.step == "amount") return HasNumber(u) || u.slots.count("pay_method");
+    if (f.step == "method") return u.slots.count("pay_method") > 0;
+    if (f.step == "confirm")
+      return u.intent == "affirm" || u.intent == "deny" || u.slots.count("pay_method") ||
+             HasNumber(u);
+    return false;
+  }
+
+  FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
+    if (f.step == "confirm" && u.intent == "affirm") return Order(ctx, f);
+    if (f.step == "confirm" && u.intent == "deny") {
+      ctx.Say("pay.kept");
+      return FlowResult::kDone;
+    }
+    // An amount, a method, or (at the confirmation) a change of either.
+    const std::string method = Slot(u, "pay_method");
+    if (!method.empty()) {
+      if (method == "unionpay" && Arrears(f) == 0) {
+        ctx.Say("pay.unionpay_needs_arrears");
+        Prompt(ctx, f, false);
+        return FlowResult::kWaiting;
+      }
+      f.slots["method"] = method;
+    }
+    const bool amount_given = method.empty() || u.slots.count("amount") ||
+                              (f.step == "amount" && HasNumber(u));
+    if (amount_given) {
+      auto amount = AmountOf(ctx, u);
+      if (!amount || !ValidAmount(*amount)) return Failed(ctx, f);
+      f.slots["amount_fen"] = *amount;
+    }
+    return Advance(ctx, f);
+  }
+
+  void Prompt(Context& ctx, const Frame& f, bool hint) override {
+    const Vars vars = {{"account", FrameSlot(f, "account_no")},
+                       {"amount", FormatMoney(f.slots.value("amount_fen", std::int64_t{0}))},
+                       {"arrears", FormatMoney(Arrears(f))},
+                       {"max", FormatMoney(storage::kMaxOrderFen)},
+                       {"method", MethodName(ctx, FrameSlot(f, "method"))}};
+    if (f.step == "amount") ctx.Say(hint ? "pay.bad_amount" : "pay.ask_amount", vars);
+    if (f.step == "method") ctx.Say(hint ? "pay.bad_method" : "pay.ask_method", vars);
+    if (f.step == "confirm")
+      ctx.Say(f.slots.value("prepay", false) ? "pay.confirm_prepay" : "pay.confirm", vars);
+  }
+
+ private:
+  static std::int64_t Arrears(const Frame& f) {
+    return f.slots.value("arrears_fen", std::int64_t{0});
+  }
+  static bool ValidAmount(std::int64_t fen) { return fen > 0 && fen <= storage::kMaxOrderFen; }
+  static std::string MethodName(const Context& ctx, const std::string& method) {
+    return method.empty() ? "" : ctx.replies.Render("pay.method." + method);
+  }
+
+  FlowResult Advance(Context& ctx, Frame& f) {
+    f.failures = 0;
+    if (!f.slots.contains("amount_fen")) {
+      if (Arrears(f) > 0) {
+        f.slots["amount_fen"] = Arrears(f);  // the default: all that is owed
+      } else {
+        f.step = "amount";
+        Prompt(ctx, f, false);
+        return FlowResult::kWaiting;
+      }
+    }
+    f.step = FrameSlot(f, "method").empty() ? "method" : "confirm";
+    Prompt(ctx, f, false);
+    return FlowResult::kWaiting;
+  }
+
+  FlowResult Order(Context& ctx, Frame& f) {
+    storage::PaymentOrder order;
+    order.user_id = ctx.user_id;
+    order.account_no = FrameSlot(f, "account_no");
+    order.amount_fen = f.slots.value("amount_fen", std::int64_t{0});
+    order.method = FrameSlot(f, "method");
+    if (!ctx.tx.FindAccount(order.account_no)) {
+      ctx.Say("account_missing", {{"account", order.account_no}});
+      return FlowResult::kDone;
+    }
+    order.channel = ctx.channel;  // told here when it is paid
+    order.external_id = ctx.external_id;
+    const std::string order_no = storage::CreateOrder(ctx.tx, order, ctx.now);
+    if (order_no.empty()) return FlowResult::kDone;  // the turn rolls back with an apology
+    ctx.Say("pay.order", {{"order", order_no},
+                          {"account", order.account_no},
+                          {"amount", FormatMoney(order.amount_fen)},
+                          {"method", MethodName(ctx, order.method)},
+                          {"link", ctx.settings.public_url + "/pay/" + order_no}});
+    return FlowResult::kDone;
+  }
+
+  FlowResult Failed(Context& ctx, Frame& f) {
+    if (++f.failures >= kMaxAnswerFailures) {
+      ctx.Say("gave_up", {{"flow", title()}});
+      return FlowResult::kDone;
+    }
+    // At the confirmation only a new amount can fail: say why, then ask again.
+    if (f.step == "confirm")
+      ctx.Say("pay.bad_amount", {{"max", FormatMoney(storage::kMaxOrderFen)}});
+    Prompt(ctx, f, true);
+    return FlowResult::kWaiting;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Flow> MakePayBillFlow() { return std::make_unique<PayBillFlow>(); }
 
 }  // namespace gridbot::dialogs

@@ -3,7 +3,9 @@
 // a repair business record "BX" + date + sequence, shown by progress queries.
 //
 // Works without a bound account (the address is then typed). The outage flow
-// starts it with slots account_no and address (from the account it checked).
+// starts it (Frame::then) with slots account_no and address of the account it
+// checked, and description (what the customer said); those are not asked.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "dialogs/flow_util.h"
@@ -67,13 +69,14 @@ std::string Trimmed(std::string s) {
   static const std::string kIdeoSpace = "\xE3\x80\x80";
   for (bool changed = true; changed;) {
     changed = false;
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                          s.back() == '\n'))
+    while (!s.empty() &&
+           (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
       s.pop_back(), changed = true;
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' ||
-                          s.front() == '\n'))
+    while (!s.empty() &&
+           (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
       s.erase(0, 1), changed = true;
-    if (s.size() >= 3 && s.compare(s.size() - 3, 3, kIdeoSpace) == 0) s.resize(s.size() - 3), changed = true;
+    if (s.size() >= 3 && s.compare(s.size() - 3, 3, kIdeoSpace) == 0)
+      s.resize(s.size() - 3), changed = true;
     if (s.rfind(kIdeoSpace, 0) == 0) s.erase(0, 3), changed = true;
   }
   return s;
@@ -113,12 +116,27 @@ class ReportFaultFlow : public Flow {
   std::string name() const override { return "report_fault"; }
   std::string title() const override { return "故障报修"; }
   std::vector<std::string> replies() const override {
-    return {"services.skip_words", "repair.filler_words", "repair.danger_words",
-            "repair.danger", "repair.ask_description", "repair.bad_description",
-            "repair.ask_address_offer", "repair.ask_address", "repair.bad_address",
-            "repair.ask_phone_offer", "repair.ask_phone", "repair.bad_phone", "repair.ask_name",
-            "repair.bad_name", "repair.confirm", "repair.name_line", "repair.kept",
-            "repair.done", "repair.done_danger", "repair.failed"};
+    return {"services.skip_words",
+            "repair.filler_words",
+            "repair.danger_words",
+            "repair.danger",
+            "repair.handover",
+            "repair.ask_description",
+            "repair.bad_description",
+            "repair.ask_address_offer",
+            "repair.ask_address",
+            "repair.bad_address",
+            "repair.ask_phone_offer",
+            "repair.ask_phone",
+            "repair.bad_phone",
+            "repair.ask_name",
+            "repair.bad_name",
+            "repair.confirm",
+            "repair.name_line",
+            "repair.kept",
+            "repair.done",
+            "repair.done_danger",
+            "repair.failed"};
   }
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
@@ -135,7 +153,10 @@ class ReportFaultFlow : public Flow {
       WarnIfDangerous(ctx, description);
     }
     const std::string address = Trimmed(Slot(u, "address"));
-    if (!address.empty()) f.slots["address"] = address;
+    if (!address.empty()) {
+      f.slots["address"] = address;
+      ctx.Say("repair.handover", {{"address", address}});
+    }
     const std::string phone = PhoneOf(u);
     if (!phone.empty()) f.slots["phone"] = phone;
     return Advance(ctx, f);
@@ -146,7 +167,8 @@ class ReportFaultFlow : public Flow {
     if (f.step == "confirm") return yes_no;
     if (f.step == "description")
       return FreeText(u) || u.intent == "report_fault" || u.intent == "query_outage";
-    if (f.step == "address") return FreeText(u) || u.slots.count("city") || u.slots.count("district");
+    if (f.step == "address")
+      return FreeText(u) || u.slots.count("city") || u.slots.count("district");
     if (f.step == "address_offer")
       return yes_no || FreeText(u) || u.slots.count("city") || u.slots.count("district");
     if (f.step == "phone" || f.step == "phone_offer")
@@ -192,7 +214,8 @@ class ReportFaultFlow : public Flow {
   }
 
   void Prompt(Context& ctx, const Frame& f, bool hint) override {
-    if (f.step == "description") ctx.Say(hint ? "repair.bad_description" : "repair.ask_description");
+    if (f.step == "description")
+      ctx.Say(hint ? "repair.bad_description" : "repair.ask_description");
     if (f.step == "address_offer")
       ctx.Say(hint ? "repair.bad_address" : "repair.ask_address_offer",
               {{"address", FrameSlot(f, "offered_address")},
@@ -205,12 +228,13 @@ class ReportFaultFlow : public Flow {
     if (f.step == "name") ctx.Say(hint ? "repair.bad_name" : "repair.ask_name");
     if (f.step == "confirm") {
       const std::string name = FrameSlot(f, "name");
-      ctx.Say("repair.confirm",
-              {{"description", FrameSlot(f, "description")},
-               {"address", FrameSlot(f, "address")},
-               {"phone", ShownPhone(f)},
-               {"name_line",
-                name.empty() ? "" : "\n" + ctx.replies.Render("repair.name_line", {{"name", name}})}});
+      ctx.Say(
+          "repair.confirm",
+          {{"description", FrameSlot(f, "description")},
+           {"address", FrameSlot(f, "address")},
+           {"phone", ShownPhone(f)},
+           {"name_line",
+            name.empty() ? "" : "\n" + ctx.replies.Render("repair.name_line", {{"name", name}})}});
     }
   }
 
@@ -258,7 +282,8 @@ class ReportFaultFlow : public Flow {
   FlowResult Advance(Context& ctx, Frame& f) {
     if (FrameSlot(f, "description").empty()) return Ask(ctx, f, "description");
     std::optional<storage::Account> account;
-    if (!FrameSlot(f, "account_no").empty()) account = ctx.tx.FindAccount(FrameSlot(f, "account_no"));
+    if (!FrameSlot(f, "account_no").empty())
+      account = ctx.tx.FindAccount(FrameSlot(f, "account_no"));
     if (FrameSlot(f, "address").empty()) {
       if (account && !account->address.empty() && !Flag(f, "address_declined")) {
         f.slots["offered_address"] = account->address;
@@ -298,12 +323,11 @@ class ReportFaultFlow : public Flow {
 
   FlowResult Submit(Context& ctx, Frame& f) {
     const std::string no = storage::NextBusinessNo(ctx.tx, "BX", ctx.today);
-    const auto identities = storage::IdentitiesOf(ctx.tx, ctx.user_id);
     const json details = {{"description", FrameSlot(f, "description")},
                           {"address", FrameSlot(f, "address")},
                           {"phone", FrameSlot(f, "phone")},
                           {"name", FrameSlot(f, "name")},
-                          {"channel", identities.empty() ? "" : identities.front().channel}};
+                          {"channel", ctx.channel}};
     storage::Business b;
     b.business_no = no;
     b.account_no = FrameSlot(f, "account_no");
@@ -315,9 +339,8 @@ class ReportFaultFlow : public Flow {
       ctx.Say("repair.failed");
       return FlowResult::kDone;
     }
-    ctx.Say("repair.done", {{"business_no", no},
-                            {"address", FrameSlot(f, "address")},
-                            {"phone", ShownPhone(f)}});
+    ctx.Say("repair.done",
+            {{"business_no", no}, {"address", FrameSlot(f, "address")}, {"phone", ShownPhone(f)}});
     if (Dangerous(ctx, FrameSlot(f, "description"))) ctx.Say("repair.done_danger");
     return FlowResult::kDone;
   }

@@ -9,6 +9,9 @@
 // Login: mobile → password (secret; 5 wrong → locked 30 minutes, per phone)
 // → this conversation's identity is linked to the registered user, and the
 // anonymous user's bindings move to it (at most 5 in all, its default kept).
+#include <algorithm>
+#include <cctype>
+
 #include "dialogs/flow_util.h"
 #include "dialogs/flows/flows.h"
 #include "storage/services.h"
@@ -126,13 +129,17 @@ class RegisterFlow : public Flow {
   std::string name() const override { return "register"; }
   std::string title() const override { return "注册"; }
   std::vector<std::string> replies() const override {
-    return {"register.already_user", "register.ask_city", "register.bad_city",
-            "register.ask_phone", "register.bad_phone", "register.phone_taken",
-            "register.ask_password", "register.weak_password", "register.ask_password2",
-            "register.password_mismatch", "register.code_sent", "register.sms",
-            "register.resend_words", "register.bad_code_format", "register.bad_code",
-            "register.code_expired", "register.code_locked", "register.too_many_codes",
-            "register.failed", "register.done", "register.bindings"};
+    return {"register.already_user",  "register.ask_city",
+            "register.bad_city",      "register.ask_phone",
+            "register.bad_phone",     "register.phone_taken",
+            "register.ask_password",  "register.weak_password",
+            "register.ask_password2", "register.password_mismatch",
+            "register.code_sent",     "register.sms",
+            "register.resend_words",  "register.bad_code_format",
+            "register.bad_code",      "register.code_expired",
+            "register.code_locked",   "register.too_many_codes",
+            "register.failed",        "register.done",
+            "register.bindings"};
   }
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
@@ -202,7 +209,8 @@ class RegisterFlow : public Flow {
   void Prompt(Context& ctx, const Frame& f, bool hint) override {
     const std::string city = FrameSlot(f, "city");
     if (f.step == "city") ctx.Say(hint ? "register.bad_city" : "register.ask_city");
-    if (f.step == "phone") ctx.Say(hint ? "register.bad_phone" : "register.ask_phone", {{"city", city}});
+    if (f.step == "phone")
+      ctx.Say(hint ? "register.bad_phone" : "register.ask_phone", {{"city", city}});
     if (f.step == "password") ctx.Say("register.ask_password");
     if (f.step == "password2") ctx.Say("register.ask_password2");
     if (f.step == "code")
@@ -304,10 +312,11 @@ class RegisterFlow : public Flow {
     ctx.Say("register.done",
             {{"phone", MaskPhone(phone)},
              {"city", FrameSlot(f, "city")},
-             {"bindings", bindings.empty() ? ""
-                                           : "\n" + ctx.replies.Render(
-                                                        "register.bindings",
-                                                        {{"count", std::to_string(bindings.size())}})}});
+             {"bindings",
+              bindings.empty()
+                  ? ""
+                  : "\n" + ctx.replies.Render("register.bindings",
+                                              {{"count", std::to_string(bindings.size())}})}});
     return FlowResult::kDone;
   }
 };
@@ -319,9 +328,9 @@ class LoginFlow : public Flow {
   std::string name() const override { return "login"; }
   std::string title() const override { return "登录"; }
   std::vector<std::string> replies() const override {
-    return {"login.ask_phone", "login.bad_phone", "login.unknown_phone", "login.already",
-            "login.ask_password", "login.bad_password", "login.locked", "login.locked_now",
-            "login.done", "login.bindings", "login.no_bindings", "login.skipped",
+    return {"login.ask_phone",    "login.bad_phone",    "login.unknown_phone", "login.already",
+            "login.ask_password", "login.bad_password", "login.locked",        "login.locked_now",
+            "login.done",         "login.bindings",     "login.no_bindings",   "login.skipped",
             "login.failed"};
   }
 
@@ -408,31 +417,26 @@ class LoginFlow : public Flow {
     }
     ctx.tx.SaveAttempts(kAnyUser, phone, kLoginPassword, storage::AttemptState{});
 
-    // This conversation's identity: the only one of an anonymous user; for a
-    // user already logged in on several, the one that spoke last (this one).
-    const auto identities = storage::IdentitiesOf(ctx.tx, ctx.user_id);
-    if (identities.empty()) {
-      ctx.Say("login.failed");
-      return FlowResult::kDone;
-    }
-    storage::LinkIdentity(ctx.tx, identities.front(), user->id, ctx.now);
+    // This conversation now speaks as the registered user. What an anonymous
+    // user had bound comes along; a registered one keeps its own.
+    storage::LinkIdentity(ctx.tx, {ctx.channel, ctx.external_id}, user->id, ctx.now);
     storage::MergeResult merged;
     auto current = storage::FindUser(ctx.tx, ctx.user_id);
-    if (current && !current->registered() && identities.size() == 1)
+    if (current && !current->registered())
       merged = storage::MoveBindings(ctx.tx, ctx.user_id, user->id, kMaxBindings);
 
     const auto bindings = ctx.tx.Bindings(user->id);
     std::string default_no;
     for (const auto& b : bindings)
       if (b.is_default) default_no = b.account_no;
-    ctx.Say("login.done",
-            {{"phone", MaskPhone(phone)},
-             {"bindings", "\n" + (bindings.empty()
-                                      ? ctx.replies.Render("login.no_bindings")
-                                      : ctx.replies.Render(
-                                            "login.bindings",
-                                            {{"count", std::to_string(bindings.size())},
-                                             {"default", default_no}}))}});
+    ctx.Say(
+        "login.done",
+        {{"phone", MaskPhone(phone)},
+         {"bindings",
+          "\n" + (bindings.empty() ? ctx.replies.Render("login.no_bindings")
+                                   : ctx.replies.Render("login.bindings",
+                                                        {{"count", std::to_string(bindings.size())},
+                                                         {"default", default_no}}))}});
     if (!merged.skipped.empty()) {
       std::string list;
       for (const auto& no : merged.skipped) list += (list.empty() ? "" : "、") + no;

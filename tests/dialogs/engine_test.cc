@@ -94,6 +94,16 @@ TEST(Lockout, FiveWrongPasswordsLockForThirtyMinutes) {
   EXPECT_THAT(c.Bind("南宁", kAccount, kPassword), HasSubstr("绑定成功"));
 }
 
+TEST(Lockout, SentencesWithoutDigitsAreNotAttempts) {
+  Conversation c;
+  c.Say("绑定户号");
+  c.Say("南宁");
+  c.Say(kAccount);
+  EXPECT_THAT(c.Say("我忘记密码了"), HasSubstr("营业厅重置"));
+  EXPECT_THAT(c.Say("密码是 000000"), HasSubstr("还可以尝试4次"));
+  EXPECT_THAT(c.Say("我的密码是246810"), HasSubstr("绑定成功"));
+}
+
 TEST(Lockout, LockIsPerUser) {
   Conversation c;
   c.Say("绑定户号");

@@ -8,7 +8,7 @@
 namespace gridbot::nlu {
 namespace {
 
-constexpr double kIntentAccuracyFloor = 0.95;
+constexpr double kIntentAccuracyFloor = 0.97;  // issue 4
 constexpr double kOodRejectionFloor = 0.95;
 constexpr double kSlotF1Floor = 0.95;
 
