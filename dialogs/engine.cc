@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <re2/re2.h>
 
 namespace gridbot::dialogs {
 namespace {
@@ -36,6 +37,16 @@ nlu::Slots SlotsFrom(const json& j) {
   return s;
 }
 
+// A password typed where none was asked ("密码123456 帮我登录") is still
+// kept out of the log: what follows a password word is masked.
+std::string MaskPasswords(const std::string& text) {
+  static const RE2 kPassword(
+      R"((?i)(密码|密碼|口令|password|passwd|pwd)([^0-9a-z]{0,6})([0-9a-z!@#$%^&*._-]{3,}))");
+  std::string out = text;
+  RE2::GlobalReplace(&out, kPassword, "\\1\\2******");
+  return out;
+}
+
 }  // namespace
 
 struct Engine::TurnState {
@@ -56,7 +67,7 @@ Engine::~Engine() = default;
 std::vector<std::string> Engine::RequiredReplies() {
   return {"greet", "goodbye", "thanks", "help", "affirm_idle", "deny_idle", "human_agent",
           "welcome", "not_yet", "fallback", "fallback_repeat", "invalid_text", "empty",
-          "cancelled", "gave_up", "resume", "need_bind", "storage_error", "accounts.none",
+          "cancelled", "gave_up", "resume", "need_bind", "need_bind_pending", "storage_error", "accounts.none",
           "accounts.list", "accounts.item", "accounts.default_mark", "account_not_bound",
           "account_missing", "bind.limit", "bind.ask_city", "bind.bad_city", "bind.ask_account",
           "bind.ask_account_in", "bind.bad_account", "bind.already", "bind.city_mismatch",
@@ -161,8 +172,8 @@ Outcome Engine::Handle(const Inbound& in) {
     log.at = now;
     log.channel = in.channel;
     log.external_id = in.user;
-    log.text = turn.masked ? "******" : u.text;
-    log.normalized = turn.masked ? "******" : u.normalized;
+    log.text = turn.masked ? "******" : MaskPasswords(u.text);
+    log.normalized = turn.masked ? "******" : MaskPasswords(u.normalized);
     log.intent = turn.intent;
     log.confidence = u.confidence;
     log.slots_json = SlotsJson(u.slots).dump();
@@ -309,6 +320,14 @@ void Engine::StartFlow(Context& ctx, ConversationState& state, Flow& flow,
                        const nlu::Understanding& u, TurnState& turn) {
   const bool interrupting = state.InFlow();
   if (flow.needs_account() && ctx.tx.Bindings(ctx.user_id).empty()) {
+    if (interrupting && state.Active().flow == "bind_account") {
+      // Already binding: answer this once the binding is done.
+      Frame& binding = state.Active();
+      binding.then = json{{"intent", u.intent}, {"slots", SlotsJson(u.slots)}};
+      ctx.Say("need_bind_pending");
+      if (Flow* bind = FlowFor("bind_account")) bind->Prompt(ctx, binding, false);
+      return;
+    }
     // Bind first, then answer what was asked.
     ctx.Say("need_bind");
     Flow* bind = FlowFor("bind_account");

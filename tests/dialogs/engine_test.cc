@@ -216,6 +216,25 @@ TEST(Engine, PasswordsNeverReachTheLogOrTheState) {
   EXPECT_EQ(sessions.Int(0), 0);
 }
 
+TEST(Engine, AskingForDataWhileBindingAnswersAfterTheBinding) {
+  Conversation c;
+  c.Say("绑定户号");
+  EXPECT_THAT(c.Say("我欠费了吗"), AllOf(HasSubstr("绑定完成后"), HasSubstr("哪个市")));
+  c.Say("南宁");
+  c.Say(kAccount);
+  EXPECT_THAT(c.Say(kPassword), AllOf(HasSubstr("绑定成功"), HasSubstr("欠费129.80元")));
+}
+
+TEST(Engine, PasswordsTypedUnaskedAreMaskedInTheLog) {
+  Conversation c;
+  c.Say("我的密码是Abc12345 帮我登录");
+  storage::Tx tx = c.store().Begin();
+  auto st = tx.connection().Prepare("SELECT text, normalized FROM dialog_log");
+  ASSERT_TRUE(st.Step());
+  EXPECT_EQ(st.Text(0), "我的密码是****** 帮我登录");
+  EXPECT_THAT(st.Text(1), Not(HasSubstr("12345")));
+}
+
 TEST(Engine, EveryTurnIsLogged) {
   Conversation c;
   c.Say("你好");
