@@ -37,6 +37,15 @@ nlu::Slots SlotsFrom(const json& j) {
   return s;
 }
 
+// A request to answer later (Frame::then), with its words: flows such as the
+// profile answer from the wording ("抄表日是哪天"), not only the slots.
+json Deferred(const nlu::Understanding& u) {
+  return json{{"intent", u.intent},
+              {"slots", SlotsJson(u.slots)},
+              {"text", u.text},
+              {"normalized", u.normalized}};
+}
+
 // A password typed where none was asked ("密码123456 帮我登录") is still
 // kept out of the log: what follows a password word is masked.
 std::string MaskPasswords(const std::string& text) {
@@ -245,7 +254,8 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
             next.intent = done.then.value("intent", "unknown");
             next.slots = SlotsFrom(done.then["slots"]);
             next.confidence = 1.0;
-            next.normalized = next.intent;
+            next.text = done.then.value("text", "");
+            next.normalized = done.then.value("normalized", next.intent);
             Dispatch(ctx, state, next, turn);
           } else {
             Finish(ctx, state, turn);
@@ -323,7 +333,7 @@ void Engine::StartFlow(Context& ctx, ConversationState& state, Flow& flow,
     if (interrupting && state.Active().flow == "bind_account") {
       // Already binding: answer this once the binding is done.
       Frame& binding = state.Active();
-      binding.then = json{{"intent", u.intent}, {"slots", SlotsJson(u.slots)}};
+      binding.then = Deferred(u);
       ctx.Say("need_bind_pending");
       if (Flow* bind = FlowFor("bind_account")) bind->Prompt(ctx, binding, false);
       return;
@@ -333,7 +343,7 @@ void Engine::StartFlow(Context& ctx, ConversationState& state, Flow& flow,
     Flow* bind = FlowFor("bind_account");
     Frame frame;
     frame.flow = bind->name();
-    frame.then = json{{"intent", u.intent}, {"slots", SlotsJson(u.slots)}};
+    frame.then = Deferred(u);
     if (bind->Start(ctx, frame, u) == FlowResult::kWaiting) state.stack.push_back(frame);
     return;
   }

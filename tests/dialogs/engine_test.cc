@@ -225,6 +225,16 @@ TEST(Engine, AskingForDataWhileBindingAnswersAfterTheBinding) {
   EXPECT_THAT(c.Say(kPassword), AllOf(HasSubstr("绑定成功"), HasSubstr("欠费129.80元")));
 }
 
+TEST(Engine, TheDeferredRequestKeepsItsWording) {
+  Conversation c;
+  c.Say("我家抄表日是哪天");
+  c.Say("南宁");
+  c.Say(kAccount);
+  const std::string r = c.Say(kPassword);
+  EXPECT_THAT(r, AllOf(HasSubstr("绑定成功"), HasSubstr("5日")));
+  EXPECT_THAT(r, Not(HasSubstr("计量方式")));  // only the field asked for
+}
+
 TEST(Engine, PasswordsTypedUnaskedAreMaskedInTheLog) {
   Conversation c;
   c.Say("我的密码是Abc12345 帮我登录");
