@@ -20,7 +20,7 @@ bool Followable(const std::string& intent) {
 
 // Answered anywhere, after which the pending question is asked again.
 bool Aside(const std::string& intent) {
-  return intent == "help" || intent == "human_agent" || intent == "greet" || intent == "thanks";
+  return intent == "help" || intent == "greet" || intent == "thanks";
 }
 
 json SlotsJson(const nlu::Slots& slots) {
@@ -263,6 +263,21 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
         }
         return;
       }
+      if (u.intent == "human_agent") {
+        // A person takes over: the flow in progress ends here.
+        if (Flow* agent = FlowFor(u.intent)) {
+          Frame scratch;
+          agent->Start(ctx, scratch, u);
+        }
+        state.stack.clear();
+        return;
+      }
+      if (u.intent == "deny") {
+        // "不要了" where no yes/no was asked: the customer does not want to go on.
+        ctx.Say("cancelled", {{"flow", flow->title()}});
+        state.stack.clear();
+        return;
+      }
       if (Aside(u.intent)) {
         if (Flow* aside = FlowFor(u.intent)) {
           Frame scratch;
@@ -295,6 +310,13 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
     }
   }
 
+  // A bare 户号 with nothing going on: the customer wants to bind it (or, if
+  // it is bound, to see its bill).
+  if (u.intent == "unknown" && u.slots.size() == 1 && u.slots.count("account_no") &&
+      !Followable(state.last_intent)) {
+    u.intent = ctx.IsBound(u.slots.at("account_no")) ? "query_bill" : "bind_account";
+    u.confidence = std::max(u.confidence, kMinConfidence);
+  }
   // A bare follow-up ("那3月份的呢") repeats the last request with new slots.
   if (u.intent == "unknown" && !u.slots.empty() && Followable(state.last_intent)) {
     nlu::Slots merged = SlotsFrom(state.last_slots);

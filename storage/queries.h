@@ -11,8 +11,9 @@
 //
 // "Now" matters because the back end may hold records dated later than the
 // service's clock (a demo set used with `--now`): a business record created
-// after `now` does not exist yet, and an outage that ended before `now` is
-// over. Neither is returned.
+// after `now` does not exist yet, an outage that ended before `now` is over,
+// and one starting beyond kOutageHorizonSeconds is not announced yet. None
+// is returned.
 //
 // Thread safety: as Tx (one thread per transaction).
 #pragma once
@@ -26,6 +27,11 @@
 #include "storage/store.h"
 
 namespace gridbot::storage {
+
+// Outages are shown from the moment they are announced: planned work is
+// published about a week ahead, so one starting more than 30 days after
+// `now` is not shown yet.
+inline constexpr std::int64_t kOutageHorizonSeconds = 30 * 24 * 3600;
 
 // Status of a business record that is finished (fixtures.md). Others are open.
 inline constexpr const char* kBusinessDone = "已完成";

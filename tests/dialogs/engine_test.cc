@@ -164,6 +164,29 @@ TEST(Engine, CancelAtThePasswordPrompt) {
   EXPECT_THAT(c.Say("取消"), HasSubstr("已为您取消"));
 }
 
+TEST(Engine, NoThanksAtAPromptEndsTheFlow) {
+  Conversation c;
+  c.Say("绑定户号");
+  EXPECT_THAT(c.Say("不要了"), HasSubstr("已为您取消绑定户号"));
+}
+
+TEST(Engine, AHumanAgentRequestEndsTheFlow) {
+  Conversation c;
+  c.Say("绑定户号");
+  const std::string r = c.Say("转人工");
+  EXPECT_THAT(r, HasSubstr("人工客服"));
+  EXPECT_THAT(r, Not(HasSubstr("我们继续")));
+  EXPECT_THAT(c.Say("南宁"), Not(HasSubstr("请输入您的户号")));
+}
+
+TEST(Engine, ABareAccountNumberOffersToBindIt) {
+  Conversation c;
+  EXPECT_THAT(c.Say("0301000007026"), HasSubstr("哪个市"));
+  c.Say("南宁");
+  EXPECT_THAT(c.Say("570921"), HasSubstr("绑定成功"));
+  EXPECT_THAT(c.Say("0301000007026"), HasSubstr("电费账单"));
+}
+
 TEST(Engine, HelpInTheMiddleAnswersAndAsksAgain) {
   Conversation c;
   c.Say("绑定户号");
