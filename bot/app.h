@@ -53,6 +53,7 @@ class App {
 
   const Config& config() const { return config_; }
   Clock& clock() { return *clock_; }
+  std::shared_ptr<Clock> shared_clock() { return clock_; }
   storage::Store& store() { return *store_; }
   const nlu::Model& nlu() const { return *nlu_; }
   dialogs::Engine& engine() { return *engine_; }

@@ -30,7 +30,7 @@ Usage:
   gridbot nlu   [--now YYYY-MM-DD]
   gridbot nlu eval FILE [--now YYYY-MM-DD] [--json] [--predictions PRED]
   gridbot outbox [--db PATH] [--status pending|sent|failed|all] [--deliver]
-  gridbot notify-bills --month YYYY-MM [--db PATH] [--now DATE]
+  gridbot notify-bills --month YYYY-MM [--db PATH] [--now DATE] [--corpus DIR]
   gridbot menu
   gridbot logs export --db PATH --format jsonl|csv [--channel C] [--user ID]
                 [--intent I] [--since DATE] [--until DATE]

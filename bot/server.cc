@@ -1,9 +1,13 @@
 #include "bot/server.h"
 
+#include "bot/outbox.h"
+
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast.hpp>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -18,6 +22,7 @@ using tcp = asio::ip::tcp;
 
 constexpr auto kReadTimeout = std::chrono::seconds(30);
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
+constexpr auto kOutboxInterval = std::chrono::seconds(5);
 
 http::response<http::string_body> ToBeast(const HttpResponse& r, unsigned version,
                                           bool keep_alive, bool head) {
@@ -91,11 +96,34 @@ class Server {
     std::printf("listening on http://%s:%u\n", shown.c_str(), bound.port());
     std::fflush(stdout);
 
+    // The outbox: messages sent outside a reply, delivered in the background
+    // (blocking HTTP, so never on the I/O threads), for the channels that are
+    // configured.
+    auto delivery = OutboxDelivery::FromConfig(app_.config(), app_.store(), app_.shared_clock());
+    std::thread outbox;
+    if (!delivery->channels().empty()) {
+      outbox = std::thread([this, &delivery] {
+        std::unique_lock<std::mutex> lock(outbox_mu_);
+        while (!stopping_) {
+          lock.unlock();
+          delivery->DeliverPending();
+          lock.lock();
+          outbox_cv_.wait_for(lock, kOutboxInterval, [this] { return stopping_.load(); });
+        }
+      });
+    }
+
     std::vector<std::thread> threads;
     for (int i = 1; i < io_threads_; ++i) threads.emplace_back([this] { io_.run(); });
     io_.run();
     for (auto& t : threads) t.join();
     workers_.join();
+    {
+      std::lock_guard<std::mutex> lock(outbox_mu_);
+      stopping_ = true;
+    }
+    outbox_cv_.notify_all();
+    if (outbox.joinable()) outbox.join();
     return Status::Ok();
   }
 
@@ -177,6 +205,8 @@ class Server {
   asio::thread_pool workers_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> active_{0};
+  std::mutex outbox_mu_;
+  std::condition_variable outbox_cv_;
 };
 
 }  // namespace

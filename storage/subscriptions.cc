@@ -48,8 +48,7 @@ std::optional<std::int64_t> Subscribe(Tx& tx, std::int64_t user_id, const std::s
   if (find.Step()) {
     const std::int64_t id = find.Int(0);
     if (find.Int(1) != 0) return std::nullopt;
-    Statement revive =
-        tx.Prep("UPDATE subscriptions SET active = 1, created_at = ? WHERE id = ?");
+    Statement revive = tx.Prep("UPDATE subscriptions SET active = 1, created_at = ? WHERE id = ?");
     revive.Bind(1, now).Bind(2, id);
     tx.Check(revive.Run());
     return id;
@@ -87,8 +86,8 @@ std::vector<Subscription> ListSubscriptions(Tx& tx, std::int64_t user_id) {
 }
 
 bool Unsubscribe(Tx& tx, std::int64_t user_id, std::int64_t id) {
-  Statement st = tx.Prep(
-      "UPDATE subscriptions SET active = 0 WHERE id = ? AND user_id = ? AND active = 1");
+  Statement st =
+      tx.Prep("UPDATE subscriptions SET active = 0 WHERE id = ? AND user_id = ? AND active = 1");
   st.Bind(1, id).Bind(2, user_id);
   tx.Check(st.Run());
   return tx.connection().Changes() > 0;

@@ -45,8 +45,7 @@ std::optional<std::int64_t> Subscribe(Tx& tx, std::int64_t user_id, const std::s
 // target, if any.
 std::optional<Subscription> FindSubscription(Tx& tx, std::int64_t user_id,
                                              const std::string& account_no,
-                                             const std::string& channel,
-                                             const std::string& target);
+                                             const std::string& channel, const std::string& target);
 // The user's active subscriptions, oldest first.
 std::vector<Subscription> ListSubscriptions(Tx& tx, std::int64_t user_id);
 // Deactivates the user's subscription `id`. False if it is not an active
