@@ -310,12 +310,16 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
     }
   }
 
-  // A bare 户号 with nothing going on: the customer wants to bind it (or, if
-  // it is bound, to see its bill).
-  if (u.intent == "unknown" && u.slots.size() == 1 && u.slots.count("account_no") &&
-      !Followable(state.last_intent)) {
-    u.intent = ctx.IsBound(u.slots.at("account_no")) ? "query_bill" : "bind_account";
-    u.confidence = std::max(u.confidence, kMinConfidence);
+  // A bare number with nothing going on says what the customer wants: a 户号
+  // to bind (or, if bound, its bill), a card to recharge with, a business
+  // number to follow.
+  if (u.intent == "unknown" && u.slots.size() == 1 && !Followable(state.last_intent)) {
+    const std::string& slot = u.slots.begin()->first;
+    if (slot == "account_no")
+      u.intent = ctx.IsBound(u.slots.at("account_no")) ? "query_bill" : "bind_account";
+    if (slot == "card_no") u.intent = "recharge_card";
+    if (slot == "business_no") u.intent = "query_progress";
+    if (u.intent != "unknown") u.confidence = std::max(u.confidence, kMinConfidence);
   }
   // A bare follow-up ("那3月份的呢") repeats the last request with new slots.
   if (u.intent == "unknown" && !u.slots.empty() && Followable(state.last_intent)) {

@@ -187,6 +187,14 @@ TEST(Engine, ABareAccountNumberOffersToBindIt) {
   EXPECT_THAT(c.Say("0301000007026"), HasSubstr("电费账单"));
 }
 
+TEST(Engine, ABareCardOrBusinessNumberStartsItsService) {
+  Conversation c;
+  c.Bind("南宁", kAccount, kPassword);
+  EXPECT_THAT(c.Say("8800123456789012"), HasSubstr("卡密码"));
+  c.Say("取消");
+  EXPECT_THAT(c.Say("YK20240801001"), HasSubstr("现场勘查"));
+}
+
 TEST(Engine, HelpInTheMiddleAnswersAndAsksAgain) {
   Conversation c;
   c.Say("绑定户号");
