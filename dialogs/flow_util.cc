@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "nlu/numbers.h"
+#include "storage/services.h"
 
 namespace gridbot::dialogs {
 
@@ -114,6 +115,196 @@ std::string ChineseDateTime(UnixSeconds t) {
   std::snprintf(buf, sizeof buf, "%d年%d月%d日 %02d:%02d", c.day.year, c.day.month, c.day.day,
                 c.hour, c.minute);
   return buf;
+}
+
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// Below this confidence a message is read as free text for a form.
+constexpr double kMinConfidence = 0.5;
+// Values of the business table (as the back end writes them), not replies.
+constexpr const char* kStatusAccepted = "已受理";
+constexpr const char* kStepAccepted = "受理";
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// "青秀区" without its last character, to see whether a message names it.
+std::string Stem(const std::string& name) {
+  if (name.size() <= 6) return name;  // two characters or fewer: the name itself
+  return name.substr(0, name.size() - 3);
+}
+
+}  // namespace
+
+std::string Compact(const std::string& s) {
+  std::string out;
+  for (char c : s)
+    if (c != ' ') out += c;
+  return out;
+}
+
+std::string Digits(const std::string& s) {
+  std::string d;
+  for (char c : s)
+    if (c >= '0' && c <= '9') d += c;
+  return d;
+}
+
+size_t CodePoints(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+std::string Trimmed(std::string s) {
+  static const std::string kIdeoSpace = "\xE3\x80\x80";
+  for (bool changed = true; changed;) {
+    changed = false;
+    while (!s.empty() && IsSpace(s.back())) s.pop_back(), changed = true;
+    while (!s.empty() && IsSpace(s.front())) s.erase(0, 1), changed = true;
+    if (s.size() >= 3 && s.compare(s.size() - 3, 3, kIdeoSpace) == 0)
+      s.resize(s.size() - 3), changed = true;
+    if (s.rfind(kIdeoSpace, 0) == 0) s.erase(0, 3), changed = true;
+  }
+  return s;
+}
+
+std::vector<std::string> ReplyWords(const Context& ctx, const std::string& key) {
+  std::vector<std::string> out;
+  const std::string list = ctx.replies.Render(key);
+  for (size_t start = 0; start <= list.size();) {
+    size_t end = list.find('|', start);
+    if (end == std::string::npos) end = list.size();
+    std::string w = list.substr(start, end - start);
+    while (!w.empty() && (w.back() == '\n' || w.back() == ' ')) w.pop_back();
+    if (!w.empty()) out.push_back(w);
+    start = end + 1;
+  }
+  return out;
+}
+
+bool ContainsAny(const std::string& text, const std::vector<std::string>& words) {
+  return std::any_of(words.begin(), words.end(),
+                     [&](const std::string& w) { return text.find(w) != std::string::npos; });
+}
+
+bool IsOneOf(const std::string& normalized, const std::vector<std::string>& words) {
+  return std::find(words.begin(), words.end(), Compact(normalized)) != words.end();
+}
+
+bool FreeText(const nlu::Understanding& u) {
+  return u.intent == "unknown" || u.confidence < kMinConfidence;
+}
+
+bool IsMobile(const std::string& s) {
+  if (s.size() != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9') return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string PhoneOf(const nlu::Understanding& u) {
+  const std::string slot = Slot(u, "phone");
+  if (IsMobile(slot)) return slot;
+  const std::string d = Digits(u.normalized);
+  return IsMobile(d) ? d : "";
+}
+
+bool MayBePhone(const nlu::Understanding& u) {
+  return u.slots.count("phone") || Digits(u.normalized).size() >= 5;
+}
+
+std::string MaskPhone(const std::string& p) {
+  return p.size() == 11 ? p.substr(0, 3) + "****" + p.substr(7) : p;
+}
+
+bool FrameFlag(const Frame& f, const std::string& name) {
+  auto it = f.slots.find(name);
+  return it != f.slots.end() && *it == true;
+}
+
+FlowResult Ask(Context& ctx, Flow& flow, Frame& f, const std::string& step) {
+  f.step = step;
+  flow.Prompt(ctx, f, false);
+  return FlowResult::kWaiting;
+}
+
+FlowResult GiveUp(Context& ctx, const Flow& flow) {
+  ctx.Say("gave_up", {{"flow", flow.title()}});
+  return FlowResult::kDone;
+}
+
+FlowResult Retry(Context& ctx, Flow& flow, Frame& f, int max_tries) {
+  if (++f.failures >= max_tries) return GiveUp(ctx, flow);
+  flow.Prompt(ctx, f, true);
+  return FlowResult::kWaiting;
+}
+
+std::string MinutesLeft(UnixSeconds until, UnixSeconds now) {
+  return std::to_string(std::max<std::int64_t>(1, (until - now + 59) / 60));
+}
+
+bool FileBusiness(Context& ctx, const std::string& business_no, const std::string& account_no,
+                  const std::string& type, const std::string& details_json) {
+  storage::Business b;
+  b.business_no = business_no;
+  b.account_no = account_no;
+  b.type = type;
+  b.status = kStatusAccepted;
+  b.steps = {storage::BusinessStep{kStepAccepted, ctx.now}};
+  storage::CreateBusiness(ctx.tx, b, details_json, ctx.now);
+  return ctx.tx.ok();
+}
+
+std::string OfferedPhone(Context& ctx, const std::optional<storage::Account>& account) {
+  if (account && IsMobile(account->phone)) return account->phone;
+  auto user = storage::FindUser(ctx.tx, ctx.user_id);
+  return user && IsMobile(user->phone) ? user->phone : "";
+}
+
+FlowResult AskPhone(Context& ctx, Flow& flow, Frame& f,
+                    const std::optional<storage::Account>& account) {
+  const std::string offered = OfferedPhone(ctx, account);
+  if (!offered.empty() && !FrameFlag(f, "phone_declined")) {
+    f.slots["offered_phone"] = offered;
+    return Ask(ctx, flow, f, "phone_offer");
+  }
+  return Ask(ctx, flow, f, "phone");
+}
+
+bool TakePhone(Frame& f, const nlu::Understanding& u) {
+  if (f.step == "phone_offer" && u.intent == "affirm") {
+    f.slots["phone"] = FrameSlot(f, "offered_phone");
+    f.slots["phone_on_file"] = true;
+  } else if (f.step == "phone_offer" && u.intent == "deny") {
+    f.slots["phone_declined"] = true;
+  } else {
+    const std::string phone = PhoneOf(u);
+    if (phone.empty()) return false;
+    f.slots["phone"] = phone;
+  }
+  return true;
+}
+
+std::string ShownPhone(const Frame& f) {
+  const std::string phone = FrameSlot(f, "phone");
+  return FrameFlag(f, "phone_on_file") ? MaskPhone(phone) : phone;
+}
+
+Place PlaceOf(const Context& ctx, const nlu::Understanding& u) {
+  Place p{Slot(u, "city"), Slot(u, "district")};
+  if (p.district.empty()) return p;
+  const std::string city_of = ctx.nlu.gazetteer().CityOfDistrict(p.district);
+  if (p.city.empty() || city_of.empty() || city_of == p.city) {
+    if (p.city.empty()) p.city = city_of;
+    return p;
+  }
+  if (u.normalized.find(Stem(p.district)) != std::string::npos) {
+    p.city = city_of;
+  } else {
+    p.district.clear();
+  }
+  return p;
 }
 
 }  // namespace gridbot::dialogs

@@ -1,5 +1,6 @@
 // Building blocks shared by the flows: reading slots, naming months and
-// dates, listing and picking bound accounts, and small reusable flows.
+// dates, listing and picking bound accounts, reading the customer's text,
+// phones and places, the steps of a form, and small reusable flows.
 //
 // Thread safety: stateless functions and flows; see flow.h.
 #pragma once
@@ -34,6 +35,76 @@ std::optional<std::string> PickAccount(const nlu::Understanding& u,
 // The account a data request is about: the one named (if bound), else the
 // default. nullopt, with a reply said, if the named one is not bound.
 std::optional<storage::Account> RequestedAccount(Context& ctx, const nlu::Understanding& u);
+
+// Text of a message and word lists of the replies ---------------------------
+
+// `s` without its spaces ("我 要 报修" → "我要报修").
+std::string Compact(const std::string& s);
+// The ASCII digits of `s`, in order ("8800 1234-5678" → "880012345678").
+std::string Digits(const std::string& s);
+// The number of characters (UTF-8 code points) of `s`.
+size_t CodePoints(const std::string& s);
+// The customer's words without surrounding white space (space, tab, CR, LF or U+3000).
+std::string Trimmed(std::string s);
+// The words of a word-list reply ("a|b|c"), without trailing spaces or line breaks; no empty one.
+std::vector<std::string> ReplyWords(const Context& ctx, const std::string& key);
+// Whether `text` holds one of `words`.
+bool ContainsAny(const std::string& text, const std::vector<std::string>& words);
+// Whether the normalised text, without its spaces, is exactly one of `words`.
+bool IsOneOf(const std::string& normalized, const std::vector<std::string>& words);
+// Whether a message is free text for a form (no intent, or a weak one) rather than a request.
+bool FreeText(const nlu::Understanding& u);
+
+// Phones ----------------------------------------------------------------------
+
+// Whether `s` is an 11-digit mobile number ("1", then 3 to 9, then 9 digits).
+bool IsMobile(const std::string& s);
+// The mobile number a message gives (its phone slot, else all its digits); "" if none is valid.
+std::string PhoneOf(const nlu::Understanding& u);
+// Whether a message may be giving a phone number: a phone slot or 5 digits or more.
+bool MayBePhone(const nlu::Understanding& u);
+// "138****8000" for an 11-character phone; anything else unchanged.
+std::string MaskPhone(const std::string& p);
+
+// Steps of a form -------------------------------------------------------------
+
+// Whether a flag slot the flow set is true; false if absent.
+bool FrameFlag(const Frame& f, const std::string& name);
+// Sets the step and asks its question (flow.Prompt without hint). Always kWaiting.
+FlowResult Ask(Context& ctx, Flow& flow, Frame& f, const std::string& step);
+// Says the flow gave up ([gave_up] with its title). Always kDone.
+FlowResult GiveUp(Context& ctx, const Flow& flow);
+// An answer that did not do: gives up at the max_tries-th failure, else asks again with the hint.
+FlowResult Retry(Context& ctx, Flow& flow, Frame& f, int max_tries);
+// "30": the minutes from `now` until `until`, rounded up, at least 1.
+std::string MinutesLeft(UnixSeconds until, UnixSeconds now);
+// Files a business record accepted now (status 已受理, step 受理); false if it was not stored.
+bool FileBusiness(Context& ctx, const std::string& business_no, const std::string& account_no,
+                  const std::string& type, const std::string& details_json);
+
+// The contact phone of a form: steps "phone_offer" (the phone on file offered,
+// flags phone_on_file / phone_declined) and "phone"; slot "phone".
+//
+// The phone a form offers: the account's if a mobile, else the registered user's; "" if none.
+std::string OfferedPhone(Context& ctx, const std::optional<storage::Account>& account);
+// Asks "phone_offer" for OfferedPhone() (slot offered_phone) if any and not declined, else "phone".
+FlowResult AskPhone(Context& ctx, Flow& flow, Frame& f,
+                    const std::optional<storage::Account>& account);
+// Takes an answer to a phone step: yes / no to the offer, or a mobile; false if it is none of them.
+bool TakePhone(Frame& f, const nlu::Understanding& u);
+// The collected phone for replies: masked if it is the one on file, as typed otherwise.
+std::string ShownPhone(const Frame& f);
+
+// Places ----------------------------------------------------------------------
+
+struct Place {
+  std::string city, district;
+  std::string Name() const { return city + district; }
+};
+// The place a message names; a district brings its city. When a follow-up
+// merges an old district with a new city (or the reverse) and they disagree,
+// the one the message itself names wins.
+Place PlaceOf(const Context& ctx, const nlu::Understanding& u);
 
 // Answers with one reply and is done: greetings, thanks, help, …
 class SayFlow : public Flow {

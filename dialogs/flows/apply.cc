@@ -2,7 +2,6 @@
 // → contact name → phone → address → description → confirmation → a
 // business record "YK" + date + sequence, shown by progress queries.
 #include <algorithm>
-#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "dialogs/flow_util.h"
@@ -16,87 +15,8 @@ namespace {
 using nlohmann::json;
 
 constexpr int kMaxTries = 3;
-constexpr double kMinConfidence = 0.5;
 constexpr size_t kMaxDescription = 200;  // code points
-// Values of the business table (as the back end writes them), not replies.
-constexpr const char* kStatusAccepted = "已受理";
-constexpr const char* kStepAccepted = "受理";
 const std::vector<std::string> kTypes = {"new_install", "capacity_increase", "change"};
-
-std::vector<std::string> Words(const Context& ctx, const std::string& key) {
-  std::vector<std::string> out;
-  const std::string list = ctx.replies.Render(key);
-  for (size_t start = 0; start <= list.size();) {
-    size_t end = list.find('|', start);
-    if (end == std::string::npos) end = list.size();
-    std::string w = list.substr(start, end - start);
-    while (!w.empty() && (w.back() == '\n' || w.back() == ' ')) w.pop_back();
-    if (!w.empty()) out.push_back(w);
-    start = end + 1;
-  }
-  return out;
-}
-
-std::string Compact(const std::string& s) {
-  std::string out;
-  for (char c : s)
-    if (c != ' ') out += c;
-  return out;
-}
-
-bool IsOneOf(const std::string& normalized, const std::vector<std::string>& words) {
-  const std::string s = Compact(normalized);
-  return std::find(words.begin(), words.end(), s) != words.end();
-}
-
-size_t CodePoints(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
-
-std::string Trimmed(std::string s) {
-  static const std::string kIdeoSpace = "\xE3\x80\x80";
-  for (bool changed = true; changed;) {
-    changed = false;
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-      s.pop_back(), changed = true;
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-      s.erase(0, 1), changed = true;
-    if (s.size() >= 3 && s.compare(s.size() - 3, 3, kIdeoSpace) == 0)
-      s.resize(s.size() - 3), changed = true;
-    if (s.rfind(kIdeoSpace, 0) == 0) s.erase(0, 3), changed = true;
-  }
-  return s;
-}
-
-bool IsMobile(const std::string& s) {
-  if (s.size() != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9') return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::string Digits(const std::string& s) {
-  std::string d;
-  for (char c : s)
-    if (c >= '0' && c <= '9') d += c;
-  return d;
-}
-
-std::string PhoneOf(const nlu::Understanding& u) {
-  const std::string slot = Slot(u, "phone");
-  if (IsMobile(slot)) return slot;
-  const std::string d = Digits(u.normalized);
-  return IsMobile(d) ? d : "";
-}
-
-std::string MaskPhone(const std::string& p) {
-  return p.size() == 11 ? p.substr(0, 3) + "****" + p.substr(7) : p;
-}
-
-bool FreeText(const nlu::Understanding& u) {
-  return u.intent == "unknown" || u.confidence < kMinConfidence;
-}
 
 class ApplyServiceFlow : public Flow {
  public:
@@ -136,10 +56,7 @@ class ApplyServiceFlow : public Flow {
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     // "新装变更" (the menu's name) asks for the service, not for a new install.
-    const auto generic = Words(ctx, "apply.generic_words");
-    if (std::none_of(generic.begin(), generic.end(), [&](const std::string& w) {
-          return Compact(u.normalized).find(w) != std::string::npos;
-        }))
+    if (!ContainsAny(Compact(u.normalized), ReplyWords(ctx, "apply.generic_words")))
       TakeType(f, u);
     TakePlace(ctx, f, u, /*quiet=*/true);
     const std::string phone = PhoneOf(u);
@@ -156,8 +73,7 @@ class ApplyServiceFlow : public Flow {
     if (f.step == "city" || f.step == "district") return place || FreeText(u);
     if (f.step == "name" || f.step == "address") return FreeText(u) || place;
     if (f.step == "phone" || f.step == "phone_offer")
-      return (f.step == "phone_offer" && yes_no) || u.slots.count("phone") ||
-             Digits(u.normalized).size() >= 5;
+      return (f.step == "phone_offer" && yes_no) || MayBePhone(u);
     if (f.step == "description")
       return FreeText(u) || u.intent == "apply_service" || u.intent == "deny" || place;
     return false;
@@ -167,34 +83,28 @@ class ApplyServiceFlow : public Flow {
     const std::string text = Trimmed(u.text);
     if (f.step == "confirm") return u.intent == "affirm" ? Submit(ctx, f) : Kept(ctx);
     if (f.step == "type") {
-      if (!TakeType(f, u) && !TypeByNumber(f, u)) return Retry(ctx, f);
+      if (!TakeType(f, u) && !TypeByNumber(f, u)) return Retry(ctx, *this, f, kMaxTries);
     } else if (f.step == "city" || f.step == "district") {
       const std::string before = FrameSlot(f, "city") + "/" + FrameSlot(f, "district");
       if (!TakePlace(ctx, f, u, /*quiet=*/false))  // said why and asked again, or gave up
         return f.step == "gave_up" ? FlowResult::kDone : FlowResult::kWaiting;
-      if (FrameSlot(f, "city") + "/" + FrameSlot(f, "district") == before) return Retry(ctx, f);
+      if (FrameSlot(f, "city") + "/" + FrameSlot(f, "district") == before)
+        return Retry(ctx, *this, f, kMaxTries);
     } else if (f.step == "name") {
       if (CodePoints(text) > 20 || CodePoints(Compact(u.normalized)) < 1 || !Digits(text).empty())
-        return Retry(ctx, f);
+        return Retry(ctx, *this, f, kMaxTries);
       f.slots["name"] = text;
-    } else if (f.step == "phone_offer" && u.intent == "affirm") {
-      f.slots["phone"] = FrameSlot(f, "offered_phone");
-      f.slots["phone_on_file"] = true;
-    } else if (f.step == "phone_offer" && u.intent == "deny") {
-      f.slots["phone_declined"] = true;
     } else if (f.step == "phone" || f.step == "phone_offer") {
-      const std::string phone = PhoneOf(u);
-      if (phone.empty()) return Retry(ctx, f);
-      f.slots["phone"] = phone;
+      if (!TakePhone(f, u)) return Retry(ctx, *this, f, kMaxTries);
     } else if (f.step == "address") {
-      if (CodePoints(Compact(u.normalized)) < 5) return Retry(ctx, f);
+      if (CodePoints(Compact(u.normalized)) < 5) return Retry(ctx, *this, f, kMaxTries);
       f.slots["address"] = text;
     } else if (f.step == "description") {
-      if (u.intent == "deny" || IsOneOf(u.normalized, Words(ctx, "services.skip_words"))) {
+      if (u.intent == "deny" || IsOneOf(u.normalized, ReplyWords(ctx, "services.skip_words"))) {
         f.slots["description"] = "";
       } else {
         if (CodePoints(text) > kMaxDescription || Compact(u.normalized).empty())
-          return Retry(ctx, f);
+          return Retry(ctx, *this, f, kMaxTries);
         f.slots["description"] = text;
       }
     }
@@ -242,12 +152,6 @@ class ApplyServiceFlow : public Flow {
     return districts.empty() ? "" : districts.front();
   }
 
-  static std::string ShownPhone(const Frame& f) {
-    const std::string phone = FrameSlot(f, "phone");
-    auto it = f.slots.find("phone_on_file");
-    return it != f.slots.end() && *it == true ? MaskPhone(phone) : phone;
-  }
-
   static bool TakeType(Frame& f, const nlu::Understanding& u) {
     const std::string type = Slot(u, "apply_type");
     if (std::find(kTypes.begin(), kTypes.end(), type) == kTypes.end()) return false;
@@ -291,7 +195,7 @@ class ApplyServiceFlow : public Flow {
               {{"district", district}, {"city", city}, {"example", ExampleDistrict(ctx, city)}});
       f.step = "district";
       if (++f.failures >= kMaxTries) {
-        ctx.Say("gave_up", {{"flow", title()}});
+        GiveUp(ctx, *this);
         f.step = "gave_up";
       }
       return false;
@@ -300,45 +204,20 @@ class ApplyServiceFlow : public Flow {
     return true;
   }
 
-  FlowResult Ask(Context& ctx, Frame& f, const std::string& step) {
-    f.step = step;
-    Prompt(ctx, f, false);
-    return FlowResult::kWaiting;
-  }
-
   FlowResult Advance(Context& ctx, Frame& f) {
     if (f.step == "gave_up") return FlowResult::kDone;
-    if (FrameSlot(f, "apply_type").empty()) return Ask(ctx, f, "type");
-    if (FrameSlot(f, "city").empty()) return Ask(ctx, f, "city");
-    if (FrameSlot(f, "district").empty()) return Ask(ctx, f, "district");
-    if (FrameSlot(f, "name").empty()) return Ask(ctx, f, "name");
+    if (FrameSlot(f, "apply_type").empty()) return Ask(ctx, *this, f, "type");
+    if (FrameSlot(f, "city").empty()) return Ask(ctx, *this, f, "city");
+    if (FrameSlot(f, "district").empty()) return Ask(ctx, *this, f, "district");
+    if (FrameSlot(f, "name").empty()) return Ask(ctx, *this, f, "name");
     if (FrameSlot(f, "phone").empty()) {
-      std::string offered;
-      if (auto no = ctx.DefaultAccount())
-        if (auto account = ctx.tx.FindAccount(*no)) offered = account->phone;
-      if (!IsMobile(offered)) {
-        auto user = storage::FindUser(ctx.tx, ctx.user_id);
-        offered = user && IsMobile(user->phone) ? user->phone : "";
-      }
-      auto declined = f.slots.find("phone_declined");
-      if (!offered.empty() && declined == f.slots.end()) {
-        f.slots["offered_phone"] = offered;
-        return Ask(ctx, f, "phone_offer");
-      }
-      return Ask(ctx, f, "phone");
+      std::optional<storage::Account> account;
+      if (auto no = ctx.DefaultAccount()) account = ctx.tx.FindAccount(*no);
+      return AskPhone(ctx, *this, f, account);
     }
-    if (FrameSlot(f, "address").empty()) return Ask(ctx, f, "address");
-    if (!f.slots.contains("description")) return Ask(ctx, f, "description");
-    return Ask(ctx, f, "confirm");
-  }
-
-  FlowResult Retry(Context& ctx, Frame& f) {
-    if (++f.failures >= kMaxTries) {
-      ctx.Say("gave_up", {{"flow", title()}});
-      return FlowResult::kDone;
-    }
-    Prompt(ctx, f, true);
-    return FlowResult::kWaiting;
+    if (FrameSlot(f, "address").empty()) return Ask(ctx, *this, f, "address");
+    if (!f.slots.contains("description")) return Ask(ctx, *this, f, "description");
+    return Ask(ctx, *this, f, "confirm");
   }
 
   FlowResult Kept(Context& ctx) {
@@ -356,14 +235,7 @@ class ApplyServiceFlow : public Flow {
                           {"address", FrameSlot(f, "address")},
                           {"description", FrameSlot(f, "description")},
                           {"channel", ctx.channel}};
-    storage::Business b;
-    b.business_no = no;
-    b.account_no = ctx.DefaultAccount().value_or("");
-    b.type = type;
-    b.status = kStatusAccepted;
-    b.steps = {storage::BusinessStep{kStepAccepted, ctx.now}};
-    storage::CreateBusiness(ctx.tx, b, details.dump(), ctx.now);
-    if (!ctx.tx.ok()) {
+    if (!FileBusiness(ctx, no, ctx.DefaultAccount().value_or(""), type, details.dump())) {
       ctx.Say("apply.failed");
       return FlowResult::kDone;
     }

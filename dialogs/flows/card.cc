@@ -15,18 +15,6 @@ constexpr UnixSeconds kLockSeconds = 30 * 60;
 constexpr int kMaxAnswerFailures = 3;
 constexpr const char* kCardPassword = "card_password";
 
-// The digits of a message ("8800 1234-5678 9012" → "8800123456789012").
-std::string Digits(const std::string& s) {
-  std::string d;
-  for (char c : s)
-    if (c >= '0' && c <= '9') d += c;
-  return d;
-}
-
-std::string MinutesLeft(const Context& ctx, const storage::AttemptState& a) {
-  return std::to_string(std::max<std::int64_t>(1, (a.locked_until - ctx.now + 59) / 60));
-}
-
 // "2024年6月、2024年7月" — the months of the bills a credit paid.
 std::string Months(const std::vector<storage::Bill>& bills) {
   std::string s;
@@ -58,9 +46,7 @@ class RechargeCardFlow : public Flow {
     }
     const std::string card = Slot(u, "card_no");
     if (!card.empty()) return TakeCard(ctx, f, card);
-    f.step = "card_no";
-    Prompt(ctx, f, false);
-    return FlowResult::kWaiting;
+    return Ask(ctx, *this, f, "card_no");
   }
 
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {
@@ -131,7 +117,7 @@ class RechargeCardFlow : public Flow {
     auto found = storage::FindCard(ctx.tx, card);
     if (!found) {
       ctx.Say("card.unknown", {{"card", card}});
-      if (++f.failures >= kMaxAnswerFailures) return GiveUp(ctx);
+      if (++f.failures >= kMaxAnswerFailures) return GiveUp(ctx, *this);
       return FlowResult::kWaiting;
     }
     if (found->used) {
@@ -140,14 +126,13 @@ class RechargeCardFlow : public Flow {
     }
     const storage::AttemptState attempts = ctx.tx.Attempts(ctx.user_id, card, kCardPassword);
     if (attempts.locked_until > ctx.now) {
-      ctx.Say("card.locked", {{"card", card}, {"minutes", MinutesLeft(ctx, attempts)}});
+      ctx.Say("card.locked",
+              {{"card", card}, {"minutes", MinutesLeft(attempts.locked_until, ctx.now)}});
       return FlowResult::kDone;
     }
     f.slots["card_no"] = card;
-    f.step = "password";
     f.failures = 0;
-    Prompt(ctx, f, false);
-    return FlowResult::kWaiting;
+    return Ask(ctx, *this, f, "password");
   }
 
   // The password is checked in the turn it is typed and never kept: the
@@ -161,12 +146,11 @@ class RechargeCardFlow : public Flow {
     }
     storage::AttemptState attempts = ctx.tx.Attempts(ctx.user_id, card, kCardPassword);
     if (attempts.locked_until > ctx.now) {
-      ctx.Say("card.locked", {{"card", card}, {"minutes", MinutesLeft(ctx, attempts)}});
+      ctx.Say("card.locked",
+              {{"card", card}, {"minutes", MinutesLeft(attempts.locked_until, ctx.now)}});
       return FlowResult::kDone;
     }
-    std::string password;
-    for (char c : ctx.nlu.normalizer().Normalize(raw).text)
-      if (c != ' ') password += c;
+    const std::string password = Compact(ctx.nlu.normalizer().Normalize(raw).text);
     if (password != found->password) {
       if (attempts.locked_until != 0) attempts = {};  // an expired lock starts afresh
       ++attempts.failures;
@@ -193,10 +177,8 @@ class RechargeCardFlow : public Flow {
       }
       f.slots["account_no"] = *no;
     }
-    f.step = "confirm";
     f.failures = 0;
-    Prompt(ctx, f, false);
-    return FlowResult::kWaiting;
+    return Ask(ctx, *this, f, "confirm");
   }
 
   FlowResult Redeem(Context& ctx, Frame& f) {
@@ -231,16 +213,7 @@ class RechargeCardFlow : public Flow {
     return FlowResult::kDone;
   }
 
-  FlowResult Failed(Context& ctx, Frame& f) {
-    if (++f.failures >= kMaxAnswerFailures) return GiveUp(ctx);
-    Prompt(ctx, f, true);
-    return FlowResult::kWaiting;
-  }
-
-  FlowResult GiveUp(Context& ctx) {
-    ctx.Say("gave_up", {{"flow", title()}});
-    return FlowResult::kDone;
-  }
+  FlowResult Failed(Context& ctx, Frame& f) { return Retry(ctx, *this, f, kMaxAnswerFailures); }
 };
 
 }  // namespace

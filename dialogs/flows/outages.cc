@@ -23,54 +23,14 @@ using nlohmann::json;
 
 constexpr size_t kMaxListed = 8;
 
-std::string Compact(const std::string& s) {
-  std::string out;
-  for (char c : s)
-    if (c != ' ') out += c;
-  return out;
-}
-
-bool ContainsWordOf(const Context& ctx, const std::string& key, const std::string& text) {
-  const std::string list = ctx.replies.Render(key);
-  for (size_t start = 0; start < list.size();) {
-    size_t end = list.find('|', start);
-    if (end == std::string::npos) end = list.size();
-    std::string w = Compact(list.substr(start, end - start));
-    while (!w.empty() && w.back() == '\n') w.pop_back();
-    if (!w.empty() && text.find(w) != std::string::npos) return true;
-    start = end + 1;
-  }
-  return false;
-}
-
-struct Place {
-  std::string city, district;
-  std::string Name() const { return city + district; }
-};
-
-// "青秀区" without its last character, to see whether a message names it.
-std::string Stem(const std::string& name) {
-  if (name.size() <= 6) return name;  // two characters or fewer: the name itself
-  return name.substr(0, name.size() - 3);
-}
-
-// The place a message names. A district brings its city; when a follow-up
-// merges an old district with a new city (or the reverse) and they disagree,
-// the one the message itself names wins.
-Place PlaceOf(const Context& ctx, const nlu::Understanding& u) {
-  Place p{Slot(u, "city"), Slot(u, "district")};
-  if (p.district.empty()) return p;
-  const std::string city_of = ctx.nlu.gazetteer().CityOfDistrict(p.district);
-  if (p.city.empty() || city_of.empty() || city_of == p.city) {
-    if (p.city.empty()) p.city = city_of;
-    return p;
-  }
-  if (u.normalized.find(Stem(p.district)) != std::string::npos) {
-    p.city = city_of;
-  } else {
-    p.district.clear();
-  }
-  return p;
+// Whether the message tells of a power cut now: holds a word of
+// [outage.power_out_words] (spaces in them ignored, as in the message).
+bool SaysPowerOut(const Context& ctx, const nlu::Understanding& u) {
+  const std::string said = Compact(u.normalized);
+  const auto words = ReplyWords(ctx, "outage.power_out_words");
+  return std::any_of(words.begin(), words.end(), [&](const std::string& w) {
+    return said.find(Compact(w)) != std::string::npos;
+  });
 }
 
 // "2024年8月5日 08:00" and, for the same day, "18:00".
@@ -136,7 +96,7 @@ class OutageFlow : public Flow {
   }
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
-    if (ContainsWordOf(ctx, "outage.power_out_words", Compact(u.normalized))) {
+    if (SaysPowerOut(ctx, u)) {
       f.slots["power_out"] = true;
       f.slots["said"] = u.text;
     }
@@ -147,9 +107,7 @@ class OutageFlow : public Flow {
       if (!account) return FlowResult::kDone;
       return ForAccount(ctx, f, *account);
     }
-    f.step = "place";
-    Prompt(ctx, f, false);
-    return FlowResult::kWaiting;
+    return Ask(ctx, *this, f, "place");
   }
 
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {
@@ -188,22 +146,15 @@ class OutageFlow : public Flow {
   }
 
  private:
-  static bool PowerOut(const Frame& f) {
-    auto it = f.slots.find("power_out");
-    return it != f.slots.end() && *it == true;
-  }
-
   FlowResult Offer(Context& ctx, Frame& f) {
-    f.step = "offer";
     f.failures = 0;
-    Prompt(ctx, f, false);
-    return FlowResult::kWaiting;
+    return Ask(ctx, *this, f, "offer");
   }
 
   FlowResult ForAccount(Context& ctx, Frame& f, const storage::Account& account) {
     const auto covering = storage::OutagesCovering(ctx.tx, account, ctx.now);
     Vars vars = {{"account", account.account_no}, {"address", account.address}};
-    if (!PowerOut(f)) {
+    if (!FrameFlag(f, "power_out")) {
       vars["count"] = std::to_string(covering.size());
       vars["list"] = List(ctx, covering);
       ctx.Say(covering.empty() ? "outage.account_none" : "outage.account", vars);
@@ -234,7 +185,7 @@ class OutageFlow : public Flow {
     }
     const bool any_now = std::any_of(outages.begin(), outages.end(),
                                      [&](const auto& o) { return Started(o, ctx.now); });
-    if (PowerOut(f) && !any_now) return Offer(ctx, f);
+    if (FrameFlag(f, "power_out") && !any_now) return Offer(ctx, f);
     return FlowResult::kDone;
   }
 };

@@ -18,35 +18,6 @@ namespace {
 constexpr size_t kNearest = 3;
 constexpr size_t kMaxInPlace = 5;
 
-struct Place {
-  std::string city, district;
-};
-
-// "青秀区" without its last character, to see whether a message names it.
-std::string Stem(const std::string& name) {
-  if (name.size() <= 6) return name;
-  return name.substr(0, name.size() - 3);
-}
-
-// The place a message names; a district brings its city. When a follow-up
-// merges an old district with a new city (or the reverse) and they disagree,
-// the one the message itself names wins.
-Place PlaceOf(const Context& ctx, const nlu::Understanding& u) {
-  Place p{Slot(u, "city"), Slot(u, "district")};
-  if (p.district.empty()) return p;
-  const std::string city_of = ctx.nlu.gazetteer().CityOfDistrict(p.district);
-  if (p.city.empty() || city_of.empty() || city_of == p.city) {
-    if (p.city.empty()) p.city = city_of;
-    return p;
-  }
-  if (u.normalized.find(Stem(p.district)) != std::string::npos) {
-    p.city = city_of;
-  } else {
-    p.district.clear();
-  }
-  return p;
-}
-
 std::optional<double> Coordinate(const nlu::Understanding& u, const std::string& name,
                                  double limit) {
   const std::string s = Slot(u, name);
@@ -89,9 +60,7 @@ class FindOutletFlow : public Flow {
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     if (Answer(ctx, u)) return FlowResult::kDone;
-    f.step = "location";
-    Prompt(ctx, f, false);
-    return FlowResult::kWaiting;
+    return Ask(ctx, *this, f, "location");
   }
 
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {
@@ -163,7 +132,7 @@ class FindOutletFlow : public Flow {
       outlets = storage::OutletsIn(ctx.tx, place.city, "");
     }
     if (outlets.empty()) {
-      ctx.Say("outlet.none", {{"place", place.city + place.district}});
+      ctx.Say("outlet.none", {{"place", place.Name()}});
       return;
     }
     std::string lines;
@@ -180,7 +149,7 @@ class FindOutletFlow : public Flow {
       lines += "\n" + ctx.replies.Render("outlet.more",
                                          {{"more", std::to_string(outlets.size() - kMaxInPlace)}});
     ctx.Say(fallback ? "outlet.place_fallback" : "outlet.place",
-            {{"place", fallback ? place.city : place.city + place.district},
+            {{"place", fallback ? place.city : place.Name()},
              {"district", place.district},
              {"count", std::to_string(outlets.size())},
              {"list", lines}});

@@ -24,23 +24,6 @@ using storage::FormatMoney;
 
 constexpr int kMaxAnswerFailures = 3;
 
-// The words of a `_words` reply key ("a|b|c"), longest first.
-std::vector<std::string> Words(const Context& ctx, const std::string& key) {
-  std::vector<std::string> out;
-  const std::string list = ctx.replies.Render(key);
-  for (size_t start = 0; start <= list.size();) {
-    size_t end = list.find('|', start);
-    if (end == std::string::npos) end = list.size();
-    std::string w = list.substr(start, end - start);
-    while (!w.empty() && (w.back() == '\n' || w.back() == ' ')) w.pop_back();
-    if (!w.empty()) out.push_back(w);
-    start = end + 1;
-  }
-  std::sort(out.begin(), out.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  return out;
-}
-
 // Whether a message may be an amount: it has a number in it (Arabic or
 // Chinese) and is not another request; Continue() reads it.
 bool HasNumber(const nlu::Understanding& u) {
@@ -57,10 +40,11 @@ bool HasNumber(const nlu::Understanding& u) {
 std::optional<std::int64_t> AmountOf(const Context& ctx, const nlu::Understanding& u) {
   const std::string slot = Slot(u, "amount");
   if (!slot.empty()) return storage::ParseMoney(slot);
-  std::string s;
-  for (char c : u.normalized)
-    if (c != ' ') s += c;
-  for (const std::string& w : Words(ctx, "pay.amount_filler_words"))
+  std::string s = Compact(u.normalized);
+  std::vector<std::string> fillers = ReplyWords(ctx, "pay.amount_filler_words");
+  std::sort(fillers.begin(), fillers.end(),  // longest first
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const std::string& w : fillers)
     for (size_t p; (p = s.find(w)) != std::string::npos;) s.erase(p, w.size());
   if (s.empty()) return std::nullopt;
   if (auto fen = nlu::ParseMoneyFen(s)) return fen;
@@ -180,17 +164,10 @@ class PayBillFlow : public Flow {
   FlowResult Advance(Context& ctx, Frame& f) {
     f.failures = 0;
     if (!f.slots.contains("amount_fen")) {
-      if (Arrears(f) > 0) {
-        f.slots["amount_fen"] = Arrears(f);  // the default: all that is owed
-      } else {
-        f.step = "amount";
-        Prompt(ctx, f, false);
-        return FlowResult::kWaiting;
-      }
+      if (Arrears(f) <= 0) return Ask(ctx, *this, f, "amount");
+      f.slots["amount_fen"] = Arrears(f);  // the default: all that is owed
     }
-    f.step = FrameSlot(f, "method").empty() ? "method" : "confirm";
-    Prompt(ctx, f, false);
-    return FlowResult::kWaiting;
+    return Ask(ctx, *this, f, FrameSlot(f, "method").empty() ? "method" : "confirm");
   }
 
   FlowResult Order(Context& ctx, Frame& f) {

@@ -98,10 +98,7 @@ class ProfileFlow : public Flow {
     auto account = RequestedAccount(ctx, u);
     if (!account) return FlowResult::kDone;
     const std::vector<Field> fields = Fields(ctx);
-    std::string text;
-    for (char c : u.normalized)
-      if (c != ' ') text += c;
-    std::vector<const Field*> asked = Asked(fields, text);
+    std::vector<const Field*> asked = Asked(fields, Compact(u.normalized));
     if (asked.size() == 1) {
       ctx.Say("profile.one", {{"account", account->account_no},
                               {"label", asked[0]->label},

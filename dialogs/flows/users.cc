@@ -9,7 +9,6 @@
 // Login: mobile → password (secret; 5 wrong → locked 30 minutes, per phone)
 // → this conversation's identity is linked to the registered user, and the
 // anonymous user's bindings move to it (at most 5 in all, its default kept).
-#include <algorithm>
 #include <cctype>
 
 #include "dialogs/flow_util.h"
@@ -32,41 +31,6 @@ constexpr const char* kLoginPassword = "login_password";
 constexpr const char* kRegisterPurpose = "register";
 // Login attempts are counted per phone, whoever tries: user id 0.
 constexpr std::int64_t kAnyUser = 0;
-
-bool IsMobile(const std::string& s) {
-  if (s.size() != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9') return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::string Digits(const std::string& s) {
-  std::string d;
-  for (char c : s)
-    if (c >= '0' && c <= '9') d += c;
-  return d;
-}
-
-std::string PhoneOf(const nlu::Understanding& u) {
-  const std::string slot = Slot(u, "phone");
-  if (IsMobile(slot)) return slot;
-  const std::string d = Digits(u.normalized);
-  return IsMobile(d) ? d : "";
-}
-
-std::string MaskPhone(const std::string& p) {
-  return p.size() == 11 ? p.substr(0, 3) + "****" + p.substr(7) : p;
-}
-
-bool ContainsAny(const std::string& text, const Context& ctx, const std::string& key) {
-  const std::string list = ctx.replies.Render(key);
-  for (size_t start = 0; start <= list.size();) {
-    size_t end = list.find('|', start);
-    if (end == std::string::npos) end = list.size();
-    const std::string w = list.substr(start, end - start);
-    if (!w.empty() && text.find(w) != std::string::npos) return true;
-    start = end + 1;
-  }
-  return false;
-}
 
 // A password as typed, with full-width letters and digits (a Chinese input
 // method) made ASCII and surrounding spaces removed. Case is kept.
@@ -113,15 +77,6 @@ bool StrongEnough(const std::string& p) {
   return letter && digit;
 }
 
-std::string MinutesLeft(UnixSeconds until, UnixSeconds now) {
-  return std::to_string(std::max<std::int64_t>(1, (until - now + 59) / 60));
-}
-
-FlowResult GiveUp(Context& ctx, const Flow& flow) {
-  ctx.Say("gave_up", {{"flow", flow.title()}});
-  return FlowResult::kDone;
-}
-
 // --------------------------------------------------------------------------
 
 class RegisterFlow : public Flow {
@@ -160,19 +115,16 @@ class RegisterFlow : public Flow {
 
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {
     if (f.step == "city") return u.slots.count("city") || u.slots.count("district");
-    if (f.step == "phone") return u.slots.count("phone") || Digits(u.normalized).size() >= 5;
-    if (f.step == "code")
-      return !Digits(u.normalized).empty() || u.intent == "unknown" || u.confidence < 0.5;
+    if (f.step == "phone") return MayBePhone(u);
+    if (f.step == "code") return !Digits(u.normalized).empty() || FreeText(u);
     return false;
   }
 
   FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     if (f.step == "city") {
-      if (!TakeCity(ctx, f, u)) return Retry(ctx, f);
+      if (!TakeCity(ctx, f, u)) return Retry(ctx, *this, f, kMaxTries);
     } else if (f.step == "phone") {
-      const std::string phone = PhoneOf(u);
-      if (phone.empty()) return Retry(ctx, f);
-      f.slots["phone"] = phone;
+      if (!TakePhone(f, u)) return Retry(ctx, *this, f, kMaxTries);
     } else if (f.step == "password") {
       const std::string password = CleanPassword(u.text);
       if (!StrongEnough(password)) {
@@ -226,27 +178,15 @@ class RegisterFlow : public Flow {
     return true;
   }
 
-  FlowResult Ask(Context& ctx, Frame& f, const std::string& step) {
-    f.step = step;
-    Prompt(ctx, f, false);
-    return FlowResult::kWaiting;
-  }
-
   FlowResult Advance(Context& ctx, Frame& f) {
-    if (FrameSlot(f, "city").empty()) return Ask(ctx, f, "city");
+    if (FrameSlot(f, "city").empty()) return Ask(ctx, *this, f, "city");
     const std::string phone = FrameSlot(f, "phone");
-    if (phone.empty()) return Ask(ctx, f, "phone");
+    if (phone.empty()) return Ask(ctx, *this, f, "phone");
     if (storage::FindUserByPhone(ctx.tx, phone)) {
       ctx.Say("register.phone_taken", {{"phone", phone}});
       return FlowResult::kDone;
     }
-    return Ask(ctx, f, "password");
-  }
-
-  FlowResult Retry(Context& ctx, Frame& f) {
-    if (++f.failures >= kMaxTries) return GiveUp(ctx, *this);
-    Prompt(ctx, f, true);
-    return FlowResult::kWaiting;
+    return Ask(ctx, *this, f, "password");
   }
 
   FlowResult Failed(Context& ctx) {
@@ -278,9 +218,9 @@ class RegisterFlow : public Flow {
   FlowResult CheckCode(Context& ctx, Frame& f, const nlu::Understanding& u) {
     const std::string phone = FrameSlot(f, "phone");
     const std::string typed = Digits(u.normalized);
-    if (typed.empty() && ContainsAny(u.normalized, ctx, "register.resend_words"))
+    if (typed.empty() && ContainsAny(u.normalized, ReplyWords(ctx, "register.resend_words")))
       return SendCode(ctx, f);
-    if (typed.size() != kCodeDigits) return Retry(ctx, f);
+    if (typed.size() != kCodeDigits) return Retry(ctx, *this, f, kMaxTries);
     auto code = storage::FindSmsCode(ctx.tx, phone, kRegisterPurpose);
     if (!code) {  // spent by too many wrong tries: only a new one helps
       if (++f.failures >= kMaxTries) return GiveUp(ctx, *this);
@@ -337,25 +277,19 @@ class LoginFlow : public Flow {
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     const std::string phone = PhoneOf(u);
     if (!phone.empty()) return Phone(ctx, f, phone);
-    f.step = "phone";
-    Prompt(ctx, f, false);
-    return FlowResult::kWaiting;
+    return Ask(ctx, *this, f, "phone");
   }
 
   bool SecretStep(const Frame& f) const override { return f.step == "password"; }
 
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {
-    return f.step == "phone" && (u.slots.count("phone") || Digits(u.normalized).size() >= 5);
+    return f.step == "phone" && MayBePhone(u);
   }
 
   FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     if (f.step == "password") return CheckPassword(ctx, f, CleanPassword(u.text));
     const std::string phone = PhoneOf(u);
-    if (phone.empty()) {
-      if (++f.failures >= kMaxTries) return GiveUp(ctx, *this);
-      Prompt(ctx, f, true);
-      return FlowResult::kWaiting;
-    }
+    if (phone.empty()) return Retry(ctx, *this, f, kMaxTries);
     return Phone(ctx, f, phone);
   }
 
@@ -382,10 +316,8 @@ class LoginFlow : public Flow {
       return FlowResult::kDone;
     }
     f.slots["phone"] = phone;
-    f.step = "password";
     f.failures = 0;
-    Prompt(ctx, f, false);
-    return FlowResult::kWaiting;
+    return Ask(ctx, *this, f, "password");
   }
 
   FlowResult CheckPassword(Context& ctx, Frame& f, const std::string& password) {

@@ -5,117 +5,36 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <boost/asio.hpp>
-#include <boost/beast.hpp>
-#include <cstdio>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "bot/wechat_protocol.h"
+#include "tests/bot/test_server.h"
 
 namespace gridbot::testing {
 namespace {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = boost::asio::ip::tcp;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using nlohmann::json;
 
 constexpr char kToken[] = "gridbottoken";
 
-// A `gridbot serve` child process on 127.0.0.1:0.
-class Server {
+// The server with a WeChat token, and the text of the replies of a chat.
+class Server : public TestServer {
  public:
-  explicit Server(const std::string& db) {
-    int out[2];
-    EXPECT_EQ(pipe(out), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      close(out[0]);
-      execl(GRIDBOT_BINARY, GRIDBOT_BINARY, "serve", "--listen", "127.0.0.1:0", "--db",
-            db.c_str(), "--now", "2024-08-04", "--wechat-token", kToken, "--threads", "2",
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(out[1]);
-    FILE* f = fdopen(out[0], "r");
-    char line[256] = {0};
-    // Blocks until the server says it listens (or exits).
-    if (fgets(line, sizeof line, f)) {
-      std::string s(line);
-      const size_t colon = s.rfind(':');
-      if (s.rfind("listening on http://", 0) == 0 && colon != std::string::npos)
-        port_ = static_cast<unsigned short>(std::stoi(s.substr(colon + 1)));
-    }
-    out_ = f;
-  }
-  ~Server() { Stop(SIGTERM); }
-
-  // Sends `sig`, waits, returns the exit status.
-  int Stop(int sig) {
-    if (pid_ <= 0) return -1;
-    kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    if (out_) fclose(out_);
-    out_ = nullptr;
-    return status;
-  }
-
-  unsigned short port() const { return port_; }
-
-  http::response<http::string_body> Request(http::verb verb, const std::string& target,
-                                            const std::string& body = "",
-                                            const std::string& type = "application/json") {
-    boost::asio::io_context io;
-    beast::tcp_stream stream(io);
-    stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port_));
-    http::request<http::string_body> req{verb, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    if (!body.empty() || verb == http::verb::post) {
-      req.set(http::field::content_type, type);
-      req.body() = body;
-      req.prepare_payload();
-    }
-    http::write(stream, req);
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(10 << 20);
-    http::read(stream, buffer, parser);
-    return parser.release();
-  }
+  explicit Server(const std::string& db) : TestServer(db, {"--wechat-token", kToken}) {}
 
   // The text of all replies to a chat message.
   std::string Chat(const std::string& user, const std::string& text) {
-    auto res = Request(http::verb::post, "/api/chat", json{{"user", user}, {"text", text}}.dump());
-    EXPECT_EQ(res.result_int(), 200) << res.body();
-    auto j = json::parse(res.body(), nullptr, false);
     std::string joined;
-    if (j.is_object())
-      for (const auto& r : j["replies"]) joined += r["text"].get<std::string>() + "\n";
+    for (const auto& r : ChatReplies(user, text)) joined += r["text"].get<std::string>() + "\n";
     return joined;
   }
-
- private:
-  pid_t pid_ = -1;
-  unsigned short port_ = 0;
-  FILE* out_ = nullptr;
 };
-
-std::string TempDb(const std::string& name) {
-  auto p = std::filesystem::temp_directory_path() /
-           ("gridbot_http_" + name + "_" + std::to_string(getpid()) + ".db");
-  for (const char* suffix : {"", "-wal", "-shm"})
-    std::filesystem::remove(p.string() + suffix);
-  return p.string();
-}
 
 std::string SignedQuery(const std::string& timestamp, const std::string& nonce) {
   return "signature=" + bot::wechat::SignParts({kToken, timestamp, nonce}) +
@@ -131,7 +50,7 @@ std::string TextPush(const std::string& from, const std::string& content,
 }
 
 TEST(Http, HealthzAndMetrics) {
-  Server s(TempDb("health"));
+  Server s(TempDb("http", "health"));
   ASSERT_NE(s.port(), 0);
   auto res = s.Request(http::verb::get, "/healthz");
   EXPECT_EQ(res.result_int(), 200);
@@ -144,7 +63,7 @@ TEST(Http, HealthzAndMetrics) {
 }
 
 TEST(Http, ChatBindAndBills) {
-  Server s(TempDb("chat"));
+  Server s(TempDb("http", "chat"));
   ASSERT_NE(s.port(), 0);
   EXPECT_THAT(s.Chat("u1", "绑定户号"), HasSubstr("哪个市"));
   s.Chat("u1", "南宁");
@@ -158,7 +77,7 @@ TEST(Http, ChatBindAndBills) {
 }
 
 TEST(Http, MenuClicksStartTheirFlows) {
-  Server s(TempDb("click"));
+  Server s(TempDb("http", "click"));
   ASSERT_NE(s.port(), 0);
   auto click = [&](const std::string& key) {
     auto res = s.Request(http::verb::post, "/api/chat",
@@ -175,7 +94,7 @@ TEST(Http, MenuClicksStartTheirFlows) {
 }
 
 TEST(Http, BadInputGetsClear4xx) {
-  Server s(TempDb("bad"));
+  Server s(TempDb("http", "bad"));
   ASSERT_NE(s.port(), 0);
   auto check = [&](const std::string& body, int status, const std::string& words) {
     auto res = s.Request(http::verb::post, "/api/chat", body);
@@ -201,7 +120,7 @@ TEST(Http, BadInputGetsClear4xx) {
 }
 
 TEST(Http, WechatVerificationSignatureAndRetries) {
-  Server s(TempDb("wechat"));
+  Server s(TempDb("http", "wechat"));
   ASSERT_NE(s.port(), 0);
   auto verify = s.Request(http::verb::get,
                           "/wechat?" + SignedQuery("1714036504", "1514711492") + "&echostr=hello123");
@@ -244,7 +163,7 @@ TEST(Http, WechatVerificationSignatureAndRetries) {
 }
 
 TEST(Http, KilledBetweenBindPromptAndPasswordContinuesAfterRestart) {
-  const std::string db = TempDb("restart");
+  const std::string db = TempDb("http", "restart");
   {
     Server s(db);
     ASSERT_NE(s.port(), 0);
@@ -260,7 +179,7 @@ TEST(Http, KilledBetweenBindPromptAndPasswordContinuesAfterRestart) {
 }
 
 TEST(Http, SigtermExitsCleanly) {
-  Server s(TempDb("term"));
+  Server s(TempDb("http", "term"));
   ASSERT_NE(s.port(), 0);
   s.Chat("t1", "你好");
   const int status = s.Stop(SIGTERM);

@@ -5,26 +5,19 @@
 // built-in payment page shows the order and its button pays it.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <boost/asio.hpp>
-#include <boost/beast.hpp>
-#include <cstdio>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
 
 #include "bot/payment_gateway.h"
+#include "tests/bot/test_server.h"
 
 namespace gridbot::testing {
 namespace {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = boost::asio::ip::tcp;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -32,72 +25,16 @@ using nlohmann::json;
 
 constexpr char kSecret[] = "pay-test-secret";
 
-// A `gridbot serve` child process on 127.0.0.1:0.
-class Server {
+// The server with a payment secret, the replies of a chat and notifies.
+class Server : public TestServer {
  public:
-  explicit Server(const std::string& db) {
-    int out[2];
-    EXPECT_EQ(pipe(out), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      close(out[0]);
-      execl(GRIDBOT_BINARY, GRIDBOT_BINARY, "serve", "--listen", "127.0.0.1:0", "--db",
-            db.c_str(), "--now", "2024-08-04", "--pay-secret", kSecret, "--threads", "2",
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(out[1]);
-    out_ = fdopen(out[0], "r");
-    char line[256] = {0};
-    if (fgets(line, sizeof line, out_)) {
-      std::string s(line);
-      const size_t colon = s.rfind(':');
-      if (s.rfind("listening on http://", 0) == 0 && colon != std::string::npos)
-        port_ = static_cast<unsigned short>(std::stoi(s.substr(colon + 1)));
-    }
-  }
-  ~Server() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-    }
-    if (out_) fclose(out_);
-  }
-
-  unsigned short port() const { return port_; }
-
-  http::response<http::string_body> Request(http::verb verb, const std::string& target,
-                                            const std::string& body = "",
-                                            const std::string& type = "application/json") {
-    boost::asio::io_context io;
-    beast::tcp_stream stream(io);
-    stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port_));
-    http::request<http::string_body> req{verb, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    if (!body.empty() || verb == http::verb::post) {
-      req.set(http::field::content_type, type);
-      req.body() = body;
-      req.prepare_payload();
-    }
-    http::write(stream, req);
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(10 << 20);
-    http::read(stream, buffer, parser);
-    return parser.release();
-  }
+  explicit Server(const std::string& db) : TestServer(db, {"--pay-secret", kSecret}) {}
 
   // The replies to a chat message, one "type: text" line each.
   std::string Chat(const std::string& user, const std::string& text) {
-    auto res = Request(http::verb::post, "/api/chat", json{{"user", user}, {"text", text}}.dump());
-    EXPECT_EQ(res.result_int(), 200) << res.body();
-    auto j = json::parse(res.body(), nullptr, false);
     std::string joined;
-    if (j.is_object())
-      for (const auto& r : j["replies"])
-        joined += r["type"].get<std::string>() + ": " + r["text"].get<std::string>() + "\n";
+    for (const auto& r : ChatReplies(user, text))
+      joined += r["type"].get<std::string>() + ": " + r["text"].get<std::string>() + "\n";
     return joined;
   }
 
@@ -111,19 +48,7 @@ class Server {
                        "&sign=" + sign,
                    "application/x-www-form-urlencoded");
   }
-
- private:
-  pid_t pid_ = -1;
-  unsigned short port_ = 0;
-  FILE* out_ = nullptr;
 };
-
-std::string TempDb(const std::string& name) {
-  auto p = std::filesystem::temp_directory_path() /
-           ("gridbot_pay_" + name + "_" + std::to_string(getpid()) + ".db");
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + suffix);
-  return p.string();
-}
 
 std::string OrderNoIn(const std::string& reply) {
   std::smatch m;
@@ -155,7 +80,7 @@ std::string OrderArrears(Server& s, const std::string& user) {
 }
 
 TEST(PayHttp, NotifyThreeTimesCreditsOnceAndTellsTheCustomer) {
-  Server s(TempDb("notify"));
+  Server s(TempDb("pay", "notify"));
   ASSERT_NE(s.port(), 0);
   const std::string order_no = OrderArrears(s, "p1");
   ASSERT_FALSE(order_no.empty());
@@ -196,7 +121,7 @@ TEST(PayHttp, NotifyThreeTimesCreditsOnceAndTellsTheCustomer) {
 }
 
 TEST(PayHttp, BadNotificationsAreRefusedClearly) {
-  Server s(TempDb("bad"));
+  Server s(TempDb("pay", "bad"));
   ASSERT_NE(s.port(), 0);
   const std::string order_no = OrderArrears(s, "p2");
   ASSERT_FALSE(order_no.empty());
@@ -239,7 +164,7 @@ TEST(PayHttp, BadNotificationsAreRefusedClearly) {
 }
 
 TEST(PayHttp, BuiltInPageButtonPaysOnce) {
-  Server s(TempDb("page"));
+  Server s(TempDb("pay", "page"));
   ASSERT_NE(s.port(), 0);
   const std::string order_no = OrderArrears(s, "p3");
   ASSERT_FALSE(order_no.empty());
@@ -264,7 +189,7 @@ TEST(PayHttp, BuiltInPageButtonPaysOnce) {
 }
 
 TEST(PayHttp, PrepaidCardOverApiChat) {
-  Server s(TempDb("card"));
+  Server s(TempDb("pay", "card"));
   ASSERT_NE(s.port(), 0);
   s.Chat("c1", "绑定户号");
   s.Chat("c1", "南宁");
