@@ -145,7 +145,23 @@ IntentScore IntentRules::Classify(std::string_view text) const {
     if (it == best.end() || r.score > it->second.score) best[r.intent] = Best{r.score, i};
     top = std::max(top, r.score);
   }
-  // Among the intents close to the top, the earliest mention wins.
+  // Among the intents close to the top, the earliest mention wins. Finding
+  // positions costs a regex search per candidate: skip it when one intent
+  // stands alone (the common case).
+  int close = 0, only = -1;
+  for (const auto& [intent, b] : best) {
+    if (b.score >= top - kPositionMargin) {
+      ++close;
+      only = b.rule;
+    }
+  }
+  if (close == 1) {
+    const Rule& win = rules_[only];
+    result.intent = win.intent;
+    result.confidence = win.score;
+    result.rule_line = win.line;
+    return result;
+  }
   size_t earliest = std::string_view::npos;
   int chosen = -1;
   for (const auto& [intent, b] : best) {

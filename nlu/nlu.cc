@@ -38,7 +38,7 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::string& corpus_dir) 
   return std::shared_ptr<const Model>(std::move(model));
 }
 
-Understanding Model::Parse(std::string_view text, const CivilDay& today) const {
+Understanding Model::Parse(std::string_view text, const CivilDay& today, bool intent_only) const {
   Understanding u;
   u.text = std::string(text);
   NormalizedText n = normalizer_.Normalize(text);
@@ -49,12 +49,12 @@ Understanding Model::Parse(std::string_view text, const CivilDay& today) const {
     u.confidence = 1.0;  // nothing to understand: certainly not a request
     return u;
   }
-  u.tokens = segmenter_->Segment(u.normalized);
+  if (!intent_only) u.tokens = segmenter_->Segment(u.normalized);
   IntentScore s = rules_->Classify(u.normalized);
   u.intent = std::move(s.intent);
   u.confidence = s.confidence;
   u.rule_line = s.rule_line;
-  u.slots = slots_->Extract(u.normalized, today);
+  if (!intent_only) u.slots = slots_->Extract(u.normalized, today);
   return u;
 }
 
