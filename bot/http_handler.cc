@@ -225,7 +225,7 @@ HttpResponse HttpHandler::Chat(const HttpRequest& req,
     ticket.reset();
     out = app_.engine().Handle(in);
   }
-  app_.metrics().Turn(out.intent);
+  app_.metrics().Turn(out.intent, out.fallback);
   if (!out.ok) return JsonError(503, out.replies.empty() ? "busy" : out.replies[0].text);
   json replies = json::array();
   for (const auto& r : out.replies) replies.push_back({{"type", r.type}, {"text", r.text}});
@@ -309,7 +309,7 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
       in.text = in.text.substr(0, 3 * kMaxTextChars);  // WeChat caps at 2048 anyway
     out = app_.engine().Handle(in);
   }
-  if (!out.duplicate) app_.metrics().Turn(out.intent);
+  if (!out.duplicate) app_.metrics().Turn(out.intent, out.fallback);
   // A database failure: ask WeChat to retry rather than answer wrongly.
   if (!out.ok) return Plain(503, "busy\n");
   const std::int64_t now = app_.clock().Now();

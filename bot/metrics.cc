@@ -13,9 +13,10 @@ void Metrics::Request(const std::string& endpoint, int status, double seconds) {
   latency_sum_ += seconds;
 }
 
-void Metrics::Turn(const std::string& intent) {
+void Metrics::Turn(const std::string& intent, bool fallback) {
   std::lock_guard<std::mutex> lock(mu_);
   ++turns_[intent];
+  if (fallback) ++fallbacks_;
 }
 
 std::string Metrics::Render() const {
@@ -28,10 +29,9 @@ std::string Metrics::Render() const {
       << n << "\n";
   o << "# HELP gridbot_turns_total Dialog turns by intent.\n"
     << "# TYPE gridbot_turns_total counter\n";
-  std::uint64_t fallbacks = 0, handoffs = 0;
+  std::uint64_t fallbacks = fallbacks_, handoffs = 0;
   for (const auto& [intent, n] : turns_) {
     o << "gridbot_turns_total{intent=\"" << intent << "\"} " << n << "\n";
-    if (intent == "unknown") fallbacks += n;
     if (intent == "human_agent") handoffs += n;
   }
   o << "# HELP gridbot_fallbacks_total Turns the bot did not understand.\n"

@@ -16,7 +16,9 @@ namespace gridbot::bot {
 class Metrics {
  public:
   void Request(const std::string& endpoint, int status, double seconds);
-  void Turn(const std::string& intent);
+  // One dialog turn, handled as `intent`; `fallback` if the bot said it did
+  // not understand.
+  void Turn(const std::string& intent, bool fallback);
   std::string Render() const;
 
  private:
@@ -25,6 +27,7 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, std::uint64_t> requests_;  // GUARDED_BY(mu_)
   std::map<std::string, std::uint64_t> turns_;                     // GUARDED_BY(mu_)
+  std::uint64_t fallbacks_ = 0;                                    // GUARDED_BY(mu_)
   std::array<std::uint64_t, kBuckets.size()> bucket_counts_{};     // GUARDED_BY(mu_)
   std::uint64_t latency_count_ = 0;                                // GUARDED_BY(mu_)
   double latency_sum_ = 0;                                         // GUARDED_BY(mu_)

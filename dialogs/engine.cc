@@ -60,6 +60,7 @@ std::string MaskPasswords(const std::string& text) {
 
 struct Engine::TurnState {
   bool masked = false;
+  bool fallback = false;  // the bot said it did not understand
   std::string intent;  // what the turn was taken as (after follow-up resolution)
 };
 
@@ -206,6 +207,7 @@ Outcome Engine::Handle(const Inbound& in) {
     outcome.replies = {Reply{"text", replies_->Render("storage_error")}};
   }
   outcome.intent = turn.intent;
+  outcome.fallback = turn.fallback;
   return outcome;
 }
 
@@ -243,7 +245,9 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
         return;
       }
       if (u.intent == "secret" || flow->Answers(frame, u)) {
-        turn.intent = u.intent == "secret" ? frame.flow : u.intent;
+        // An answer to the flow's question counts as that flow's turn
+        // ("南宁" answering the bind prompt is not an unknown message).
+        turn.intent = frame.flow;
         if (flow->Continue(ctx, frame, u) == FlowResult::kDone) {
           Frame done = std::move(state.stack.back());
           state.stack.pop_back();
@@ -346,6 +350,7 @@ void Engine::Dispatch(Context& ctx, ConversationState& state, const nlu::Underst
   if (!flow || u.intent == "unknown") {
     ++state.fallbacks;
     ctx.Say(state.fallbacks >= 2 ? "fallback_repeat" : "fallback");
+    turn.fallback = true;
     return;
   }
   state.fallbacks = 0;

@@ -63,6 +63,7 @@ struct Outcome {
   std::string intent;
   bool ok = true;  // false: storage failed; replies hold an apology
   bool duplicate = false;  // answered from the dedup record
+  bool fallback = false;   // the bot said it did not understand
 };
 
 class Engine {

@@ -56,9 +56,14 @@ TEST(Http, HealthzAndMetrics) {
   EXPECT_EQ(res.result_int(), 200);
   EXPECT_EQ(res.body(), "ok");
   s.Chat("m1", "你好");
+  s.Chat("m1", "绑定户号");
+  s.Chat("m1", "南宁");         // an answer to the prompt: a bind turn, not a fallback
+  s.Chat("m2", "讲个笑话");     // a fallback (m2 has nothing in progress)
   auto m = s.Request(http::verb::get, "/metrics");
-  EXPECT_THAT(m.body(), AllOf(HasSubstr("gridbot_requests_total{endpoint=\"/api/chat\",status=\"200\"} 1"),
+  EXPECT_THAT(m.body(), AllOf(HasSubstr("gridbot_requests_total{endpoint=\"/api/chat\",status=\"200\"} 4"),
                               HasSubstr("gridbot_turns_total{intent=\"greet\"} 1"),
+                              HasSubstr("gridbot_turns_total{intent=\"bind_account\"} 2"),
+                              HasSubstr("gridbot_fallbacks_total 1"),
                               HasSubstr("gridbot_request_seconds_count")));
 }
 
