@@ -69,6 +69,8 @@ const std::map<std::string, Setter>& Setters() {
        [](Config& c, const std::string& v) { c.email_webhook = v; return Status::Ok(); }},
       {"wechat-api-base",
        [](Config& c, const std::string& v) { c.wechat_api_base = v; return Status::Ok(); }},
+      {"wechat-bill-template",
+       [](Config& c, const std::string& v) { c.wechat_bill_template = v; return Status::Ok(); }},
       {"wechat-appsecret",
        [](Config& c, const std::string& v) { c.wechat_appsecret = v; return Status::Ok(); }},
   };

@@ -37,6 +37,9 @@ struct Config {
   // URL and app secret for customer-service and template messages. Unset:
   // messages stay in the outbox (`gridbot outbox` lists them).
   std::string sms_webhook, email_webhook, wechat_api_base, wechat_appsecret;
+  // The template id (from the WeChat console) of monthly bill notices; unset:
+  // WeChat subscribers get them as customer-service texts.
+  std::string wechat_bill_template;
   size_t max_body_bytes = 64 * 1024;
 };
 

@@ -237,8 +237,9 @@ Status WebhookSender::Send(const std::string& recipient, const std::string& body
 
 WechatCustomSender::WechatCustomSender(std::string api_base, std::string appid, std::string secret,
                                        std::shared_ptr<Clock> clock,
-                                       std::chrono::milliseconds timeout)
-    : base_(std::move(api_base)),
+                                       std::chrono::milliseconds timeout, Kind kind)
+    : kind_(kind),
+      base_(std::move(api_base)),
       appid_(std::move(appid)),
       secret_(std::move(secret)),
       clock_(std::move(clock)),
@@ -275,10 +276,18 @@ Status WechatCustomSender::Send(const std::string& recipient, const std::string&
   if (!token.ok()) return token.status();
   ordered_json j;
   j["touser"] = recipient;
-  j["msgtype"] = "text";
-  j["text"]["content"] = body;
-  auto r = HttpCall(http::verb::post,
-                    base_ + "/cgi-bin/message/custom/send?access_token=" + UrlEncode(*token),
+  std::string path = "/cgi-bin/message/custom/send";
+  if (kind_ == Kind::kTemplate) {
+    ordered_json payload = ordered_json::parse(body, nullptr, false);
+    if (!payload.is_object() || !payload.contains("template_id"))
+      return Status::Error("not a template payload");  // retried, then failed: visible in outbox
+    for (auto it = payload.begin(); it != payload.end(); ++it) j[it.key()] = it.value();
+    path = "/cgi-bin/message/template/send";
+  } else {
+    j["msgtype"] = "text";
+    j["text"]["content"] = body;
+  }
+  auto r = HttpCall(http::verb::post, base_ + path + "?access_token=" + UrlEncode(*token),
                     Dump(j), timeout_);
   if (!r.ok()) return r.status();
   json answer = json::parse(r->body, nullptr, false);
@@ -309,11 +318,17 @@ std::unique_ptr<OutboxDelivery> OutboxDelivery::FromConfig(const Config& config,
     d->SetSender("sms", std::make_unique<WebhookSender>(config.sms_webhook));
   if (!config.email_webhook.empty())
     d->SetSender("email", std::make_unique<WebhookSender>(config.email_webhook));
-  if (!config.wechat_appid.empty() && !config.wechat_appsecret.empty())
-    d->SetSender("wechat",
-                 std::make_unique<WechatCustomSender>(
-                     config.wechat_api_base.empty() ? kDefaultWechatBase : config.wechat_api_base,
-                     config.wechat_appid, config.wechat_appsecret, clock));
+  if (!config.wechat_appid.empty() && !config.wechat_appsecret.empty()) {
+    const std::string base =
+        config.wechat_api_base.empty() ? kDefaultWechatBase : config.wechat_api_base;
+    d->SetSender("wechat", std::make_unique<WechatCustomSender>(
+                               base, config.wechat_appid, config.wechat_appsecret, clock));
+    d->SetSender("wechat_template",
+                 std::make_unique<WechatCustomSender>(base, config.wechat_appid,
+                                                      config.wechat_appsecret, clock,
+                                                      kDeliveryTimeout,
+                                                      WechatCustomSender::Kind::kTemplate));
+  }
   return d;
 }
 
@@ -365,7 +380,8 @@ DeliveryReport OutboxDelivery::DeliverPending(size_t limit) {
 // --- bill notices ----------------------------------------------------------------
 
 BillNoticeReport QueueBillNotices(storage::Tx& tx, const dialogs::Replies& replies,
-                                  const std::string& month, UnixSeconds now) {
+                                  const std::string& month, UnixSeconds now,
+                                  const std::string& wechat_template_id) {
   BillNoticeReport report;
   for (const storage::Subscription& s : storage::ActiveSubscriptions(tx)) {
     auto bill = storage::BillFor(tx, s.account_no, month);
@@ -388,7 +404,21 @@ BillNoticeReport QueueBillNotices(storage::Tx& tx, const dialogs::Replies& repli
                              {"due", dialogs::DueText(*bill)}});
     const std::string dedup =
         "bill:" + month + ":" + s.account_no + ":" + s.channel + ":" + s.target;
-    if (tx.QueueOutbox(s.channel, s.target, body, dedup, now))
+    std::string channel = s.channel, payload = body;
+    if (s.channel == "wechat" && !wechat_template_id.empty()) {
+      // Template fields are short values (WeChat truncates long ones).
+      ordered_json t;
+      t["template_id"] = wechat_template_id;
+      t["client_msg_id"] = dedup;  // WeChat's own idempotency key
+      t["data"]["keyword1"]["value"] = s.account_no;
+      t["data"]["keyword2"]["value"] = dialogs::ChineseMonth(month);
+      t["data"]["keyword3"]["value"] = storage::FormatMoney(bill->amount_fen) + "元" +
+                                       (bill->paid ? "（已缴清）" : "");
+      t["data"]["keyword4"]["value"] = dialogs::DueText(*bill);
+      channel = "wechat_template";
+      payload = Dump(t);
+    }
+    if (tx.QueueOutbox(channel, s.target, payload, dedup, now))
       ++report.queued;
     else
       ++report.duplicate;
@@ -548,7 +578,7 @@ int NotifyBillsCommand(const std::vector<std::string>& args) {
                 LocalTime(now).substr(0, 10) + "; see --now)");
   auto replies = dialogs::Replies::Load(CorpusDir(config) + "/replies");
   if (!replies.ok()) return Fail(replies.error());
-  for (const char* c : {"sms", "email", "wechat"})
+  for (const char* c : {"sms", "email", "wechat", "wechat_template"})
     for (const char* paid : {"", "_paid"})
       if (!(*replies)->Has(std::string("subscription.notice.") + c + paid))
         return Fail("corpus/replies: missing reply [subscription.notice." + std::string(c) + paid +
@@ -557,7 +587,8 @@ int NotifyBillsCommand(const std::vector<std::string>& args) {
   if (!store.ok()) return Fail(store.error());
 
   storage::Tx tx = (*store)->Begin();
-  const BillNoticeReport r = QueueBillNotices(tx, **replies, month, now);
+  const BillNoticeReport r =
+      QueueBillNotices(tx, **replies, month, now, config.wechat_bill_template);
   if (Status s = tx.Commit(); !s.ok()) return Fail("database: " + s.message());
   std::printf(
       "bill notices for %s: queued %d, skipped %d already queued, %d subscription(s) without a "

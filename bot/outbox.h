@@ -69,14 +69,25 @@ class WebhookSender : public OutboxSender {
 // delivered. The token (GET <base>/cgi-bin/token?grant_type=client_credential
 // &appid=…&secret=…) is cached until a minute before it expires, and dropped
 // when WeChat says it is invalid or expired.
+//
+// With Kind::kTemplate it sends template messages instead (wechat.md §5.2):
+// the outbox body is the template payload without "touser" (template_id,
+// data, optional url and client_msg_id, as QueueBillNotices builds it), POSTed
+// to <base>/cgi-bin/message/template/send. Template messages reach a
+// follower at any time; customer-service messages only within 48 hours of
+// their last message, so monthly bill notices go as templates when a
+// template is configured (--wechat-bill-template).
 class WechatCustomSender : public OutboxSender {
  public:
+  enum class Kind { kCustomText, kTemplate };
   WechatCustomSender(std::string api_base, std::string appid, std::string secret,
                      std::shared_ptr<Clock> clock,
-                     std::chrono::milliseconds timeout = kDeliveryTimeout);
+                     std::chrono::milliseconds timeout = kDeliveryTimeout,
+                     Kind kind = Kind::kCustomText);
   Status Send(const std::string& recipient, const std::string& body) override;
 
  private:
+  Kind kind_;
   Result<std::string> Token();
 
   std::string base_, appid_, secret_;
@@ -139,7 +150,12 @@ struct BillNoticeReport {
 // (or <channel>_paid) of `replies`. The dedup key is
 // "bill:<month>:<account>:<channel>:<target>", so running it again, or two
 // users subscribing the same target, sends nothing twice.
+// With `wechat_template_id`, WeChat subscribers get the notice as a template
+// message (channel "wechat_template": keyword1 户号, keyword2 账期, keyword3
+// 金额, keyword4 缴费截止日; the console's template must have these four
+// fields), else as a customer-service text.
 BillNoticeReport QueueBillNotices(storage::Tx& tx, const dialogs::Replies& replies,
-                                  const std::string& month, UnixSeconds now);
+                                  const std::string& month, UnixSeconds now,
+                                  const std::string& wechat_template_id = "");
 
 }  // namespace gridbot::bot

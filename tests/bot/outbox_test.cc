@@ -200,7 +200,7 @@ TEST_F(OutboxDeliveryTest, ChannelWithoutSenderStaysPending) {
               ElementsAre("sms"));
   config.wechat_appsecret = "SECRET";
   EXPECT_THAT(bot::OutboxDelivery::FromConfig(config, *store_, clock_)->channels(),
-              ElementsAre("sms", "wechat"));
+              ElementsAre("sms", "wechat", "wechat_template"));
 }
 
 TEST_F(OutboxDeliveryTest, UnreachableAndSilentWebhooksTimeOut) {
@@ -262,6 +262,30 @@ TEST_F(OutboxDeliveryTest, WechatCustomMessageWithCachedToken) {
   ASSERT_EQ(got.size(), 5u);
   EXPECT_EQ(got[3].method, "GET");
   EXPECT_EQ(got[4].target, "/cgi-bin/message/custom/send?access_token=TOKEN2");
+}
+
+TEST_F(OutboxDeliveryTest, WechatTemplateMessagesGoToTheTemplateApi) {
+  FakeHttpServer server([](const Received& r) {
+    if (r.target.rfind("/cgi-bin/token?", 0) == 0)
+      return Answer{200, R"({"access_token":"T","expires_in":7200})"};
+    return Answer{200, R"({"errcode":0,"errmsg":"ok","msgid":200228332})"};
+  });
+  Queue("wechat_template", "oWx_1",
+        R"({"template_id":"TID","data":{"keyword1":{"value":"0301000001234"}}})");
+  Queue("wechat_template", "oWx_2", "not json");
+  bot::OutboxDelivery delivery(*store_, clock_);
+  delivery.SetSender("wechat_template",
+                     std::make_unique<bot::WechatCustomSender>(
+                         server.url("/"), "wxAPP", "S", clock_, bot::kDeliveryTimeout,
+                         bot::WechatCustomSender::Kind::kTemplate));
+  const auto report = delivery.DeliverPending();
+  EXPECT_EQ(report.sent, 1);
+  EXPECT_EQ(report.retry, 1);  // a broken payload is kept, visible, and retried
+  auto got = server.received();
+  ASSERT_EQ(got.size(), 2u);  // token, one template message
+  EXPECT_EQ(got[1].target, "/cgi-bin/message/template/send?access_token=T");
+  EXPECT_EQ(got[1].body,
+            R"({"touser":"oWx_1","template_id":"TID","data":{"keyword1":{"value":"0301000001234"}}})");
 }
 
 TEST_F(OutboxDeliveryTest, WechatErrorsAreRetriedAndAnExpiredTokenRenewed) {

@@ -311,6 +311,24 @@ TEST(NotifyBills, RunTwiceQueuesOnce) {
   }
 }
 
+TEST(NotifyBills, WechatSubscribersGetATemplateMessageWhenOneIsConfigured) {
+  Conversation c;
+  storage::Tx tx = c.store().Begin();
+  const auto user = tx.UserIdFor("wechat", "oWx_9", 0);
+  ASSERT_TRUE(storage::Subscribe(tx, user, kAccount, "wechat", "oWx_9", 0));
+  bot::BillNoticeReport r =
+      bot::QueueBillNotices(tx, *SharedReplies(), "2024-07", 0, "TEMPLATE_ID_1");
+  EXPECT_EQ(r.queued, 1);
+  auto messages = storage::ListOutbox(tx, "pending");
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].channel, "wechat_template");
+  EXPECT_EQ(messages[0].recipient, "oWx_9");
+  EXPECT_EQ(messages[0].body,
+            R"({"template_id":"TEMPLATE_ID_1","client_msg_id":"bill:2024-07:0301000001234:wechat:oWx_9",)"
+            R"("data":{"keyword1":{"value":"0301000001234"},"keyword2":{"value":"2024年7月"},)"
+            R"("keyword3":{"value":"129.80元"},"keyword4":{"value":"2024年8月20日"}}})");
+}
+
 TEST(NotifyBills, PaidBillMissingBillAndCancelledSubscription) {
   Conversation c;
   c.Bind("南宁", kAccount, kPassword);
