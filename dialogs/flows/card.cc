@@ -121,8 +121,10 @@ class RechargeCardFlow : public Flow {
       return FlowResult::kWaiting;
     }
     if (found->used) {
+      // The customer may have another card at hand: keep asking for one.
       ctx.Say("card.used", {{"card", card}});
-      return FlowResult::kDone;
+      if (++f.failures >= kMaxAnswerFailures) return GiveUp(ctx, *this);
+      return FlowResult::kWaiting;
     }
     const storage::AttemptState attempts = ctx.tx.Attempts(ctx.user_id, card, kCardPassword);
     if (attempts.locked_until > ctx.now) {
