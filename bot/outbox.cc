@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "bot/url.h"
 #include "bot/commands.h"
 #include "dialogs/flow_util.h"
 #include "storage/fixtures.h"
@@ -69,21 +70,6 @@ Result<Url> ParseUrl(const std::string& url) {
   }
   if (u.host.empty() || u.port.empty()) return Status::Error("bad host in URL: " + url);
   return u;
-}
-
-std::string UrlEncode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 struct HttpResult {

@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "bot/url.h"
 #include "bot/http_handler.h"
 #include "dialogs/flow.h"
 #include "storage/fixtures.h"
@@ -53,21 +54,6 @@ std::string Paragraphs(const std::string& text, const char* cls = nullptr) {
       out += std::string("<p") + (cls ? std::string(" class=\"") + cls + "\"" : "") + ">" +
              Escape(line) + "</p>\n";
     start = end + 1;
-  }
-  return out;
-}
-
-std::string UrlEncode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
   }
   return out;
 }
