@@ -1,6 +1,8 @@
 #include "bot/http_handler.h"
 
 #include <chrono>
+#include <cstdio>
+#include <exception>
 #include <nlohmann/json.hpp>
 
 #include "bot/wechat_crypto.h"
@@ -132,7 +134,16 @@ std::optional<KeyedSequencer::Ticket> HttpHandler::Admit(const HttpRequest& req)
 HttpResponse HttpHandler::Handle(const HttpRequest& req,
                                  std::optional<KeyedSequencer::Ticket> ticket) {
   const auto started = std::chrono::steady_clock::now();
-  HttpResponse resp = Route(req, ticket);
+  HttpResponse resp;
+  try {
+    resp = Route(req, ticket);
+  } catch (const std::exception& e) {
+    // A bug, not the request's fault: nothing was committed (the turn's
+    // transaction rolled back), the server stays up, and the client may retry.
+    std::fprintf(stderr, "gridbot: internal error on %s %s: %s\n", req.method.c_str(),
+                 PathOf(req.target).c_str(), e.what());
+    resp = JsonError(503, "the message could not be processed; please try again");
+  }
   if (ticket) app_.sequencer().Wait(std::move(*ticket));  // never skip a place in line
   std::string endpoint = PathOf(req.target);
   if (endpoint.rfind("/pay/", 0) == 0) endpoint = "/pay";

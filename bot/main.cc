@@ -136,7 +136,13 @@ int Chat(const std::vector<std::string>& args) {
     in.channel = "cli";
     in.user = config.user;
     in.text = line;
-    dialogs::Outcome out = (*app)->engine().Handle(in);
+    dialogs::Outcome out;
+    try {
+      out = (*app)->engine().Handle(in);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "gridbot: internal error: %s\n", e.what());
+      out.replies = {dialogs::Reply{"text", "抱歉，系统繁忙，您的消息没有处理成功，请稍后再发一次。"}};
+    }
     for (const auto& r : out.replies) std::printf("小南：%s\n", r.text.c_str());
     std::printf("\n");
     std::fflush(stdout);
