@@ -10,7 +10,7 @@ APT_PACKAGES := build-essential cmake pkg-config libboost1.81-dev libre2-dev lib
   libbenchmark-dev
 ARGS ?=
 
-.PHONY: deps build run test chat bench compare clean
+.PHONY: deps build run test chat bench compare fuzz clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -40,6 +40,16 @@ bench: deps
 
 compare: build
 	bench/compare.sh
+
+# Hostile input against a real server (slow; not part of `make test`).
+fuzz: build
+	@rm -rf $(BUILD)/fuzz && mkdir -p $(BUILD)/fuzz
+	@$(BUILD)/bot/gridbot serve --listen 127.0.0.1:0 --db $(BUILD)/fuzz/fuzz.db \
+	  --wechat-token fuzz > $(BUILD)/fuzz/serve.log 2>&1 & echo $$! > $(BUILD)/fuzz/pid; \
+	for i in $$(seq 50); do grep -q listening $(BUILD)/fuzz/serve.log && break; sleep 0.2; done; \
+	port=$$(grep -o '[0-9]*$$' $(BUILD)/fuzz/serve.log | head -1); \
+	python3 tests/fuzz/http_smoke.py $$port 5000; rc=$$?; \
+	kill $$(cat $(BUILD)/fuzz/pid); exit $$rc
 
 clean:
 	rm -rf $(BUILD)
