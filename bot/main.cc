@@ -56,8 +56,18 @@ const char* kServeHelp = R"(gridbot serve: the HTTP service (service.md).
   --wechat-aes-key K   the EncodingAESKey (43 characters; enables secure mode)
   --wechat-previous-aes-key K   the key before the last change, still accepted
   --threads N          I/O threads (default: one per core)
+  --public-url URL     this service's public base URL, for links (default http://LISTEN)
+  --pay-gateway URL    the payment gateway's base URL (default: the built-in simulator under /pay/)
+  --pay-secret S       the shared secret of the gateway's notify HMAC (POST /pay/notify)
+  --sms-webhook URL    deliver SMS from the outbox by POSTing {"to","body"} here
+  --email-webhook URL  the same for e-mail
+  --wechat-appsecret S the AppSecret, to send WeChat customer-service and template messages
+  --wechat-api-base URL  the WeChat API base (default https://api.weixin.qq.com)
+  --wechat-bill-template ID  the template of monthly bill notices (else customer-service texts)
 
-Endpoints: POST /api/chat, GET|POST /wechat, GET /healthz, GET /metrics.
+Endpoints: POST /api/chat, GET|POST /wechat, GET /healthz, GET /metrics,
+GET /pay/ORDER (payment page), POST /pay/notify (gateway confirmation).
+Outbox messages of configured channels are delivered in the background.
 Prints "listening on http://HOST:PORT" once it accepts connections; SIGINT or
 SIGTERM stop it cleanly.
 )";
