@@ -298,6 +298,14 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
       in.event = dialogs::Event{"subscribe"};
     } else if (msg.event == "click") {
       in.event = dialogs::Event{"click", msg.event_key};
+    } else if (msg.event == "location" && msg.has_location) {
+      in.event = dialogs::Event{"location_report", "", msg.latitude, msg.longitude};
+      in.dedup_key.clear();  // nothing to answer twice
+      if (!ticket) ticket = app_.sequencer().Take("wechat|" + msg.from_user);
+      auto turn = app_.sequencer().Wait(std::move(*ticket));
+      ticket.reset();
+      app_.engine().Handle(in);
+      return Plain(200, "success");
     } else {
       answer = false;  // unsubscribe, LOCATION reports, VIEW, SCAN, template reports
     }

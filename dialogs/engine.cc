@@ -10,6 +10,7 @@ namespace {
 using nlohmann::json;
 
 constexpr double kMinConfidence = 0.5;  // below: not a request we act on
+constexpr UnixSeconds kLocationFreshSeconds = 30 * 60;  // a reported location still holds
 
 // Intents whose answer a bare follow-up ("那3月份的呢") can repeat.
 bool Followable(const std::string& intent) {
@@ -133,6 +134,21 @@ Outcome Engine::Handle(const Inbound& in) {
 
   Outcome outcome;
   storage::Tx tx = store_.Begin();
+  if (in.event && in.event->type == "location_report") {
+    // WeChat reports where the customer is (every few seconds while the
+    // account is open, if they allowed it): remembered for "附近的营业厅",
+    // no reply, no log row.
+    tx.UserIdFor(in.channel, in.user, now);
+    ConversationState state =
+        ConversationState::FromJson(tx.LoadSession(in.channel, in.user).value_or(""));
+    state.lat = in.event->lat;
+    state.lng = in.event->lng;
+    state.location_at = now;
+    tx.SaveSession(in.channel, in.user, state.ToJson(), now);
+    outcome.ok = tx.Commit().ok();
+    outcome.intent = "location_report";
+    return outcome;
+  }
   if (!in.dedup_key.empty()) {
     if (auto cached = tx.DedupReply(in.channel, in.dedup_key)) {
       json j = json::parse(*cached, nullptr, false);
@@ -339,6 +355,14 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
     u.slots = merged;
     u.intent = state.last_intent;
     u.confidence = std::max(u.confidence, kMinConfidence);
+  }
+  // "附近的营业厅" with no place named: a location WeChat reported lately
+  // stands in for one.
+  if (u.intent == "find_outlet" && !u.slots.count("lat") && !u.slots.count("city") &&
+      !u.slots.count("district") && state.location_at != 0 &&
+      ctx.now - state.location_at <= kLocationFreshSeconds) {
+    u.slots["lat"] = std::to_string(state.lat);
+    u.slots["lng"] = std::to_string(state.lng);
   }
   turn.intent = u.intent;
   Dispatch(ctx, state, u, turn);

@@ -41,7 +41,7 @@
 namespace gridbot::dialogs {
 
 struct Event {
-  std::string type;  // "click", "location", "subscribe"
+  std::string type;  // "click", "location", "subscribe", "location_report"
   std::string key;   // menu key of a click
   double lat = 0, lng = 0;
   std::string label;

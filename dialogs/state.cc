@@ -15,6 +15,7 @@ std::string ConversationState::ToJson() const {
   j["last_intent"] = last_intent;
   j["last_slots"] = last_slots;
   j["fallbacks"] = fallbacks;
+  if (location_at != 0) j["location"] = {{"lat", lat}, {"lng", lng}, {"at", location_at}};
   return j.dump();
 }
 
@@ -38,6 +39,14 @@ ConversationState ConversationState::FromJson(const std::string& text) {
   s.last_intent = j.value("last_intent", "");
   if (j.contains("last_slots") && j["last_slots"].is_object()) s.last_slots = j["last_slots"];
   s.fallbacks = j.value("fallbacks", 0);
+  if (j.contains("location") && j["location"].is_object()) {
+    const json& l = j["location"];
+    if (l.value("lat", 0.0) != 0 || l.value("lng", 0.0) != 0) {
+      s.lat = l.value("lat", 0.0);
+      s.lng = l.value("lng", 0.0);
+      s.location_at = l.value("at", static_cast<UnixSeconds>(0));
+    }
+  }
   return s;
 }
 

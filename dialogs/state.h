@@ -3,6 +3,8 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+
+#include "common/time.h"
 #include <string>
 #include <vector>
 
@@ -25,6 +27,10 @@ struct ConversationState {
   std::string last_intent;   // the last answered request, for "那3月份的呢"
   nlohmann::json last_slots = nlohmann::json::object();
   int fallbacks = 0;         // consecutive messages not understood
+  // The last location the customer's WeChat reported (LOCATION events), for
+  // "附近的营业厅"; at == 0 if none.
+  double lat = 0, lng = 0;
+  UnixSeconds location_at = 0;
 
   bool InFlow() const { return !stack.empty(); }
   Frame& Active() { return stack.back(); }

@@ -159,6 +159,18 @@ TEST(Http, WechatVerificationSignatureAndRetries) {
   EXPECT_THAT(push("246810", "1005"), HasSubstr("绑定成功"));
   EXPECT_THAT(push("上个月电费多少", "1006"), HasSubstr("129.80元"));
 
+  // A LOCATION report is acknowledged with "success" and remembered.
+  auto report = s.Request(
+      http::verb::post, q,
+      "<xml><ToUserName><![CDATA[gh_gridbot]]></ToUserName><FromUserName><![CDATA[oUser1]]>"
+      "</FromUserName><CreateTime>1722736900</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+      "<Event><![CDATA[LOCATION]]></Event><Latitude>22.8170</Latitude>"
+      "<Longitude>108.3669</Longitude><Precision>30.0</Precision></xml>",
+      "text/xml");
+  EXPECT_EQ(report.result_int(), 200);
+  EXPECT_EQ(report.body(), "success");
+  EXPECT_THAT(push("附近的营业厅", "1007"), HasSubstr("南宁供电局青秀营业厅"));
+
   auto bad_xml = s.Request(http::verb::post, q, "<xml><oops", "text/xml");
   EXPECT_EQ(bad_xml.result_int(), 400);
   auto xxe = s.Request(http::verb::post, q,

@@ -195,6 +195,18 @@ TEST(Engine, ABareCardOrBusinessNumberStartsItsService) {
   EXPECT_THAT(c.Say("YK20240801001"), HasSubstr("现场勘查"));
 }
 
+TEST(Engine, AReportedLocationIsUsedForNearbyOutlets) {
+  Conversation c;
+  dialogs::Inbound report;
+  report.channel = "web";
+  report.user = "u1";
+  report.event = dialogs::Event{"location_report", "", 22.8170, 108.3669};
+  EXPECT_TRUE(c.engine().Handle(report).replies.empty());  // no answer to a report
+  EXPECT_THAT(c.Say("附近的营业厅"), HasSubstr("南宁供电局青秀营业厅"));
+  c.clock().Advance(31 * 60);  // an old location is not trusted
+  EXPECT_THAT(c.Say("附近的营业厅"), HasSubstr("位置"));
+}
+
 TEST(Engine, HelpInTheMiddleAnswersAndAsksAgain) {
   Conversation c;
   c.Say("绑定户号");
