@@ -174,11 +174,12 @@ class Server {
       const bool keep_alive = req.keep_alive() && !stopping_;
       const bool head = req.method() == http::verb::head;
 
-      // Take the conversation's place in line now, in arrival order; do the
-      // work on the worker pool.
-      auto ticket = handler_.Admit(r);
-      HttpResponse out = co_await asio::co_spawn(
-          workers_.get_executor(), Work(std::move(r), std::move(ticket)), asio::use_awaitable);
+      // Take the conversation's place in line and queue the work on the
+      // worker pool in one step (RunOnPool): the pool runs work in the order
+      // it was queued, so the holder of a conversation's earliest ticket is
+      // always already running — a worker waiting for its turn never waits
+      // on work queued behind it.
+      HttpResponse out = co_await RunOnPool(std::move(r));
       auto res = ToBeast(out, version, keep_alive, head);
       stream.expires_after(kWriteTimeout);
       auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
@@ -188,10 +189,25 @@ class Server {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  // Runs on the worker pool. Arguments by value: a coroutine must not refer
-  // to a caller's temporaries (nor to a lambda's captures).
-  asio::awaitable<HttpResponse> Work(HttpRequest r, std::optional<KeyedSequencer::Ticket> ticket) {
-    co_return handler_.Handle(r, std::move(ticket));
+  // Admits `r` (its conversation's ticket) and queues its handling on the
+  // worker pool atomically, under admit_mu_; completes on the caller's
+  // executor with the response.
+  asio::awaitable<HttpResponse> RunOnPool(HttpRequest r) {
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(HttpResponse)>(
+        [this](auto handler, HttpRequest req) {
+          auto work = asio::make_work_guard(handler);
+          std::lock_guard<std::mutex> lock(admit_mu_);
+          auto ticket = handler_.Admit(req);
+          asio::post(workers_, [this, req = std::move(req), ticket = std::move(ticket),
+                                handler = std::move(handler), work = std::move(work)]() mutable {
+            HttpResponse out = handler_.Handle(req, std::move(ticket));
+            auto executor = work.get_executor();
+            asio::dispatch(executor, [handler = std::move(handler), out = std::move(out)]() mutable {
+              std::move(handler)(std::move(out));
+            });
+          });
+        },
+        asio::use_awaitable, std::move(r));
   }
 
   void MaybeStop() {
@@ -205,6 +221,7 @@ class Server {
   asio::thread_pool workers_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> active_{0};
+  std::mutex admit_mu_;  // makes "take a ticket, queue the work" one step
   std::mutex outbox_mu_;
   std::condition_variable outbox_cv_;
 };
