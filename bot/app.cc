@@ -192,6 +192,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
     if (!s.ok()) return Status::Error("database " + config.db + ": " + s.message());
   }
 
+  if (!config.pay_gateway.empty() && config.pay_secret == Config().pay_secret)
+    return Status::Error("--pay-gateway needs its own --pay-secret (the default is public)");
   app->engine_ = std::make_unique<dialogs::Engine>(app->nlu_, *replies, *app->store_, app->clock_);
   if (Status s = app->engine_->CheckReplies(); !s.ok()) return s;
   dialogs::Settings settings;

@@ -119,14 +119,13 @@ std::optional<KeyedSequencer::Ticket> HttpHandler::Admit(const HttpRequest& req)
     if (j.is_object() && j.contains("user") && j["user"].is_string())
       return app_.sequencer().Take("web|" + j["user"].get<std::string>());
   } else if (path == "/wechat") {
-    // The sender is needed before decryption; in secure mode the envelope
-    // has no FromUserName, so all of secure mode's pushes share one line
-    // per account (the openid query parameter names the sender when given).
-    auto q = ParseQuery(req.target);
-    if (!q["openid"].empty()) return app_.sequencer().Take("wechat|" + q["openid"]);
+    // The conversation is the message's own sender; in secure mode the
+    // envelope has none, and the openid WeChat puts in the URL stands in.
     auto msg = wechat::ParseMessage(req.body);
     if (msg.ok() && !msg->from_user.empty())
       return app_.sequencer().Take("wechat|" + msg->from_user);
+    auto q = ParseQuery(req.target);
+    if (!q["openid"].empty()) return app_.sequencer().Take("wechat|" + q["openid"]);
   }
   return std::nullopt;
 }
@@ -324,8 +323,16 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
     if (in.text.empty() && !in.event && msg.msg_type != "text") {
       in.text = "[" + msg.msg_type + "]";  // answered by the fallback reply
     }
-    if (msg.msg_type == "text" && CodePoints(in.text) > kMaxTextChars)
-      in.text = in.text.substr(0, 3 * kMaxTextChars);  // WeChat caps at 2048 anyway
+    if (msg.msg_type == "text" && CodePoints(in.text) > kMaxTextChars) {
+      // Keep the first kMaxTextChars characters, cut on a character boundary.
+      size_t chars = 0, cut = 0;
+      while (cut < in.text.size()) {
+        if ((static_cast<unsigned char>(in.text[cut]) & 0xC0) != 0x80 && chars++ == kMaxTextChars)
+          break;
+        ++cut;
+      }
+      in.text.resize(cut);
+    }
     out = app_.engine().Handle(in);
   }
   if (!out.duplicate) app_.metrics().Turn(out.intent, out.fallback);

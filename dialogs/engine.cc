@@ -10,6 +10,7 @@ namespace {
 using nlohmann::json;
 
 constexpr double kMinConfidence = 0.5;  // below: not a request we act on
+constexpr size_t kMaxStack = 3;         // flows waiting at once (one active, two interrupted)
 constexpr UnixSeconds kLocationFreshSeconds = 30 * 60;  // a reported location still holds
 
 // Intents whose answer a bare follow-up ("那3月份的呢") can repeat.
@@ -40,12 +41,7 @@ nlu::Slots SlotsFrom(const json& j) {
 
 // A request to answer later (Frame::then), with its words: flows such as the
 // profile answer from the wording ("抄表日是哪天"), not only the slots.
-json Deferred(const nlu::Understanding& u) {
-  return json{{"intent", u.intent},
-              {"slots", SlotsJson(u.slots)},
-              {"text", u.text},
-              {"normalized", u.normalized}};
-}
+json Deferred(const nlu::Understanding& u);
 
 // A password typed where none was asked ("密码123456 帮我登录") is still
 // kept out of the log: what follows a password word is masked.
@@ -55,6 +51,14 @@ std::string MaskPasswords(const std::string& text) {
   std::string out = text;
   RE2::GlobalReplace(&out, kPassword, "\\1\\2******");
   return out;
+}
+
+// (The state is persisted: its text is masked like the log's.)
+json Deferred(const nlu::Understanding& u) {
+  return json{{"intent", u.intent},
+              {"slots", SlotsJson(u.slots)},
+              {"text", MaskPasswords(u.text)},
+              {"normalized", MaskPasswords(u.normalized)}};
 }
 
 }  // namespace
@@ -405,6 +409,15 @@ void Engine::StartFlow(Context& ctx, ConversationState& state, Flow& flow,
   Frame frame;
   frame.flow = flow.name();
   if (flow.Start(ctx, frame, u) == FlowResult::kWaiting) {
+    // Asking again for a flow already in progress below replaces it, and
+    // at most kMaxStack flows wait at once (the oldest is dropped).
+    for (auto it = state.stack.begin(); it != state.stack.end(); ++it) {
+      if (it->flow == frame.flow) {
+        state.stack.erase(it);
+        break;
+      }
+    }
+    if (state.stack.size() >= kMaxStack) state.stack.erase(state.stack.begin());
     state.stack.push_back(std::move(frame));
     return;
   }

@@ -207,6 +207,17 @@ TEST(Engine, AReportedLocationIsUsedForNearbyOutlets) {
   EXPECT_THAT(c.Say("附近的营业厅"), HasSubstr("位置"));
 }
 
+TEST(Engine, SwitchingBackAndForthDoesNotPileUpFlows) {
+  Conversation c;
+  for (int i = 0; i < 10; ++i) {
+    c.Say("我要报修");
+    c.Say("我要申请新装");
+  }
+  storage::Tx tx = c.store().Begin();
+  auto state = dialogs::ConversationState::FromJson(*tx.LoadSession("web", "u1"));
+  EXPECT_LE(state.stack.size(), 3u);
+}
+
 TEST(Engine, HelpInTheMiddleAnswersAndAsksAgain) {
   Conversation c;
   c.Say("绑定户号");
@@ -276,6 +287,13 @@ TEST(Engine, TheDeferredRequestKeepsItsWording) {
   const std::string r = c.Say(kPassword);
   EXPECT_THAT(r, AllOf(HasSubstr("绑定成功"), HasSubstr("5日")));
   EXPECT_THAT(r, Not(HasSubstr("计量方式")));  // only the field asked for
+}
+
+TEST(Engine, PasswordsInADeferredRequestAreMaskedInTheState) {
+  Conversation c;
+  c.Say("查上个月电费 我的密码是Abc12345");
+  storage::Tx tx = c.store().Begin();
+  EXPECT_THAT(*tx.LoadSession("web", "u1"), Not(HasSubstr("Abc12345")));
 }
 
 TEST(Engine, PasswordsTypedUnaskedAreMaskedInTheLog) {
