@@ -11,6 +11,10 @@ namespace {
 using storage::FormatMoney;
 
 constexpr int kMaxPasswordFailures = 5;
+// Per card, whoever tries: 10 wrong passwords lock it for everyone. Users
+// are cheap to make on the web channel; cards must not be guessable.
+constexpr int kMaxPasswordFailuresAllUsers = 10;
+constexpr std::int64_t kAllUsers = 0;  // the attempts row of a card for all users
 constexpr UnixSeconds kLockSeconds = 30 * 60;
 constexpr int kMaxAnswerFailures = 3;
 constexpr const char* kCardPassword = "card_password";
@@ -126,10 +130,11 @@ class RechargeCardFlow : public Flow {
       if (++f.failures >= kMaxAnswerFailures) return GiveUp(ctx, *this);
       return FlowResult::kWaiting;
     }
-    const storage::AttemptState attempts = ctx.tx.Attempts(ctx.user_id, card, kCardPassword);
-    if (attempts.locked_until > ctx.now) {
-      ctx.Say("card.locked",
-              {{"card", card}, {"minutes", MinutesLeft(attempts.locked_until, ctx.now)}});
+    const UnixSeconds locked_until =
+        std::max(ctx.tx.Attempts(ctx.user_id, card, kCardPassword).locked_until,
+                 ctx.tx.Attempts(kAllUsers, card, kCardPassword).locked_until);
+    if (locked_until > ctx.now) {
+      ctx.Say("card.locked", {{"card", card}, {"minutes", MinutesLeft(locked_until, ctx.now)}});
       return FlowResult::kDone;
     }
     f.slots["card_no"] = card;
@@ -147,13 +152,22 @@ class RechargeCardFlow : public Flow {
       return FlowResult::kDone;
     }
     storage::AttemptState attempts = ctx.tx.Attempts(ctx.user_id, card, kCardPassword);
-    if (attempts.locked_until > ctx.now) {
-      ctx.Say("card.locked",
-              {{"card", card}, {"minutes", MinutesLeft(attempts.locked_until, ctx.now)}});
+    storage::AttemptState all = ctx.tx.Attempts(kAllUsers, card, kCardPassword);
+    const UnixSeconds locked_until = std::max(attempts.locked_until, all.locked_until);
+    if (locked_until > ctx.now) {
+      ctx.Say("card.locked", {{"card", card}, {"minutes", MinutesLeft(locked_until, ctx.now)}});
       return FlowResult::kDone;
     }
     const std::string password = Compact(ctx.nlu.normalizer().Normalize(raw).text);
     if (password != found->password) {
+      // Per card as well as per user: new identities do not get new guesses.
+      if (all.locked_until != 0) all = {};
+      if (++all.failures >= kMaxPasswordFailuresAllUsers) all.locked_until = ctx.now + kLockSeconds;
+      ctx.tx.SaveAttempts(kAllUsers, card, kCardPassword, all);
+      if (all.locked_until != 0) {
+        ctx.Say("card.locked", {{"card", card}, {"minutes", std::to_string(kLockSeconds / 60)}});
+        return FlowResult::kDone;
+      }
       if (attempts.locked_until != 0) attempts = {};  // an expired lock starts afresh
       ++attempts.failures;
       if (attempts.failures >= kMaxPasswordFailures) {

@@ -203,6 +203,24 @@ TEST(MoneyCard, FiveWrongCardPasswordsLockThatCardForThirtyMinutes) {
   EXPECT_EQ(PaymentsWithReference(c.store(), "8800123456789012").size(), 1u);
 }
 
+TEST(MoneyCard, NewUsersDoNotGetNewGuessesAtTheSameCard) {
+  Conversation c;
+  c.Bind("南宁", "0301000001234", "246810");  // u1, the card's rightful user
+  // Two other users, five wrong passwords each: the card's tenth failure
+  // locks it for everyone, u1 included.
+  for (const char* user : {"x1", "x2"}) {
+    c.Say("绑定户号", user);
+    c.Say("南宁", user);
+    c.Say("0301000001234", user);
+    c.Say("246810", user);
+    c.Say("充值卡充值", user);
+    c.Say("8800123456789012", user);
+    for (int i = 0; i < 5; ++i) c.Say("00000" + std::to_string(i), user);
+  }
+  c.Say("充值卡充值");
+  EXPECT_THAT(c.Say("8800123456789012"), HasSubstr("暂时锁定"));
+}
+
 TEST(MoneyCard, SameCardFromTwoUsersAtTheSameMomentIsCreditedOnce) {
   const std::string db = TempDb("race");
   Conversation a(db, "ua");
