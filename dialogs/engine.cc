@@ -259,7 +259,7 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
     if (!flow) {  // a flow that no longer exists (after an upgrade)
       state.stack.clear();
     } else {
-      if (u.intent == "cancel") {
+      if (u.intent == "cancel" && !flow->ClaimsCancelWords(frame)) {
         ctx.Say("cancelled", {{"flow", flow->title()}});
         state.stack.clear();
         return;

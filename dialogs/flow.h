@@ -95,6 +95,11 @@ class Flow {
   // Asks the pending step again (after an interruption), with a hint if
   // `hint` is set.
   virtual void Prompt(Context& ctx, const Frame& frame, bool hint) {}
+  // True if, at this step, words that sound like "cancel" can be an answer
+  // ("都取消吧" = cancel all of the listed subscriptions): the engine then
+  // hands cancel-intent messages to Continue instead of ending the flow, and
+  // Continue must end the flow itself on a bare "取消".
+  virtual bool ClaimsCancelWords(const Frame& frame) const { return false; }
   // True while the pending step is a password: the answer is never run
   // through the NLU's log, and is masked in the dialog log.
   virtual bool SecretStep(const Frame& frame) const { return false; }

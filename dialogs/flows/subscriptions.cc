@@ -386,9 +386,12 @@ class UnsubscribeFlow : public Flow {
 
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {
     if (f.step == "confirm") return u.intent == "affirm" || u.intent == "deny";
-    return u.intent == "unknown" || u.intent == "unsubscribe_bill" || u.slots.count("channel") ||
-           u.slots.count("account_no");
+    return u.intent == "unknown" || u.intent == "unsubscribe_bill" || u.intent == "cancel" ||
+           u.slots.count("channel") || u.slots.count("account_no");
   }
+
+  // "都取消吧" / "全部取消" at "which one?" means all of them.
+  bool ClaimsCancelWords(const Frame& f) const override { return f.step == "choose"; }
 
   FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     if (f.step == "confirm") {
@@ -408,6 +411,10 @@ class UnsubscribeFlow : public Flow {
         Slot(u, "account_no").empty()) {
       Prompt(ctx, f, false);  // "取消订阅" again: the same question, not a wrong answer
       return FlowResult::kWaiting;
+    }
+    if (!picked && u.intent == "cancel") {  // a bare "取消": the customer gives up
+      ctx.Say("cancelled", {{"flow", title()}});
+      return FlowResult::kDone;
     }
     if (!picked) {
       if (++f.failures >= kMaxFailures) {

@@ -251,6 +251,20 @@ TEST(Unsubscribe, AllOfThem) {
   EXPECT_THAT(c.Say("我的订阅"), HasSubstr("还没有订阅"));
 }
 
+TEST(Unsubscribe, AllOfThemSaidWithCancelWordsAndABareCancelStillCancels) {
+  Conversation c;
+  c.Bind("南宁", kAccount, kPassword);
+  SubscribeSmsAndEmail(c);
+  c.Say("取消订阅");
+  EXPECT_THAT(c.Say("都取消吧"), AllOf(HasSubstr("确认取消"), HasSubstr("短信"), HasSubstr("邮件")));
+  EXPECT_THAT(c.Say("确认"), HasSubstr("已为您取消2个订阅"));
+  SubscribeSmsAndEmail(c);
+  c.Say("取消订阅");
+  EXPECT_THAT(c.Say("取消"), HasSubstr("已为您取消"));
+  EXPECT_EQ(Subscriptions(c),
+            "sms:13800138000@0301000001234, email:zhangsan@example.com@0301000001234");
+}
+
 TEST(Unsubscribe, KeptWhenDenied) {
   Conversation c;
   c.Bind("南宁", kAccount, kPassword);
