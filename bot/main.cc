@@ -11,6 +11,7 @@
 
 #include "bot/app.h"
 #include "bot/commands.h"
+#include "bot/log_mask.h"
 #include "bot/http_handler.h"
 #include "bot/server.h"
 #include "nlu/eval.h"
@@ -33,7 +34,8 @@ Usage:
   gridbot notify-bills --month YYYY-MM [--db PATH] [--now DATE] [--corpus DIR]
   gridbot menu
   gridbot logs export --db PATH --format jsonl|csv [--channel C] [--user ID]
-                [--intent I] [--since DATE] [--until DATE]
+                [--intent I] [--since DATE] [--until DATE] [--unmasked]
+                (phones, e-mails and card numbers masked unless --unmasked)
 
 Common options:
   --db PATH          SQLite database file (default var/gridbot.db; created)
@@ -280,9 +282,11 @@ std::string CsvField(const std::string& s) {
 
 int LogsExport(const std::vector<std::string>& args) {
   std::string db, format = "jsonl", channel, user, intent, since, until;
+  bool mask = true;
   for (size_t i = 0; i < args.size(); ++i) {
     auto next = [&]() { return i + 1 < args.size() ? args[++i] : std::string(); };
     if (args[i] == "--db") db = next();
+    else if (args[i] == "--unmasked") mask = false;
     else if (args[i] == "--format") format = next();
     else if (args[i] == "--channel") channel = next();
     else if (args[i] == "--user") user = next();
@@ -314,18 +318,21 @@ int LogsExport(const std::vector<std::string>& args) {
   st.Bind(1, since_t).Bind(2, until_t).Bind(3, channel).Bind(4, user).Bind(5, intent);
   if (format == "csv")
     std::printf("time,channel,user,text,normalized,intent,confidence,slots,flow,step,replies,micros\n");
+  // Personal data is masked for analysts unless --unmasked (passwords are
+  // never in the log at all).
+  auto masked = [&](const std::string& s) { return mask ? bot::MaskForAnalysts(s) : s; };
   while (st.Step()) {
     nlohmann::json j = {{"time", FormatIso8601(st.Int(0))},
                         {"channel", st.Text(1)},
                         {"user", st.Text(2)},
-                        {"text", st.Text(3)},
-                        {"normalized", st.Text(4)},
+                        {"text", masked(st.Text(3))},
+                        {"normalized", masked(st.Text(4))},
                         {"intent", st.Text(5)},
                         {"confidence", st.Double(6)},
-                        {"slots", nlohmann::json::parse(st.Text(7), nullptr, false)},
+                        {"slots", nlohmann::json::parse(masked(st.Text(7)), nullptr, false)},
                         {"flow", st.Text(8)},
                         {"step", st.Text(9)},
-                        {"replies", nlohmann::json::parse(st.Text(10), nullptr, false)},
+                        {"replies", nlohmann::json::parse(masked(st.Text(10)), nullptr, false)},
                         {"micros", st.Int(11)}};
     if (format == "jsonl") {
       std::printf("%s\n", j.dump().c_str());
@@ -333,9 +340,9 @@ int LogsExport(const std::vector<std::string>& args) {
       std::string row;
       for (const char* k : {"time", "channel", "user", "text", "normalized", "intent"})
         row += CsvField(j[k].get<std::string>()) + ",";
-      row += std::to_string(st.Double(6)) + "," + CsvField(st.Text(7)) + "," +
-             CsvField(st.Text(8)) + "," + CsvField(st.Text(9)) + "," + CsvField(st.Text(10)) +
-             "," + std::to_string(st.Int(11));
+      row += std::to_string(st.Double(6)) + "," + CsvField(masked(st.Text(7))) + "," +
+             CsvField(st.Text(8)) + "," + CsvField(st.Text(9)) + "," +
+             CsvField(masked(st.Text(10))) + "," + std::to_string(st.Int(11));
       std::printf("%s\n", row.c_str());
     }
   }
