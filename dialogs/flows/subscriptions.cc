@@ -21,26 +21,10 @@ constexpr int kMaxFailures = 3;
 
 // A word list of corpus/replies ("a|b|c"): whether `text` holds one of them.
 bool HasWord(const Context& ctx, const std::string& key, const std::string& text) {
-  const std::string words = ctx.replies.Render(key);
-  size_t start = 0;
-  while (start <= words.size()) {
-    size_t bar = words.find('|', start);
-    if (bar == std::string::npos) bar = words.size();
-    const std::string w = words.substr(start, bar - start);
-    if (!w.empty() && text.find(w) != std::string::npos) return true;
-    start = bar + 1;
-  }
-  return false;
+  return ContainsAny(text, ReplyWords(ctx, key));
 }
 
-bool HasDigit(const std::string& s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-bool ValidPhone(const std::string& p) {
-  return p.size() == 11 && p[0] == '1' && p[1] >= '3' && p[1] <= '9' &&
-         std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
+bool HasDigit(const std::string& s) { return !Digits(s).empty(); }
 
 // A plain address: local@label.label…, ASCII letters, digits and the usual
 // punctuation, a top-level domain of two letters or more.
@@ -72,11 +56,6 @@ bool ValidEmail(const std::string& e) {
   return tld.size() >= 2 && std::all_of(tld.begin(), tld.end(), [](char c) {
            return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
          });
-}
-
-// "138****8000": a phone shown in a chat is masked, as on the bill.
-std::string MaskPhone(const std::string& p) {
-  return p.size() == 11 ? p.substr(0, 3) + "****" + p.substr(7) : p;
 }
 
 std::string ChannelName(const Context& ctx, const std::string& channel) {
@@ -305,11 +284,11 @@ class SubscribeFlow : public Flow {
     if (channel == "sms" && FrameSlot(f, "target").empty()) {
       // The phone the customer registered with, else the account's own.
       std::string phone = storage::RegisteredPhone(ctx.tx, ctx.user_id).value_or("");
-      if (!ValidPhone(phone)) {
+      if (!IsMobile(phone)) {
         auto account = ctx.tx.FindAccount(no);
         phone = account ? account->phone : "";
       }
-      if (!ValidPhone(phone)) return Ask(ctx, f, "phone");
+      if (!IsMobile(phone)) return Ask(ctx, f, "phone");
       f.slots["target"] = phone;
     }
     if (channel == "email" && FrameSlot(f, "target").empty()) return Ask(ctx, f, "email");
