@@ -80,20 +80,13 @@ Engine::Engine(std::shared_ptr<const nlu::Model> nlu, std::shared_ptr<const Repl
 Engine::~Engine() = default;
 
 std::vector<std::string> Engine::RequiredReplies() {
-  return {"greet", "goodbye", "thanks", "help", "affirm_idle", "deny_idle", "human_agent",
-          "welcome", "not_yet", "fallback", "fallback_repeat", "invalid_text", "empty",
-          "cancelled", "gave_up", "resume", "need_bind", "need_bind_pending", "storage_error", "accounts.none",
-          "accounts.list", "accounts.item", "accounts.default_mark", "account_not_bound",
-          "account_missing", "bind.limit", "bind.ask_city", "bind.bad_city", "bind.ask_account",
-          "bind.ask_account_in", "bind.bad_account", "bind.already", "bind.city_mismatch",
-          "bind.account_not_found", "bind.locked", "bind.locked_now", "bind.ask_password",
-          "bind.bad_password", "bind.done", "bind.done_first", "switch.ask", "switch.only_one",
-          "switch.done", "choose.bad", "unbind.ask", "unbind.confirm", "unbind.kept",
-          "unbind.done", "unbind.done_last", "bill.paid", "bill.unpaid", "bill.none",
-          "bill.none_month", "bill.not_issued", "bill.range", "bill.range_item",
-          "bill.range_none", "bill.status_paid", "bill.status_unpaid", "arrears.none",
-          "arrears.none_balance", "arrears.some", "arrears.some_balance", "arrears.item",
-          "click_unknown"};
+  // The engine's own texts, and those of flow_util's shared helpers; each
+  // flow lists its own in Flow::replies().
+  return {"welcome",          "fallback",          "fallback_repeat",   "invalid_text",
+          "empty",            "cancelled",         "gave_up",           "resume",
+          "need_bind",        "need_bind_pending", "storage_error",     "click_unknown",
+          "account_not_bound", "account_missing",  "accounts.none",     "accounts.item",
+          "accounts.default_mark", "choose.bad"};
 }
 
 Status Engine::CheckReplies() const {

@@ -124,20 +124,6 @@ class SayFlow : public Flow {
   std::string intent_, title_, key_;
 };
 
-// A service the chat cannot run yet: says so and where to get it done.
-class NotYetFlow : public SayFlow {
- public:
-  NotYetFlow(std::string intent, std::string title)
-      : SayFlow(intent, title, "not_yet"), title_(std::move(title)) {}
-  FlowResult Start(Context& ctx, Frame&, const nlu::Understanding&) override {
-    ctx.Say("not_yet", {{"service", title_}});
-    return FlowResult::kDone;
-  }
-
- private:
-  std::string title_;
-};
-
 // Flows that pick one of the bound accounts (asking "which one?" when there
 // are several), then act on it; with an optional confirmation step.
 class PickAccountFlow : public Flow {

@@ -15,6 +15,7 @@ constexpr const char* kServicePassword = "service_password";
 class ListAccountsFlow : public Flow {
  public:
   std::string name() const override { return "list_accounts"; }
+  std::vector<std::string> replies() const override { return {"accounts.list"}; }
   std::string title() const override { return "查看已绑定户号"; }
   bool one_shot() const override { return true; }
   FlowResult Start(Context& ctx, Frame&, const nlu::Understanding&) override {
@@ -35,7 +36,12 @@ class BindAccountFlow : public Flow {
  public:
   std::string name() const override { return "bind_account"; }
   std::string title() const override { return "绑定户号"; }
-  std::vector<std::string> replies() const override { return {"bind.password_hint"}; }
+  std::vector<std::string> replies() const override {
+    return {"bind.limit",       "bind.ask_city",         "bind.bad_city",  "bind.ask_account",
+            "bind.ask_account_in", "bind.bad_account",   "bind.already",   "bind.city_mismatch",
+            "bind.account_not_found", "bind.locked",     "bind.locked_now", "bind.ask_password",
+            "bind.password_hint", "bind.bad_password",   "bind.done",      "bind.done_first"};
+  }
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     if (ctx.tx.Bindings(ctx.user_id).size() >= kMaxBindings) {
@@ -186,6 +192,9 @@ class BindAccountFlow : public Flow {
 class SwitchAccountFlow : public PickAccountFlow {
  public:
   std::string name() const override { return "switch_account"; }
+  std::vector<std::string> replies() const override {
+    return {"switch.ask", "switch.only_one", "switch.done"};
+  }
   std::string title() const override { return "切换默认户号"; }
 
  protected:
@@ -202,6 +211,9 @@ class SwitchAccountFlow : public PickAccountFlow {
 class UnbindAccountFlow : public PickAccountFlow {
  public:
   std::string name() const override { return "unbind_account"; }
+  std::vector<std::string> replies() const override {
+    return {"unbind.ask", "unbind.confirm", "unbind.kept", "unbind.done", "unbind.done_last"};
+  }
   std::string title() const override { return "解绑户号"; }
 
  protected:

@@ -10,6 +10,11 @@ using storage::FormatMoney;
 class BillFlow : public Flow {
  public:
   std::string name() const override { return "query_bill"; }
+  std::vector<std::string> replies() const override {
+    return {"bill.paid",       "bill.unpaid",     "bill.none",       "bill.none_month",
+            "bill.not_issued", "bill.range",      "bill.range_item", "bill.range_none",
+            "bill.status_paid", "bill.status_unpaid"};
+  }
   std::string title() const override { return "账单查询"; }
   bool one_shot() const override { return true; }
   bool needs_account() const override { return true; }
@@ -92,6 +97,10 @@ class BillFlow : public Flow {
 class ArrearsFlow : public Flow {
  public:
   std::string name() const override { return "query_arrears"; }
+  std::vector<std::string> replies() const override {
+    return {"arrears.none", "arrears.none_balance", "arrears.some", "arrears.some_balance",
+            "arrears.item"};
+  }
   std::string title() const override { return "欠费查询"; }
   bool one_shot() const override { return true; }
   bool needs_account() const override { return true; }
