@@ -28,11 +28,8 @@ class Server : public TestServer {
  public:
   explicit Server(const std::string& db) : TestServer(db, {"--wechat-token", kToken}) {}
 
-  // The text of all replies to a chat message.
   std::string Chat(const std::string& user, const std::string& text) {
-    std::string joined;
-    for (const auto& r : ChatReplies(user, text)) joined += r["text"].get<std::string>() + "\n";
-    return joined;
+    return ChatText(user, text);
   }
 };
 

@@ -13,11 +13,8 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// All reply texts of one message, joined.
 std::string Say(TestServer& s, const std::string& user, const std::string& text) {
-  std::string joined;
-  for (const auto& r : s.ChatReplies(user, text)) joined += r["text"].get<std::string>() + "\n";
-  return joined;
+  return s.ChatText(user, text);
 }
 
 void Bind(TestServer& s, const std::string& user, const std::string& city,

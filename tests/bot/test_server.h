@@ -114,6 +114,13 @@ class TestServer {
     return j.is_object() ? j["replies"] : nlohmann::json();
   }
 
+  // The texts of all replies to a chat message, one per line.
+  std::string ChatText(const std::string& user, const std::string& text) {
+    std::string joined;
+    for (const auto& r : ChatReplies(user, text)) joined += r["text"].get<std::string>() + "\n";
+    return joined;
+  }
+
  private:
   pid_t pid_ = -1;
   unsigned short port_ = 0;
