@@ -109,6 +109,22 @@ std::string ChineseMonth(const std::string& ym) {
   return ym.substr(0, 4) + "年" + std::to_string(std::stoi(ym.substr(5, 2))) + "月";
 }
 
+UnixSeconds LockedUntil(Context& ctx, const PasswordCounter& c) {
+  return ctx.tx.Attempts(c.owner, c.key, c.kind).locked_until;
+}
+
+int CountWrongPassword(Context& ctx, const PasswordCounter& c) {
+  storage::AttemptState a = ctx.tx.Attempts(c.owner, c.key, c.kind);
+  if (a.locked_until != 0) a = {};
+  if (++a.failures >= c.max_failures) a.locked_until = ctx.now + c.lock_seconds;
+  ctx.tx.SaveAttempts(c.owner, c.key, c.kind, a);
+  return a.locked_until != 0 ? 0 : c.max_failures - a.failures;
+}
+
+void ClearWrongPasswords(Context& ctx, const PasswordCounter& c) {
+  ctx.tx.SaveAttempts(c.owner, c.key, c.kind, storage::AttemptState{});
+}
+
 std::string ChineseDateTime(UnixSeconds t) {
   const CivilTime c = ToCivil(t);
   char buf[64];

@@ -66,6 +66,25 @@ bool MayBePhone(const nlu::Understanding& u);
 // "138****8000" for an 11-character phone; anything else unchanged.
 std::string MaskPhone(const std::string& p);
 
+// Wrong passwords ---------------------------------------------------------------
+
+// One counter of wrong passwords: `owner` (a user id, or 0 for "whoever
+// tries"), `key` (the account, card or phone) and `kind` ("service_password"
+// …). `max_failures` wrong in a row lock it for `lock_seconds`.
+struct PasswordCounter {
+  std::int64_t owner;
+  std::string key, kind;
+  int max_failures = 5;
+  UnixSeconds lock_seconds = 30 * 60;
+};
+// Until when the counter is locked; 0 or a past time if it is not.
+UnixSeconds LockedUntil(Context& ctx, const PasswordCounter& c);
+// Counts one wrong password (an expired lock starts afresh); returns the
+// tries left, 0 if this one locked it.
+int CountWrongPassword(Context& ctx, const PasswordCounter& c);
+// A right password: the count starts again.
+void ClearWrongPasswords(Context& ctx, const PasswordCounter& c);
+
 // Steps of a form -------------------------------------------------------------
 
 // Whether a flag slot the flow set is true; false if absent.

@@ -113,9 +113,9 @@ class BindAccountFlow : public Flow {
       if (++f.failures >= 3) return GiveUp(ctx, f);
       return FlowResult::kWaiting;
     }
-    const storage::AttemptState attempts = ctx.tx.Attempts(ctx.user_id, no, kServicePassword);
-    if (attempts.locked_until > ctx.now) {
-      ctx.Say("bind.locked", {{"account", no}, {"minutes", MinutesLeft(ctx, attempts)}});
+    const UnixSeconds locked = LockedUntil(ctx, {ctx.user_id, no, kServicePassword});
+    if (locked > ctx.now) {
+      ctx.Say("bind.locked", {{"account", no}, {"minutes", MinutesLeft(locked, ctx.now)}});
       f.then = nullptr;
       return FlowResult::kDone;
     }
@@ -129,9 +129,9 @@ class BindAccountFlow : public Flow {
     const std::string no = FrameSlot(f, "account_no");
     auto account = ctx.tx.FindAccount(no);
     if (!account) return Advance(ctx, f);  // back end changed under us
-    storage::AttemptState attempts = ctx.tx.Attempts(ctx.user_id, no, kServicePassword);
-    if (attempts.locked_until > ctx.now) {
-      ctx.Say("bind.locked", {{"account", no}, {"minutes", MinutesLeft(ctx, attempts)}});
+    const UnixSeconds locked = LockedUntil(ctx, {ctx.user_id, no, kServicePassword});
+    if (locked > ctx.now) {
+      ctx.Say("bind.locked", {{"account", no}, {"minutes", MinutesLeft(locked, ctx.now)}});
       f.then = nullptr;
       return FlowResult::kDone;
     }
@@ -153,23 +153,20 @@ class BindAccountFlow : public Flow {
       ctx.Say("bind.password_hint", {{"account", no}});
       return FlowResult::kWaiting;
     }
+    const PasswordCounter counter{ctx.user_id, no, kServicePassword, kMaxPasswordFailures,
+                                  kLockSeconds};
     if (password != account->service_password) {
-      if (attempts.locked_until != 0) attempts = {};  // an expired lock starts afresh
-      ++attempts.failures;
-      if (attempts.failures >= kMaxPasswordFailures) {
-        attempts.locked_until = ctx.now + kLockSeconds;
-        ctx.tx.SaveAttempts(ctx.user_id, no, kServicePassword, attempts);
+      const int left = CountWrongPassword(ctx, counter);
+      if (left == 0) {
         ctx.Say("bind.locked_now", {{"account", no}, {"max", std::to_string(kMaxPasswordFailures)},
                                     {"minutes", std::to_string(kLockSeconds / 60)}});
         f.then = nullptr;
         return FlowResult::kDone;
       }
-      ctx.tx.SaveAttempts(ctx.user_id, no, kServicePassword, attempts);
-      ctx.Say("bind.bad_password",
-              {{"left", std::to_string(kMaxPasswordFailures - attempts.failures)}});
+      ctx.Say("bind.bad_password", {{"left", std::to_string(left)}});
       return FlowResult::kWaiting;
     }
-    ctx.tx.SaveAttempts(ctx.user_id, no, kServicePassword, storage::AttemptState{});
+    ClearWrongPasswords(ctx, counter);
     const bool first = ctx.tx.Bindings(ctx.user_id).empty();
     ctx.tx.AddBinding(ctx.user_id, no, first, ctx.now);
     ctx.Say(first ? "bind.done_first" : "bind.done",
@@ -183,9 +180,6 @@ class BindAccountFlow : public Flow {
     return FlowResult::kDone;
   }
 
-  static std::string MinutesLeft(const Context& ctx, const storage::AttemptState& a) {
-    return std::to_string(std::max<std::int64_t>(1, (a.locked_until - ctx.now + 59) / 60));
-  }
 };
 
 

@@ -130,9 +130,9 @@ class RechargeCardFlow : public Flow {
       if (++f.failures >= kMaxAnswerFailures) return GiveUp(ctx, *this);
       return FlowResult::kWaiting;
     }
-    const UnixSeconds locked_until =
-        std::max(ctx.tx.Attempts(ctx.user_id, card, kCardPassword).locked_until,
-                 ctx.tx.Attempts(kAllUsers, card, kCardPassword).locked_until);
+    const UnixSeconds locked_until = std::max(
+        LockedUntil(ctx, {ctx.user_id, card, kCardPassword}),
+        LockedUntil(ctx, {kAllUsers, card, kCardPassword}));
     if (locked_until > ctx.now) {
       ctx.Say("card.locked", {{"card", card}, {"minutes", MinutesLeft(locked_until, ctx.now)}});
       return FlowResult::kDone;
@@ -151,39 +151,33 @@ class RechargeCardFlow : public Flow {
       ctx.Say(found ? "card.used" : "card.unknown", {{"card", card}});
       return FlowResult::kDone;
     }
-    storage::AttemptState attempts = ctx.tx.Attempts(ctx.user_id, card, kCardPassword);
-    storage::AttemptState all = ctx.tx.Attempts(kAllUsers, card, kCardPassword);
-    const UnixSeconds locked_until = std::max(attempts.locked_until, all.locked_until);
+    const PasswordCounter mine{ctx.user_id, card, kCardPassword, kMaxPasswordFailures,
+                               kLockSeconds};
+    // Per card as well as per user: new identities do not get new guesses.
+    const PasswordCounter everyone{kAllUsers, card, kCardPassword, kMaxPasswordFailuresAllUsers,
+                                   kLockSeconds};
+    const UnixSeconds locked_until = std::max(LockedUntil(ctx, mine), LockedUntil(ctx, everyone));
     if (locked_until > ctx.now) {
       ctx.Say("card.locked", {{"card", card}, {"minutes", MinutesLeft(locked_until, ctx.now)}});
       return FlowResult::kDone;
     }
     const std::string password = Compact(ctx.nlu.normalizer().Normalize(raw).text);
     if (password != found->password) {
-      // Per card as well as per user: new identities do not get new guesses.
-      if (all.locked_until != 0) all = {};
-      if (++all.failures >= kMaxPasswordFailuresAllUsers) all.locked_until = ctx.now + kLockSeconds;
-      ctx.tx.SaveAttempts(kAllUsers, card, kCardPassword, all);
-      if (all.locked_until != 0) {
+      if (CountWrongPassword(ctx, everyone) == 0) {
         ctx.Say("card.locked", {{"card", card}, {"minutes", std::to_string(kLockSeconds / 60)}});
         return FlowResult::kDone;
       }
-      if (attempts.locked_until != 0) attempts = {};  // an expired lock starts afresh
-      ++attempts.failures;
-      if (attempts.failures >= kMaxPasswordFailures) {
-        attempts.locked_until = ctx.now + kLockSeconds;
-        ctx.tx.SaveAttempts(ctx.user_id, card, kCardPassword, attempts);
+      const int left = CountWrongPassword(ctx, mine);
+      if (left == 0) {
         ctx.Say("card.locked_now", {{"card", card},
                                     {"max", std::to_string(kMaxPasswordFailures)},
                                     {"minutes", std::to_string(kLockSeconds / 60)}});
         return FlowResult::kDone;
       }
-      ctx.tx.SaveAttempts(ctx.user_id, card, kCardPassword, attempts);
-      ctx.Say("card.bad_password",
-              {{"left", std::to_string(kMaxPasswordFailures - attempts.failures)}});
+      ctx.Say("card.bad_password", {{"left", std::to_string(left)}});
       return FlowResult::kWaiting;
     }
-    ctx.tx.SaveAttempts(ctx.user_id, card, kCardPassword, storage::AttemptState{});
+    ClearWrongPasswords(ctx, mine);
     f.slots["amount_fen"] = found->amount_fen;
     if (FrameSlot(f, "account_no").empty()) {
       auto no = ctx.DefaultAccount();

@@ -310,9 +310,9 @@ class LoginFlow : public Flow {
       ctx.Say("login.already", {{"phone", MaskPhone(phone)}});
       return FlowResult::kDone;
     }
-    const storage::AttemptState attempts = ctx.tx.Attempts(kAnyUser, phone, kLoginPassword);
-    if (attempts.locked_until > ctx.now) {
-      ctx.Say("login.locked", {{"minutes", MinutesLeft(attempts.locked_until, ctx.now)}});
+    const UnixSeconds locked = LockedUntil(ctx, {kAnyUser, phone, kLoginPassword});
+    if (locked > ctx.now) {
+      ctx.Say("login.locked", {{"minutes", MinutesLeft(locked, ctx.now)}});
       return FlowResult::kDone;
     }
     f.slots["phone"] = phone;
@@ -327,27 +327,24 @@ class LoginFlow : public Flow {
       ctx.Say("login.failed");
       return FlowResult::kDone;
     }
-    storage::AttemptState attempts = ctx.tx.Attempts(kAnyUser, phone, kLoginPassword);
-    if (attempts.locked_until > ctx.now) {
-      ctx.Say("login.locked", {{"minutes", MinutesLeft(attempts.locked_until, ctx.now)}});
+    const UnixSeconds locked = LockedUntil(ctx, {kAnyUser, phone, kLoginPassword});
+    if (locked > ctx.now) {
+      ctx.Say("login.locked", {{"minutes", MinutesLeft(locked, ctx.now)}});
       return FlowResult::kDone;
     }
+    const PasswordCounter counter{kAnyUser, phone, kLoginPassword, kMaxPasswordFailures,
+                                  kLockSeconds};
     if (!storage::VerifyPassword(password, user->password_hash)) {
-      if (attempts.locked_until != 0) attempts = {};  // an expired lock starts afresh
-      ++attempts.failures;
-      if (attempts.failures >= kMaxPasswordFailures) {
-        attempts.locked_until = ctx.now + kLockSeconds;
-        ctx.tx.SaveAttempts(kAnyUser, phone, kLoginPassword, attempts);
+      const int left = CountWrongPassword(ctx, counter);
+      if (left == 0) {
         ctx.Say("login.locked_now", {{"max", std::to_string(kMaxPasswordFailures)},
                                      {"minutes", std::to_string(kLockSeconds / 60)}});
         return FlowResult::kDone;
       }
-      ctx.tx.SaveAttempts(kAnyUser, phone, kLoginPassword, attempts);
-      ctx.Say("login.bad_password",
-              {{"left", std::to_string(kMaxPasswordFailures - attempts.failures)}});
+      ctx.Say("login.bad_password", {{"left", std::to_string(left)}});
       return FlowResult::kWaiting;
     }
-    ctx.tx.SaveAttempts(kAnyUser, phone, kLoginPassword, storage::AttemptState{});
+    ClearWrongPasswords(ctx, counter);
 
     // This conversation now speaks as the registered user. What an anonymous
     // user had bound comes along; a registered one keeps its own.
