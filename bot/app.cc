@@ -166,6 +166,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
   app->nlu_ = *model;
   auto replies = dialogs::Replies::Load(corpus + "/replies");
   if (!replies.ok()) return replies.status();
+  app->replies_ = *replies;
 
   if (config.db != ":memory:") {
     std::error_code ec;

@@ -59,6 +59,8 @@ class App {
   std::shared_ptr<Clock> shared_clock() { return clock_; }
   storage::Store& store() { return *store_; }
   const nlu::Model& nlu() const { return *nlu_; }
+  // The reply texts the engine speaks with (corpus/replies).
+  std::shared_ptr<const dialogs::Replies> replies() const { return replies_; }
   dialogs::Engine& engine() { return *engine_; }
   Metrics& metrics() { return metrics_; }
   KeyedSequencer& sequencer() { return sequencer_; }
@@ -68,6 +70,7 @@ class App {
   Config config_;
   std::shared_ptr<Clock> clock_;
   std::shared_ptr<const nlu::Model> nlu_;
+  std::shared_ptr<const dialogs::Replies> replies_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<dialogs::Engine> engine_;
   Metrics metrics_;

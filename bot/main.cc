@@ -153,7 +153,7 @@ int Chat(const std::vector<std::string>& args) {
       out = (*app)->engine().Handle(in);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "gridbot: internal error: %s\n", e.what());
-      out.replies = {dialogs::Reply{"text", "抱歉，系统繁忙，您的消息没有处理成功，请稍后再发一次。"}};
+      out.replies = {dialogs::Reply{"text", (*app)->replies()->Render("storage_error")}};
     }
     for (const auto& r : out.replies) std::printf("小南：%s\n", r.text.c_str());
     std::printf("\n");

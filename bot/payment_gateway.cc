@@ -99,11 +99,7 @@ struct PaymentGateway::Settled {
   storage::ConfirmResult result;
 };
 
-PaymentGateway::PaymentGateway(App& app) : app_(app) {
-  auto replies = dialogs::Replies::Load(CorpusDir(app.config()) + "/replies");
-  // App::Create loaded the same files already; an empty set only blanks texts.
-  replies_ = replies.ok() ? *replies : std::make_shared<const dialogs::Replies>();
-}
+PaymentGateway::PaymentGateway(App& app) : app_(app), replies_(app.replies()) {}
 
 std::string PaymentGateway::Sign(const std::string& secret, const std::string& order_no,
                                  const std::string& amount, const std::string& status) {

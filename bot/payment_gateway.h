@@ -73,7 +73,7 @@ class PaymentGateway {
   std::string Text(const std::string& key, const dialogs::Vars& vars = {}) const;
 
   App& app_;
-  std::shared_ptr<const dialogs::Replies> replies_;  // corpus/replies, as the engine's
+  std::shared_ptr<const dialogs::Replies> replies_;  // the App's (corpus/replies)
 };
 
 }  // namespace gridbot::bot
