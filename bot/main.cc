@@ -313,7 +313,7 @@ int LogsExport(const std::vector<std::string>& args) {
   storage::Tx tx = (*store)->Begin();
   auto st = tx.connection().Prepare(
       "SELECT at, channel, external_id, text, normalized, intent, confidence, slots, flow, step, "
-      "replies, micros, masked FROM dialog_log WHERE at >= ? AND at < ? AND (?3 = '' OR channel "
+      "replies, micros, masked, tokens FROM dialog_log WHERE at >= ? AND at < ? AND (?3 = '' OR channel "
       "= ?3) AND (?4 = '' OR external_id = ?4) AND (?5 = '' OR intent = ?5) ORDER BY id");
   st.Bind(1, since_t).Bind(2, until_t).Bind(3, channel).Bind(4, user).Bind(5, intent);
   if (format == "csv")
@@ -333,7 +333,8 @@ int LogsExport(const std::vector<std::string>& args) {
                         {"flow", st.Text(8)},
                         {"step", st.Text(9)},
                         {"replies", nlohmann::json::parse(masked(st.Text(10)), nullptr, false)},
-                        {"micros", st.Int(11)}};
+                        {"micros", st.Int(11)},
+                        {"tokens", masked(st.Text(13))}};
     if (format == "jsonl") {
       std::printf("%s\n", j.dump().c_str());
     } else {

@@ -206,6 +206,10 @@ Outcome Engine::Handle(const Inbound& in) {
     for (const Reply& r : outcome.replies) replies.push_back(r.text);
     log.replies_json = replies.dump();
     log.masked = turn.masked;
+    if (!turn.masked) {
+      for (const std::string& t : u.tokens) log.tokens += (log.tokens.empty() ? "" : " ") + t;
+      log.tokens = MaskPasswords(log.tokens);
+    }
     log.micros = std::chrono::duration_cast<std::chrono::microseconds>(
                      std::chrono::steady_clock::now() - started)
                      .count();

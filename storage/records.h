@@ -80,6 +80,7 @@ struct TurnLog {
   std::string channel, external_id, text, normalized, intent;
   double confidence = 0;
   std::string slots_json, flow, step, replies_json;
+  std::string tokens;  // the message's words, space-separated
   std::int64_t micros = 0;
   bool masked = false;
 };

@@ -106,6 +106,11 @@ CREATE TABLE payment_orders (
   method TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
   created_at INTEGER NOT NULL, paid_at INTEGER, gateway_ref TEXT);
 )sql",
+      // 3: the words of each logged message (ICU segmentation with the
+      // domain lexicon), space-separated, for analysts' search.
+      R"sql(
+ALTER TABLE dialog_log ADD COLUMN tokens TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return kMigrations;
 }

@@ -355,11 +355,11 @@ void Tx::SaveSession(const std::string& channel, const std::string& external_id,
 void Tx::AppendTurn(const TurnLog& t) {
   Statement st = Prep(
       "INSERT INTO dialog_log(at, channel, external_id, text, normalized, intent, confidence, "
-      "slots, flow, step, replies, micros, masked) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "slots, flow, step, replies, micros, masked, tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   st.Bind(1, t.at).Bind(2, t.channel).Bind(3, t.external_id).Bind(4, t.text)
       .Bind(5, t.normalized).Bind(6, t.intent).Bind(7, t.confidence).Bind(8, t.slots_json)
       .Bind(9, t.flow).Bind(10, t.step).Bind(11, t.replies_json).Bind(12, t.micros)
-      .Bind(13, t.masked ? 1 : 0);
+      .Bind(13, t.masked ? 1 : 0).Bind(14, t.tokens);
   Check(st.Run());
 }
 

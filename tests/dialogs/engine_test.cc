@@ -312,12 +312,13 @@ TEST(Engine, EveryTurnIsLogged) {
   c.Say("上个月电费多少");
   storage::Tx tx = c.store().Begin();
   auto st = tx.connection().Prepare(
-      "SELECT intent, text, flow, step FROM dialog_log ORDER BY id");
+      "SELECT intent, text, flow, step, tokens FROM dialog_log ORDER BY id");
   ASSERT_TRUE(st.Step());
   EXPECT_EQ(st.Text(0), "greet");
   ASSERT_TRUE(st.Step());
   EXPECT_EQ(st.Text(0), "query_bill");
   EXPECT_EQ(st.Text(1), "上个月电费多少");
+  EXPECT_THAT(st.Text(4), HasSubstr("电费"));  // the domain word whole, for search
   EXPECT_EQ(st.Text(2), "bind_account");
   EXPECT_EQ(st.Text(3), "city");
 }
