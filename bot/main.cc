@@ -317,7 +317,9 @@ int LogsExport(const std::vector<std::string>& args) {
       "= ?3) AND (?4 = '' OR external_id = ?4) AND (?5 = '' OR intent = ?5) ORDER BY id");
   st.Bind(1, since_t).Bind(2, until_t).Bind(3, channel).Bind(4, user).Bind(5, intent);
   if (format == "csv")
-    std::printf("time,channel,user,text,normalized,intent,confidence,slots,flow,step,replies,micros\n");
+    std::printf(
+        "time,channel,user,text,normalized,intent,confidence,slots,flow,step,replies,micros,"
+        "tokens\n");
   // Personal data is masked for analysts unless --unmasked (passwords are
   // never in the log at all).
   auto masked = [&](const std::string& s) { return mask ? bot::MaskForAnalysts(s) : s; };
@@ -343,7 +345,8 @@ int LogsExport(const std::vector<std::string>& args) {
         row += CsvField(j[k].get<std::string>()) + ",";
       row += std::to_string(st.Double(6)) + "," + CsvField(masked(st.Text(7))) + "," +
              CsvField(st.Text(8)) + "," + CsvField(st.Text(9)) + "," +
-             CsvField(masked(st.Text(10))) + "," + std::to_string(st.Int(11));
+             CsvField(masked(st.Text(10))) + "," + std::to_string(st.Int(11)) + "," +
+             CsvField(masked(st.Text(13)));
       std::printf("%s\n", row.c_str());
     }
   }
