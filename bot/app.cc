@@ -27,9 +27,21 @@ Status SetInt(int& field, const std::string& name, const std::string& v) {
 
 const std::map<std::string, Setter>& Setters() {
   static const std::map<std::string, Setter> kSetters = {
-      {"db", [](Config& c, const std::string& v) { c.db = v; return Status::Ok(); }},
-      {"listen", [](Config& c, const std::string& v) { c.listen = v; return Status::Ok(); }},
-      {"fixtures", [](Config& c, const std::string& v) { c.fixtures = v; return Status::Ok(); }},
+      {"db",
+       [](Config& c, const std::string& v) {
+         c.db = v;
+         return Status::Ok();
+       }},
+      {"listen",
+       [](Config& c, const std::string& v) {
+         c.listen = v;
+         return Status::Ok();
+       }},
+      {"fixtures",
+       [](Config& c, const std::string& v) {
+         c.fixtures = v;
+         return Status::Ok();
+       }},
       {"now",
        [](Config& c, const std::string& v) {
          if (!ParseNowFlag(v))
@@ -37,7 +49,11 @@ const std::map<std::string, Setter>& Setters() {
          c.now = v;
          return Status::Ok();
        }},
-      {"corpus", [](Config& c, const std::string& v) { c.corpus = v; return Status::Ok(); }},
+      {"corpus",
+       [](Config& c, const std::string& v) {
+         c.corpus = v;
+         return Status::Ok();
+       }},
       {"user",
        [](Config& c, const std::string& v) {
          if (v.empty() || v.size() > 64) return Status::Error("--user expects 1 to 64 characters");
@@ -45,34 +61,67 @@ const std::map<std::string, Setter>& Setters() {
          return Status::Ok();
        }},
       {"wechat-token",
-       [](Config& c, const std::string& v) { c.wechat_token = v; return Status::Ok(); }},
+       [](Config& c, const std::string& v) {
+         c.wechat_token = v;
+         return Status::Ok();
+       }},
       {"wechat-appid",
-       [](Config& c, const std::string& v) { c.wechat_appid = v; return Status::Ok(); }},
+       [](Config& c, const std::string& v) {
+         c.wechat_appid = v;
+         return Status::Ok();
+       }},
       {"wechat-aes-key",
-       [](Config& c, const std::string& v) { c.wechat_aes_key = v; return Status::Ok(); }},
+       [](Config& c, const std::string& v) {
+         c.wechat_aes_key = v;
+         return Status::Ok();
+       }},
       {"wechat-previous-aes-key",
        [](Config& c, const std::string& v) {
          c.wechat_previous_aes_key = v;
          return Status::Ok();
        }},
       {"threads", [](Config& c, const std::string& v) { return SetInt(c.threads, "threads", v); }},
-      {"pay-gateway", [](Config& c, const std::string& v) { c.pay_gateway = v; return Status::Ok(); }},
+      {"pay-gateway",
+       [](Config& c, const std::string& v) {
+         c.pay_gateway = v;
+         return Status::Ok();
+       }},
       {"pay-secret",
        [](Config& c, const std::string& v) {
          if (v.size() < 8) return Status::Error("--pay-secret needs at least 8 characters");
          c.pay_secret = v;
          return Status::Ok();
        }},
-      {"public-url", [](Config& c, const std::string& v) { c.public_url = v; return Status::Ok(); }},
-      {"sms-webhook", [](Config& c, const std::string& v) { c.sms_webhook = v; return Status::Ok(); }},
+      {"public-url",
+       [](Config& c, const std::string& v) {
+         c.public_url = v;
+         return Status::Ok();
+       }},
+      {"sms-webhook",
+       [](Config& c, const std::string& v) {
+         c.sms_webhook = v;
+         return Status::Ok();
+       }},
       {"email-webhook",
-       [](Config& c, const std::string& v) { c.email_webhook = v; return Status::Ok(); }},
+       [](Config& c, const std::string& v) {
+         c.email_webhook = v;
+         return Status::Ok();
+       }},
       {"wechat-api-base",
-       [](Config& c, const std::string& v) { c.wechat_api_base = v; return Status::Ok(); }},
+       [](Config& c, const std::string& v) {
+         c.wechat_api_base = v;
+         return Status::Ok();
+       }},
       {"wechat-bill-template",
-       [](Config& c, const std::string& v) { c.wechat_bill_template = v; return Status::Ok(); }},
+       [](Config& c, const std::string& v) {
+         c.wechat_bill_template = v;
+         return Status::Ok();
+       }},
       {"wechat-appsecret",
-       [](Config& c, const std::string& v) { c.wechat_appsecret = v; return Status::Ok(); }},
+       [](Config& c, const std::string& v) {
+         c.wechat_appsecret = v;
+         return Status::Ok();
+       }},
   };
   return kSetters;
 }

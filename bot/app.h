@@ -23,12 +23,12 @@ namespace gridbot::bot {
 struct Config {
   std::string db = "var/gridbot.db";
   std::string listen = "127.0.0.1:8080";
-  std::string fixtures;         // load these back-end data (replacing it)
-  std::string now;              // start the clock here ("YYYY-MM-DD[THH:MM]")
-  std::string corpus;           // corpus/ directory; default: the source tree's
-  std::string user = "cli";     // `chat` only
+  std::string fixtures;      // load these back-end data (replacing it)
+  std::string now;           // start the clock here ("YYYY-MM-DD[THH:MM]")
+  std::string corpus;        // corpus/ directory; default: the source tree's
+  std::string user = "cli";  // `chat` only
   std::string wechat_token, wechat_appid, wechat_aes_key, wechat_previous_aes_key;
-  int threads = 0;              // I/O threads; 0 = one per core
+  int threads = 0;  // I/O threads; 0 = one per core
   // Payments: the gateway's base URL ("" = the built-in simulator under
   // /pay/), the shared secret of its notify HMAC, and this service's public
   // base URL (for links and the gateway's notify callback).

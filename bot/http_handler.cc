@@ -17,8 +17,7 @@ using nlohmann::json;
 constexpr size_t kMaxTextChars = 1000;
 
 HttpResponse JsonError(int status, const std::string& message) {
-  return HttpResponse{status, "application/json; charset=utf-8",
-                      json{{"error", message}}.dump()};
+  return HttpResponse{status, "application/json; charset=utf-8", json{{"error", message}}.dump()};
 }
 
 HttpResponse Plain(int status, std::string body) {
@@ -149,9 +148,9 @@ HttpResponse HttpHandler::Handle(const HttpRequest& req,
   if (endpoint != "/api/chat" && endpoint != "/wechat" && endpoint != "/healthz" &&
       endpoint != "/metrics" && endpoint != "/pay")
     endpoint = "other";
-  app_.metrics().Request(endpoint, resp.status,
-                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                             .count());
+  app_.metrics().Request(
+      endpoint, resp.status,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return resp;
 }
 
@@ -187,8 +186,7 @@ HttpResponse HttpHandler::Chat(const HttpRequest& req,
   if (!j.contains("user") || !j["user"].is_string())
     return JsonError(400, "\"user\" is required: a string of 1 to 64 printable characters");
   const std::string user = j["user"].get<std::string>();
-  if (!ValidUser(user))
-    return JsonError(400, "\"user\" must be 1 to 64 printable characters");
+  if (!ValidUser(user)) return JsonError(400, "\"user\" must be 1 to 64 printable characters");
 
   dialogs::Inbound in;
   in.channel = "web";
@@ -202,8 +200,8 @@ HttpResponse HttpHandler::Chat(const HttpRequest& req,
     if (in.text.find_first_not_of(" \t\r\n") == std::string::npos)
       return JsonError(400, "\"text\" is empty");
     if (CodePoints(in.text) > kMaxTextChars)
-      return JsonError(413, "\"text\" is longer than " + std::to_string(kMaxTextChars) +
-                                " characters");
+      return JsonError(413,
+                       "\"text\" is longer than " + std::to_string(kMaxTextChars) + " characters");
   } else {
     const json& e = j["event"];
     if (!e.is_object() || !e.contains("type") || !e["type"].is_string())
@@ -252,8 +250,8 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
     return Plain(403, "invalid signature\n");
   if (req.method == "GET") {
     if (!q["msg_signature"].empty() && cryptor_) {
-      auto echo = cryptor_->DecryptEchostr(q["timestamp"], q["nonce"], q["echostr"],
-                                           q["msg_signature"]);
+      auto echo =
+          cryptor_->DecryptEchostr(q["timestamp"], q["nonce"], q["echostr"], q["msg_signature"]);
       if (!echo.ok()) return Plain(403, "invalid echostr\n");
       return Plain(200, *echo);
     }
@@ -267,8 +265,7 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
   if (secure) {
     if (!cryptor_) return Plain(400, "secure mode is not configured on this server\n");
     if (msg.encrypt.empty()) return Plain(400, "bad message: no Encrypt element\n");
-    if (!cryptor_->VerifyMsgSignature(q["timestamp"], q["nonce"], msg.encrypt,
-                                      q["msg_signature"]))
+    if (!cryptor_->VerifyMsgSignature(q["timestamp"], q["nonce"], msg.encrypt, q["msg_signature"]))
       return Plain(403, "invalid msg_signature\n");
     auto plain = cryptor_->Decrypt(msg.encrypt);
     if (!plain.ok()) return Plain(400, "cannot decrypt: " + plain.error() + "\n");

@@ -26,7 +26,6 @@
 
 namespace gridbot::bot {
 
-
 struct HttpRequest {
   std::string method;  // "GET", "POST", …
   std::string target;  // path and query, as received

@@ -11,8 +11,8 @@
 
 #include "bot/app.h"
 #include "bot/commands.h"
-#include "bot/log_mask.h"
 #include "bot/http_handler.h"
+#include "bot/log_mask.h"
 #include "bot/server.h"
 #include "nlu/eval.h"
 #include "storage/sqlite.h"
@@ -217,7 +217,8 @@ int NluEval(const std::vector<std::string>& args) {
     const auto intent_start = std::chrono::steady_clock::now();
     passes = 0;
     do {
-      for (const auto& e : *examples) sink += (*model)->Parse(e.text, today, /*intent_only=*/true).intent.size();
+      for (const auto& e : *examples)
+        sink += (*model)->Parse(e.text, today, /*intent_only=*/true).intent.size();
       ++passes;
       intent_seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - intent_start).count();
@@ -239,8 +240,9 @@ int NluEval(const std::vector<std::string>& args) {
   }
   std::printf("%s", report.ToText(max_lines).c_str());
   if (seconds > 0)
-    std::printf("\nspeed: %.0f messages/s with slots, %.0f intent only (single thread, after loading)\n",
-                report.total / seconds, report.total / intent_seconds);
+    std::printf(
+        "\nspeed: %.0f messages/s with slots, %.0f intent only (single thread, after loading)\n",
+        report.total / seconds, report.total / intent_seconds);
   return 0;
 }
 
@@ -285,15 +287,24 @@ int LogsExport(const std::vector<std::string>& args) {
   bool mask = true;
   for (size_t i = 0; i < args.size(); ++i) {
     auto next = [&]() { return i + 1 < args.size() ? args[++i] : std::string(); };
-    if (args[i] == "--db") db = next();
-    else if (args[i] == "--unmasked") mask = false;
-    else if (args[i] == "--format") format = next();
-    else if (args[i] == "--channel") channel = next();
-    else if (args[i] == "--user") user = next();
-    else if (args[i] == "--intent") intent = next();
-    else if (args[i] == "--since") since = next();
-    else if (args[i] == "--until") until = next();
-    else return Fail("unknown argument " + args[i]);
+    if (args[i] == "--db")
+      db = next();
+    else if (args[i] == "--unmasked")
+      mask = false;
+    else if (args[i] == "--format")
+      format = next();
+    else if (args[i] == "--channel")
+      channel = next();
+    else if (args[i] == "--user")
+      user = next();
+    else if (args[i] == "--intent")
+      intent = next();
+    else if (args[i] == "--since")
+      since = next();
+    else if (args[i] == "--until")
+      until = next();
+    else
+      return Fail("unknown argument " + args[i]);
   }
   if (db.empty()) return Fail("logs export needs --db PATH");
   if (format != "jsonl" && format != "csv") return Fail("--format is jsonl or csv");
@@ -313,7 +324,8 @@ int LogsExport(const std::vector<std::string>& args) {
   storage::Tx tx = (*store)->Begin();
   auto st = tx.connection().Prepare(
       "SELECT at, channel, external_id, text, normalized, intent, confidence, slots, flow, step, "
-      "replies, micros, masked, tokens FROM dialog_log WHERE at >= ? AND at < ? AND (?3 = '' OR channel "
+      "replies, micros, masked, tokens FROM dialog_log WHERE at >= ? AND at < ? AND (?3 = '' OR "
+      "channel "
       "= ?3) AND (?4 = '' OR external_id = ?4) AND (?5 = '' OR intent = ?5) ORDER BY id");
   st.Bind(1, since_t).Bind(2, until_t).Bind(3, channel).Bind(4, user).Bind(5, intent);
   if (format == "csv")

@@ -10,7 +10,7 @@
 namespace gridbot::bot {
 
 struct Menu {
-  std::string create_body;                      // {"button":[…]} without our fields
+  std::string create_body;                     // {"button":[…]} without our fields
   std::map<std::string, std::string> intents;  // CLICK key -> intent
 };
 

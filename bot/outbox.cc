@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "bot/url.h"
 #include "bot/commands.h"
+#include "bot/url.h"
 #include "dialogs/flow_util.h"
 #include "storage/fixtures.h"
 #include "storage/subscriptions.h"
@@ -273,8 +273,8 @@ Status WechatCustomSender::Send(const std::string& recipient, const std::string&
     j["msgtype"] = "text";
     j["text"]["content"] = body;
   }
-  auto r = HttpCall(http::verb::post, base_ + path + "?access_token=" + UrlEncode(*token),
-                    Dump(j), timeout_);
+  auto r = HttpCall(http::verb::post, base_ + path + "?access_token=" + UrlEncode(*token), Dump(j),
+                    timeout_);
   if (!r.ok()) return r.status();
   json answer = json::parse(r->body, nullptr, false);
   if (r->status < 200 || r->status > 299 || !answer.is_object())
@@ -307,13 +307,11 @@ std::unique_ptr<OutboxDelivery> OutboxDelivery::FromConfig(const Config& config,
   if (!config.wechat_appid.empty() && !config.wechat_appsecret.empty()) {
     const std::string base =
         config.wechat_api_base.empty() ? kDefaultWechatBase : config.wechat_api_base;
-    d->SetSender("wechat", std::make_unique<WechatCustomSender>(
-                               base, config.wechat_appid, config.wechat_appsecret, clock));
-    d->SetSender("wechat_template",
-                 std::make_unique<WechatCustomSender>(base, config.wechat_appid,
-                                                      config.wechat_appsecret, clock,
-                                                      kDeliveryTimeout,
-                                                      WechatCustomSender::Kind::kTemplate));
+    d->SetSender("wechat", std::make_unique<WechatCustomSender>(base, config.wechat_appid,
+                                                                config.wechat_appsecret, clock));
+    d->SetSender("wechat_template", std::make_unique<WechatCustomSender>(
+                                        base, config.wechat_appid, config.wechat_appsecret, clock,
+                                        kDeliveryTimeout, WechatCustomSender::Kind::kTemplate));
   }
   return d;
 }
@@ -398,8 +396,8 @@ BillNoticeReport QueueBillNotices(storage::Tx& tx, const dialogs::Replies& repli
       t["client_msg_id"] = dedup;  // WeChat's own idempotency key
       t["data"]["keyword1"]["value"] = s.account_no;
       t["data"]["keyword2"]["value"] = dialogs::ChineseMonth(month);
-      t["data"]["keyword3"]["value"] = storage::FormatMoney(bill->amount_fen) + "元" +
-                                       (bill->paid ? "（已缴清）" : "");
+      t["data"]["keyword3"]["value"] =
+          storage::FormatMoney(bill->amount_fen) + "元" + (bill->paid ? "（已缴清）" : "");
       t["data"]["keyword4"]["value"] = dialogs::DueText(*bill);
       channel = "wechat_template";
       payload = Dump(t);

@@ -8,8 +8,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "bot/url.h"
 #include "bot/http_handler.h"
+#include "bot/url.h"
 #include "dialogs/flow.h"
 #include "storage/fixtures.h"
 #include "storage/money.h"
@@ -31,12 +31,23 @@ std::string Escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -135,13 +146,15 @@ HttpResponse PaymentGateway::Handle(const HttpRequest& req) {
 std::string PaymentGateway::Html(const std::string& body) const {
   return "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-         "<title>" + Escape(Text("pay.page.title")) + "</title>"
+         "<title>" +
+         Escape(Text("pay.page.title")) +
+         "</title>"
          "<style>body{font-family:sans-serif;max-width:28em;margin:2em auto;padding:0 1em;"
          "color:#222}h1{font-size:1.3em;color:#0b6e4f}.note{color:#777;font-size:.9em}"
          "button,a.button{display:inline-block;background:#0b6e4f;color:#fff;border:0;"
          "padding:.7em 2em;font-size:1em;border-radius:4px;text-decoration:none}</style>"
-         "</head><body>\n<h1>" + Escape(Text("pay.page.title")) + "</h1>\n" + body +
-         "</body></html>\n";
+         "</head><body>\n<h1>" +
+         Escape(Text("pay.page.title")) + "</h1>\n" + body + "</body></html>\n";
 }
 
 HttpResponse PaymentGateway::Page(const std::string& order_no) {
@@ -174,13 +187,12 @@ HttpResponse PaymentGateway::Page(const std::string& order_no) {
     const std::string amount = FormatMoney(order->amount_fen);
     const std::string notify = app_.engine().settings().public_url + "/pay/notify";
     const std::string sign =
-        HmacHex(app_.config().pay_secret, "order_no=" + order->order_no + "&amount=" + amount +
-                                              "&notify_url=" + notify);
+        HmacHex(app_.config().pay_secret,
+                "order_no=" + order->order_no + "&amount=" + amount + "&notify_url=" + notify);
     const std::string url = gateway + (gateway.find('?') == std::string::npos ? "?" : "&") +
                             "order_no=" + UrlEncode(order->order_no) +
-                            "&amount=" + UrlEncode(amount) + "&method=" +
-                            UrlEncode(order->method) + "&notify_url=" + UrlEncode(notify) +
-                            "&sign=" + sign;
+                            "&amount=" + UrlEncode(amount) + "&method=" + UrlEncode(order->method) +
+                            "&notify_url=" + UrlEncode(notify) + "&sign=" + sign;
     body += "<p><a class=\"button\" href=\"" + Escape(url) + "\">" +
             Escape(Text("pay.page.gateway", {{"method", method}})) + "</a></p>\n";
   }
@@ -203,10 +215,10 @@ HttpResponse PaymentGateway::Confirm(const std::string& order_no) {
   if (s.status != 200) return Plain(s.status, s.message);
   std::string body;
   if (s.result.status == storage::ConfirmStatus::kConfirmed) {
-    body = Paragraphs(Text("pay.page.done",
-                           {{"amount", FormatMoney(s.result.money.amount_fen)},
-                            {"account", s.result.order.account_no},
-                            {"balance", FormatMoney(s.result.money.credit.balance_fen)}}));
+    body = Paragraphs(
+        Text("pay.page.done", {{"amount", FormatMoney(s.result.money.amount_fen)},
+                               {"account", s.result.order.account_no},
+                               {"balance", FormatMoney(s.result.money.credit.balance_fen)}}));
   } else {
     body = Paragraphs(Text("pay.page.already"));
   }
@@ -253,8 +265,10 @@ PaymentGateway::Settled PaymentGateway::Settle(const std::string& order_no,
   if (!order) return {404, "unknown order " + order_no + "\n", {}};
   auto fen = storage::ParseMoney(amount);
   if (!fen || *fen != order->amount_fen)
-    return {400, "amount " + amount + " does not match the order's " +
-                     FormatMoney(order->amount_fen) + "\n", {}};
+    return {
+        400,
+        "amount " + amount + " does not match the order's " + FormatMoney(order->amount_fen) + "\n",
+        {}};
   s.result = storage::ConfirmOrder(tx, order_no, gateway_ref, now, LastBilledMonth(now));
   if (s.result.status == storage::ConfirmStatus::kConfirmed && !order->channel.empty()) {
     const storage::MoneyResult& m = s.result.money;

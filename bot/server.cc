@@ -1,16 +1,16 @@
 #include "bot/server.h"
 
-#include "bot/outbox.h"
-
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast.hpp>
-#include <atomic>
 #include <condition_variable>
-#include <mutex>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 #include <thread>
+
+#include "bot/outbox.h"
 
 namespace gridbot::bot {
 namespace {
@@ -24,8 +24,8 @@ constexpr auto kReadTimeout = std::chrono::seconds(30);
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kOutboxInterval = std::chrono::seconds(5);
 
-http::response<http::string_body> ToBeast(const HttpResponse& r, unsigned version,
-                                          bool keep_alive, bool head) {
+http::response<http::string_body> ToBeast(const HttpResponse& r, unsigned version, bool keep_alive,
+                                          bool head) {
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "gridbot");
   res.set(http::field::content_type, r.content_type);
@@ -49,7 +49,10 @@ HttpResponse ErrorFor(const beast::error_code& ec) {
 class Server {
  public:
   Server(App& app, HttpHandler& handler, int io_threads)
-      : app_(app), handler_(handler), io_(io_threads), io_threads_(io_threads),
+      : app_(app),
+        handler_(handler),
+        io_(io_threads),
+        io_threads_(io_threads),
         workers_(std::max(4, io_threads * 4)) {}
 
   Status Run() {
@@ -63,7 +66,8 @@ class Server {
     beast::error_code ec;
     tcp::resolver resolver(io_);
     auto results = resolver.resolve(host, port, ec);
-    if (ec || results.empty()) return Status::Error("cannot resolve " + listen + ": " + ec.message());
+    if (ec || results.empty())
+      return Status::Error("cannot resolve " + listen + ": " + ec.message());
     tcp::endpoint endpoint = results.begin()->endpoint();
     tcp::acceptor acceptor(io_);
     acceptor.open(endpoint.protocol(), ec);
@@ -151,8 +155,8 @@ class Server {
       parser.body_limit(app_.config().max_body_bytes);
       parser.header_limit(16 * 1024);
       stream.expires_after(kReadTimeout);
-      auto [ec, n] = co_await http::async_read(stream, buffer, parser,
-                                               asio::as_tuple(asio::use_awaitable));
+      auto [ec, n] =
+          co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       if (ec == http::error::end_of_stream || ec == asio::error::eof ||
           ec == beast::error::timeout || ec == asio::error::operation_aborted ||
           ec == asio::error::connection_reset)
@@ -202,9 +206,10 @@ class Server {
                                 handler = std::move(handler), work = std::move(work)]() mutable {
             HttpResponse out = handler_.Handle(req, std::move(ticket));
             auto executor = work.get_executor();
-            asio::dispatch(executor, [handler = std::move(handler), out = std::move(out)]() mutable {
-              std::move(handler)(std::move(out));
-            });
+            asio::dispatch(executor,
+                           [handler = std::move(handler), out = std::move(out)]() mutable {
+                             std::move(handler)(std::move(out));
+                           });
           });
         },
         asio::use_awaitable, std::move(r));

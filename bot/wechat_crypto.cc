@@ -93,21 +93,20 @@ struct CipherCtxDeleter {
 
 // AES-256-CBC, IV = key[0..16), OpenSSL padding off (WeChat pads itself).
 // REQUIRES: in.size() % 16 == 0.
-bool AesCbc(bool encrypt, const std::array<unsigned char, 32>& key,
-            std::string_view in, std::string* out) {
+bool AesCbc(bool encrypt, const std::array<unsigned char, 32>& key, std::string_view in,
+            std::string* out) {
   if (in.size() > static_cast<std::size_t>(INT_MAX) - 32) return false;
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return false;
-  if (EVP_CipherInit_ex(ctx.get(), EVP_aes_256_cbc(), nullptr, key.data(),
-                        key.data(), encrypt ? 1 : 0) != 1 ||
+  if (EVP_CipherInit_ex(ctx.get(), EVP_aes_256_cbc(), nullptr, key.data(), key.data(),
+                        encrypt ? 1 : 0) != 1 ||
       EVP_CIPHER_CTX_set_padding(ctx.get(), 0) != 1) {
     return false;
   }
   out->assign(in.size() + 16, '\0');
   auto* dst = reinterpret_cast<unsigned char*>(out->data());
   int n1 = 0, n2 = 0;
-  if (EVP_CipherUpdate(ctx.get(), dst, &n1,
-                       reinterpret_cast<const unsigned char*>(in.data()),
+  if (EVP_CipherUpdate(ctx.get(), dst, &n1, reinterpret_cast<const unsigned char*>(in.data()),
                        static_cast<int>(in.size())) != 1 ||
       EVP_CipherFinal_ex(ctx.get(), dst + n1, &n2) != 1) {
     out->clear();
@@ -117,12 +116,10 @@ bool AesCbc(bool encrypt, const std::array<unsigned char, 32>& key,
   return true;
 }
 
-Result<std::array<unsigned char, 32>> DecodeAesKey(std::string_view what,
-                                                   std::string_view key) {
+Result<std::array<unsigned char, 32>> DecodeAesKey(std::string_view what, std::string_view key) {
   const std::string name(what);
   if (key.size() != kEncodingAesKeyChars) {
-    return Status::Error(name + " must be 43 characters (got " +
-                         std::to_string(key.size()) + ")");
+    return Status::Error(name + " must be 43 characters (got " + std::to_string(key.size()) + ")");
   }
   std::optional<std::string> raw = Base64Decode(key);
   if (!raw || raw->size() != 32) {
@@ -157,8 +154,7 @@ std::string XmlEscapeText(std::string_view s) {
 
 }  // namespace
 
-Result<Cryptor> Cryptor::Create(std::string token, std::string encoding_aes_key,
-                                std::string app_id,
+Result<Cryptor> Cryptor::Create(std::string token, std::string encoding_aes_key, std::string app_id,
                                 std::string previous_aes_key) {
   if (token.empty()) return Status::Error("token is empty");
   if (app_id.empty()) return Status::Error("AppID is empty");
@@ -166,8 +162,7 @@ Result<Cryptor> Cryptor::Create(std::string token, std::string encoding_aes_key,
   if (!key.ok()) return key.status();
   std::optional<AesKey> previous;
   if (!previous_aes_key.empty()) {
-    Result<AesKey> prev =
-        DecodeAesKey("previous EncodingAESKey", previous_aes_key);
+    Result<AesKey> prev = DecodeAesKey("previous EncodingAESKey", previous_aes_key);
     if (!prev.ok()) return prev.status();
     previous = *prev;
   }
@@ -188,19 +183,15 @@ const Cryptor::AesKey& Cryptor::KeyFor(AesKeySlot slot) const {
 
 std::string Cryptor::Sign(std::string_view timestamp, std::string_view nonce,
                           std::string_view encrypt) const {
-  return SignParts({token_, std::string(timestamp), std::string(nonce),
-                    std::string(encrypt)});
+  return SignParts({token_, std::string(timestamp), std::string(nonce), std::string(encrypt)});
 }
 
-bool Cryptor::VerifyMsgSignature(std::string_view timestamp,
-                                 std::string_view nonce,
-                                 std::string_view encrypt,
-                                 std::string_view msg_signature) const {
+bool Cryptor::VerifyMsgSignature(std::string_view timestamp, std::string_view nonce,
+                                 std::string_view encrypt, std::string_view msg_signature) const {
   return DigestEquals(Sign(timestamp, nonce, encrypt), msg_signature);
 }
 
-Result<std::string> Cryptor::DecryptWith(const AesKey& key,
-                                         std::string_view encrypt_b64) const {
+Result<std::string> Cryptor::DecryptWith(const AesKey& key, std::string_view encrypt_b64) const {
   std::optional<std::string> cipher = Base64Decode(encrypt_b64);
   if (!cipher) return Status::Error("Encrypt is not valid base64");
   if (cipher->empty() || cipher->size() % 16 != 0) {
@@ -215,8 +206,7 @@ Result<std::string> Cryptor::DecryptWith(const AesKey& key,
   if (pad < 1 || pad > kPadBlock || pad > plain.size()) {
     return Status::Error("bad padding (wrong key or corrupted message)");
   }
-  const std::string_view body =
-      std::string_view(plain).substr(0, plain.size() - pad);
+  const std::string_view body = std::string_view(plain).substr(0, plain.size() - pad);
   if (body.size() < kRandomBytes + kLengthBytes) {
     return Status::Error("decrypted message is too short");
   }
@@ -226,18 +216,15 @@ Result<std::string> Cryptor::DecryptWith(const AesKey& key,
   }
   const std::string_view rest = body.substr(kRandomBytes + kLengthBytes);
   if (len > rest.size()) {
-    return Status::Error(
-        "length field exceeds the message (wrong key or corrupted message)");
+    return Status::Error("length field exceeds the message (wrong key or corrupted message)");
   }
   if (rest.substr(len) != app_id_) {
-    return Status::Error(
-        "AppID mismatch (wrong key, or meant for another app)");
+    return Status::Error("AppID mismatch (wrong key, or meant for another app)");
   }
   return std::string(rest.substr(0, len));
 }
 
-Result<std::string> Cryptor::Decrypt(std::string_view encrypt_b64,
-                                     AesKeySlot* used_key) const {
+Result<std::string> Cryptor::Decrypt(std::string_view encrypt_b64, AesKeySlot* used_key) const {
   if (encrypt_b64.empty()) return Status::Error("Encrypt is empty");
   Result<std::string> current = DecryptWith(key_, encrypt_b64);
   if (current.ok()) {
@@ -254,9 +241,9 @@ Result<std::string> Cryptor::Decrypt(std::string_view encrypt_b64,
   return current;
 }
 
-Result<std::string> Cryptor::DecryptEchostr(
-    std::string_view timestamp, std::string_view nonce,
-    std::string_view echostr, std::string_view msg_signature) const {
+Result<std::string> Cryptor::DecryptEchostr(std::string_view timestamp, std::string_view nonce,
+                                            std::string_view echostr,
+                                            std::string_view msg_signature) const {
   if (!VerifyMsgSignature(timestamp, nonce, echostr, msg_signature)) {
     return Status::Error("msg_signature does not match");
   }
@@ -284,14 +271,10 @@ std::string Cryptor::Encrypt(std::string_view msg, std::string_view random16,
 std::string Cryptor::Encrypt(std::string_view msg, AesKeySlot key) const {
   unsigned char random[kRandomBytes];
   if (RAND_bytes(random, sizeof random) != 1) return "";
-  return Encrypt(
-      msg,
-      std::string_view(reinterpret_cast<const char*>(random), sizeof random),
-      key);
+  return Encrypt(msg, std::string_view(reinterpret_cast<const char*>(random), sizeof random), key);
 }
 
-std::string Cryptor::Envelope(const std::string& encrypt,
-                              std::string_view timestamp,
+std::string Cryptor::Envelope(const std::string& encrypt, std::string_view timestamp,
                               std::string_view nonce) const {
   if (encrypt.empty()) return "";
   const std::string signature = Sign(timestamp, nonce, encrypt);
@@ -307,17 +290,13 @@ std::string Cryptor::Envelope(const std::string& encrypt,
   return out;
 }
 
-std::string Cryptor::EncryptedReply(std::string_view reply_xml,
-                                    std::string_view timestamp,
-                                    std::string_view nonce,
-                                    AesKeySlot key) const {
+std::string Cryptor::EncryptedReply(std::string_view reply_xml, std::string_view timestamp,
+                                    std::string_view nonce, AesKeySlot key) const {
   return Envelope(Encrypt(reply_xml, key), timestamp, nonce);
 }
 
-std::string Cryptor::EncryptedReply(std::string_view reply_xml,
-                                    std::string_view timestamp,
-                                    std::string_view nonce,
-                                    std::string_view random16,
+std::string Cryptor::EncryptedReply(std::string_view reply_xml, std::string_view timestamp,
+                                    std::string_view nonce, std::string_view random16,
                                     AesKeySlot key) const {
   return Envelope(Encrypt(reply_xml, random16, key), timestamp, nonce);
 }

@@ -56,8 +56,7 @@ class Cryptor {
   // as WeChat's own keys need). `app_id`: the AppID (WeCom: the corp ID)
   // that must end every decrypted message (non-empty).
   // Returns an error naming the bad argument.
-  static Result<Cryptor> Create(std::string token, std::string encoding_aes_key,
-                                std::string app_id,
+  static Result<Cryptor> Create(std::string token, std::string encoding_aes_key, std::string app_id,
                                 std::string previous_aes_key = "");
 
   const std::string& token() const { return token_; }
@@ -72,8 +71,7 @@ class Cryptor {
   // constant time (upper-case hex accepted). `encrypt` is the base64 text
   // exactly as it appeared in the XML.
   bool VerifyMsgSignature(std::string_view timestamp, std::string_view nonce,
-                          std::string_view encrypt,
-                          std::string_view msg_signature) const;
+                          std::string_view encrypt, std::string_view msg_signature) const;
 
   // Decrypts an <Encrypt> value to the message it carries (usually XML;
   // returned byte-exact, not trimmed). Tries the current key, then the
@@ -82,15 +80,13 @@ class Cryptor {
   // of 16 bytes, the padding byte is not in 1..32, the length field overruns
   // the buffer, or the trailing AppID differs from app_id(); the error is
   // the one the current key gave. Does not check a signature.
-  Result<std::string> Decrypt(std::string_view encrypt_b64,
-                              AesKeySlot* used_key = nullptr) const;
+  Result<std::string> Decrypt(std::string_view encrypt_b64, AesKeySlot* used_key = nullptr) const;
 
   // WeCom-style URL verification (GET with msg_signature, §1.2, §7 step 1):
   // verifies msg_signature over (token, timestamp, nonce, echostr), then
   // returns the decrypted echostr to send back as the body. `echostr` must
   // be URL-decoded correctly ('+' is part of base64, not a space).
-  Result<std::string> DecryptEchostr(std::string_view timestamp,
-                                     std::string_view nonce,
+  Result<std::string> DecryptEchostr(std::string_view timestamp, std::string_view nonce,
                                      std::string_view echostr,
                                      std::string_view msg_signature) const;
 
@@ -104,8 +100,7 @@ class Cryptor {
 
   // As above with 16 fresh bytes from RAND_bytes. Returns "" only if
   // OpenSSL fails (callers treat it as an internal error).
-  std::string Encrypt(std::string_view msg,
-                      AesKeySlot key = AesKeySlot::kCurrent) const;
+  std::string Encrypt(std::string_view msg, AesKeySlot key = AesKeySlot::kCurrent) const;
 
   // The secure-mode reply (§4.6): encrypts the complete passive-reply XML
   // `reply_xml` (from TextReply() etc.) and wraps it as
@@ -115,14 +110,12 @@ class Cryptor {
   // (without the line breaks), signed with Sign(timestamp, nonce, Encrypt).
   // `timestamp` should be Unix seconds; `nonce` any string (reusing the
   // request's is fine; both are escaped). Returns "" only if OpenSSL fails.
-  std::string EncryptedReply(std::string_view reply_xml,
-                             std::string_view timestamp, std::string_view nonce,
-                             AesKeySlot key = AesKeySlot::kCurrent) const;
+  std::string EncryptedReply(std::string_view reply_xml, std::string_view timestamp,
+                             std::string_view nonce, AesKeySlot key = AesKeySlot::kCurrent) const;
 
   // As above with a fixed `random16` prefix, for test vectors.
-  std::string EncryptedReply(std::string_view reply_xml,
-                             std::string_view timestamp, std::string_view nonce,
-                             std::string_view random16,
+  std::string EncryptedReply(std::string_view reply_xml, std::string_view timestamp,
+                             std::string_view nonce, std::string_view random16,
                              AesKeySlot key = AesKeySlot::kCurrent) const;
 
  private:
@@ -132,8 +125,7 @@ class Cryptor {
           std::optional<AesKey> previous_key);
 
   const AesKey& KeyFor(AesKeySlot slot) const;
-  Result<std::string> DecryptWith(const AesKey& key,
-                                  std::string_view encrypt_b64) const;
+  Result<std::string> DecryptWith(const AesKey& key, std::string_view encrypt_b64) const;
   std::string Envelope(const std::string& encrypt, std::string_view timestamp,
                        std::string_view nonce) const;
 

@@ -24,18 +24,15 @@ std::string_view TrimXmlSpace(std::string_view s) {
   return s.substr(begin, end - begin + 1);
 }
 
-char AsciiLower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 void AsciiLowerInPlace(std::string* s) {
   for (char& c : *s) c = AsciiLower(c);
 }
 
 bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
-  auto it = std::search(
-      haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-      [](char a, char b) { return AsciiLower(a) == AsciiLower(b); });
+  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
+                        [](char a, char b) { return AsciiLower(a) == AsciiLower(b); });
   return it != haystack.end();
 }
 
@@ -101,10 +98,8 @@ Status AppendUnescaped(std::string_view raw, std::string* out) {
         digits.remove_prefix(1);
       }
       std::uint32_t cp = 0;
-      auto [end, ec] = std::from_chars(digits.data(),
-                                       digits.data() + digits.size(), cp, base);
-      if (digits.empty() || ec != std::errc() ||
-          end != digits.data() + digits.size()) {
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), cp, base);
+      if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
         return Status::Error("malformed character reference");
       }
       if (!IsXmlChar(cp)) {
@@ -135,30 +130,25 @@ Status ElementText(const pugi::xml_node& element, std::string* out) {
         text += child.value();
         break;
       case pugi::node_element:
-        return Status::Error(std::string("<") + element.name() +
-                             "> must not contain elements");
+        return Status::Error(std::string("<") + element.name() + "> must not contain elements");
       default:
         break;  // Comments and PIs are not even kept by our parse options.
     }
   }
   const std::string_view trimmed = TrimXmlSpace(text);
   if (!IsValidUtf8(trimmed)) {
-    return Status::Error(std::string("invalid UTF-8 in <") + element.name() +
-                         ">");
+    return Status::Error(std::string("invalid UTF-8 in <") + element.name() + ">");
   }
   out->assign(trimmed);
   return Status::Ok();
 }
 
-Status ParseCoordinate(std::string_view name, std::string_view text,
-                       double limit, double* out) {
+Status ParseCoordinate(std::string_view name, std::string_view text, double limit, double* out) {
   double v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v,
-                                   std::chars_format::fixed);
-  if (ec != std::errc() || end != text.data() + text.size() ||
-      !(v >= -limit && v <= limit)) {
-    return Status::Error("<" + std::string(name) +
-                         "> is not a number between -" +
+  auto [end, ec] =
+      std::from_chars(text.data(), text.data() + text.size(), v, std::chars_format::fixed);
+  if (ec != std::errc() || end != text.data() + text.size() || !(v >= -limit && v <= limit)) {
+    return Status::Error("<" + std::string(name) + "> is not a number between -" +
                          std::to_string(static_cast<int>(limit)) + " and " +
                          std::to_string(static_cast<int>(limit)));
   }
@@ -167,12 +157,11 @@ Status ParseCoordinate(std::string_view name, std::string_view text,
 }
 
 Status ParseLocation(std::string_view lat_name, const std::string& lat_text,
-                     std::string_view lon_name, const std::string& lon_text,
-                     InboundMessage* msg) {
+                     std::string_view lon_name, const std::string& lon_text, InboundMessage* msg) {
   if (lat_text.empty() && lon_text.empty()) return Status::Ok();
   if (lat_text.empty() || lon_text.empty()) {
-    return Status::Error("<" + std::string(lat_name) + "> and <" +
-                         std::string(lon_name) + "> must come together");
+    return Status::Error("<" + std::string(lat_name) + "> and <" + std::string(lon_name) +
+                         "> must come together");
   }
   Status s = ParseCoordinate(lat_name, lat_text, 90, &msg->latitude);
   if (!s.ok()) return s;
@@ -194,22 +183,18 @@ std::string StripForbiddenControls(std::string_view s) {
   return out;
 }
 
-void AppendCdataElement(std::string_view name, std::string_view value,
-                        std::string* out) {
+void AppendCdataElement(std::string_view name, std::string_view value, std::string* out) {
   out->append("<").append(name).append("><![CDATA[");
   out->append(CdataEscape(StripForbiddenControls(value)));
   out->append("]]></").append(name).append(">");
 }
 
 // <xml> plus the fields every reply starts with.
-std::string ReplyHead(const InboundMessage& in, std::int64_t now,
-                      std::string_view msg_type) {
+std::string ReplyHead(const InboundMessage& in, std::int64_t now, std::string_view msg_type) {
   std::string out = "<xml>";
   AppendCdataElement("ToUserName", in.from_user, &out);
   AppendCdataElement("FromUserName", in.to_user, &out);
-  out.append("<CreateTime>")
-      .append(std::to_string(now))
-      .append("</CreateTime>");
+  out.append("<CreateTime>").append(std::to_string(now)).append("</CreateTime>");
   AppendCdataElement("MsgType", msg_type, &out);
   return out;
 }
@@ -254,8 +239,7 @@ std::string DoubleToString(double v) {
 std::string Sha1Hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &md_len, EVP_sha1(), nullptr) !=
-      1) {
+  if (EVP_Digest(data.data(), data.size(), md, &md_len, EVP_sha1(), nullptr) != 1) {
     return "";
   }
   static constexpr char kHex[] = "0123456789abcdef";
@@ -288,11 +272,10 @@ bool DigestEquals(std::string_view expected, std::string_view given) {
   return diff == 0;
 }
 
-bool VerifySignature(std::string_view token, std::string_view timestamp,
-                     std::string_view nonce, std::string_view signature) {
+bool VerifySignature(std::string_view token, std::string_view timestamp, std::string_view nonce,
+                     std::string_view signature) {
   if (token.empty()) return false;
-  return DigestEquals(SignParts({std::string(token), std::string(timestamp),
-                                 std::string(nonce)}),
+  return DigestEquals(SignParts({std::string(token), std::string(timestamp), std::string(nonce)}),
                       signature);
 }
 
@@ -303,8 +286,7 @@ Result<InboundMessage> ParseMessage(std::string_view xml) {
   if (TrimXmlSpace(xml).empty()) return Status::Error("body is empty");
   if (xml.size() > kMaxMessageBytes) {
     return Status::Error("body is too large (" + std::to_string(xml.size()) +
-                         " bytes; the limit is " +
-                         std::to_string(kMaxMessageBytes) + ")");
+                         " bytes; the limit is " + std::to_string(kMaxMessageBytes) + ")");
   }
   if (xml.find('\0') != std::string_view::npos) {
     return Status::Error("body contains a NUL byte");
@@ -321,14 +303,12 @@ Result<InboundMessage> ParseMessage(std::string_view xml) {
   pugi::xml_document doc;
   // No parse_doctype, no parse_escapes (see AppendUnescaped);
   // parse_fragment keeps stray top-level text so that we can reject it.
-  const unsigned options =
-      pugi::parse_cdata | pugi::parse_eol | pugi::parse_fragment;
+  const unsigned options = pugi::parse_cdata | pugi::parse_eol | pugi::parse_fragment;
   const pugi::xml_parse_result parsed =
       doc.load_buffer(xml.data(), xml.size(), options, pugi::encoding_utf8);
   if (!parsed) {
-    return Status::Error(std::string("malformed XML at byte ") +
-                         std::to_string(parsed.offset) + ": " +
-                         parsed.description());
+    return Status::Error(std::string("malformed XML at byte ") + std::to_string(parsed.offset) +
+                         ": " + parsed.description());
   }
 
   pugi::xml_node root;
@@ -336,8 +316,7 @@ Result<InboundMessage> ParseMessage(std::string_view xml) {
     if (node.type() == pugi::node_element) {
       if (root) return Status::Error("more than one root element");
       root = node;
-    } else if (node.type() == pugi::node_pcdata ||
-               node.type() == pugi::node_cdata) {
+    } else if (node.type() == pugi::node_pcdata || node.type() == pugi::node_cdata) {
       return Status::Error("text outside the root element");
     }
   }
@@ -390,8 +369,7 @@ Result<InboundMessage> ParseMessage(std::string_view xml) {
   AsciiLowerInPlace(&msg.event);
 
   if (!create_time.empty()) {
-    auto [end, ec] = std::from_chars(create_time.data(),
-                                     create_time.data() + create_time.size(),
+    auto [end, ec] = std::from_chars(create_time.data(), create_time.data() + create_time.size(),
                                      msg.create_time);
     if (ec != std::errc() || end != create_time.data() + create_time.size()) {
       return Status::Error("<CreateTime> is not a 64-bit integer");
@@ -399,12 +377,10 @@ Result<InboundMessage> ParseMessage(std::string_view xml) {
   }
 
   if (msg.msg_type == "location") {
-    Status s =
-        ParseLocation("Location_X", location_x, "Location_Y", location_y, &msg);
+    Status s = ParseLocation("Location_X", location_x, "Location_Y", location_y, &msg);
     if (!s.ok()) return s;
   } else if (msg.msg_type == "event" && msg.event == "location") {
-    Status s =
-        ParseLocation("Latitude", latitude, "Longitude", longitude, &msg);
+    Status s = ParseLocation("Latitude", latitude, "Longitude", longitude, &msg);
     if (!s.ok()) return s;
   }
 
@@ -417,8 +393,8 @@ Result<InboundMessage> ParseMessage(std::string_view xml) {
 
 std::string DedupKey(const InboundMessage& in) {
   if (!in.msg_id.empty()) return "msg:" + in.msg_id;
-  return "evt:" + in.from_user + "|" + std::to_string(in.create_time) + "|" +
-         in.event + "|" + in.event_key;
+  return "evt:" + in.from_user + "|" + std::to_string(in.create_time) + "|" + in.event + "|" +
+         in.event_key;
 }
 
 std::string DebugString(const InboundMessage& in) {
@@ -458,17 +434,16 @@ std::string DebugString(const InboundMessage& in) {
 // ---------------------------------------------------------------------------
 // Passive replies
 
-std::string TextReply(const InboundMessage& in, std::int64_t now,
-                      std::string_view content) {
+std::string TextReply(const InboundMessage& in, std::int64_t now, std::string_view content) {
   std::string out = ReplyHead(in, now, "text");
   AppendCdataElement("Content", content, &out);
   out.append("</xml>");
   return out;
 }
 
-std::string NewsReply(const InboundMessage& in, std::int64_t now,
-                      std::string_view title, std::string_view description,
-                      std::string_view pic_url, std::string_view url) {
+std::string NewsReply(const InboundMessage& in, std::int64_t now, std::string_view title,
+                      std::string_view description, std::string_view pic_url,
+                      std::string_view url) {
   std::string out = ReplyHead(in, now, "news");
   out.append("<ArticleCount>1</ArticleCount><Articles><item>");
   AppendCdataElement("Title", title, &out);
@@ -479,8 +454,7 @@ std::string NewsReply(const InboundMessage& in, std::int64_t now,
   return out;
 }
 
-std::string TransferToCustomerServiceReply(const InboundMessage& in,
-                                           std::int64_t now,
+std::string TransferToCustomerServiceReply(const InboundMessage& in, std::int64_t now,
                                            std::string_view kf_account) {
   std::string out = ReplyHead(in, now, "transfer_customer_service");
   if (!kf_account.empty()) {
@@ -539,8 +513,8 @@ bool IsValidUtf8(std::string_view s) {
       if ((b & 0xC0) != 0x80) return false;
       cp = (cp << 6) | (b & 0x3F);
     }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || (cp >= 0xD800 && cp <= 0xDFFF) ||
+        cp > 0x10FFFF) {
       return false;
     }
     i += len;

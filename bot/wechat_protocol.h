@@ -52,8 +52,8 @@ std::string SignParts(std::vector<std::string> parts);
 // True iff `signature` equals SignParts({token, timestamp, nonce}). The
 // comparison is constant-time in the signature's content and ignores the
 // case of its hex digits. An empty token never verifies.
-bool VerifySignature(std::string_view token, std::string_view timestamp,
-                     std::string_view nonce, std::string_view signature);
+bool VerifySignature(std::string_view token, std::string_view timestamp, std::string_view nonce,
+                     std::string_view signature);
 
 // Constant-time equality of two lower-case hex digests; upper-case hex
 // digits in `given` are accepted. Exposed for wechat_crypto.cc.
@@ -65,17 +65,17 @@ bool DigestEquals(std::string_view expected, std::string_view given);
 // One pushed message or event. Strings are UTF-8 with surrounding XML
 // white space trimmed; absent elements are "" (or 0 / false).
 struct InboundMessage {
-  std::string to_user;      // ToUserName: the account's gh_ id
-  std::string from_user;    // FromUserName: the sender's OpenID
-  std::string msg_type;     // MsgType, ASCII lower-cased: "text", "event"...
-  std::string content;      // Content (text messages)
-  std::string msg_id;       // MsgId, exactly as sent (a 64-bit integer)
-  std::string event;        // Event, ASCII lower-cased: "subscribe", "click"
-  std::string event_key;    // EventKey, as sent ("qrscene_" is kept)
-  std::string label;        // Label (location messages)
-  std::string recognition;  // Recognition (voice, when WeChat provides it)
-  std::string media_id;     // MediaId (image, voice, video)
-  std::string encrypt;      // Encrypt (secure/compatible-mode envelope)
+  std::string to_user;           // ToUserName: the account's gh_ id
+  std::string from_user;         // FromUserName: the sender's OpenID
+  std::string msg_type;          // MsgType, ASCII lower-cased: "text", "event"...
+  std::string content;           // Content (text messages)
+  std::string msg_id;            // MsgId, exactly as sent (a 64-bit integer)
+  std::string event;             // Event, ASCII lower-cased: "subscribe", "click"
+  std::string event_key;         // EventKey, as sent ("qrscene_" is kept)
+  std::string label;             // Label (location messages)
+  std::string recognition;       // Recognition (voice, when WeChat provides it)
+  std::string media_id;          // MediaId (image, voice, video)
+  std::string encrypt;           // Encrypt (secure/compatible-mode envelope)
   std::int64_t create_time = 0;  // CreateTime, Unix seconds
   // Set from Location_X/Location_Y when msg_type == "location", or from
   // Latitude/Longitude when msg_type == "event" and event == "location".
@@ -128,19 +128,16 @@ std::string DebugString(const InboundMessage& in);
 // dropped. REQUIRES: the strings are valid UTF-8.
 
 // <MsgType>text</MsgType> with <Content>.
-std::string TextReply(const InboundMessage& in, std::int64_t now,
-                      std::string_view content);
+std::string TextReply(const InboundMessage& in, std::int64_t now, std::string_view content);
 
 // <MsgType>news</MsgType> with exactly one article (the limit when
 // answering a user's message since 2018).
-std::string NewsReply(const InboundMessage& in, std::int64_t now,
-                      std::string_view title, std::string_view description,
-                      std::string_view pic_url, std::string_view url);
+std::string NewsReply(const InboundMessage& in, std::int64_t now, std::string_view title,
+                      std::string_view description, std::string_view pic_url, std::string_view url);
 
 // <MsgType>transfer_customer_service</MsgType> (多客服, §3.3). With a
 // non-empty `kf_account`, adds <TransInfo><KfAccount> to pick the agent.
-std::string TransferToCustomerServiceReply(const InboundMessage& in,
-                                           std::int64_t now,
+std::string TransferToCustomerServiceReply(const InboundMessage& in, std::int64_t now,
                                            std::string_view kf_account = {});
 
 // ---------------------------------------------------------------------------

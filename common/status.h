@@ -35,8 +35,8 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}           // NOLINT: implicit on purpose
-  Result(Status error) : v_(std::move(error)) {}      // NOLINT; REQUIRES: !error.ok()
+  Result(T value) : v_(std::move(value)) {}       // NOLINT: implicit on purpose
+  Result(Status error) : v_(std::move(error)) {}  // NOLINT; REQUIRES: !error.ok()
   bool ok() const { return std::holds_alternative<T>(v_); }
   T& value() & { return std::get<T>(v_); }
   const T& value() const& { return std::get<T>(v_); }

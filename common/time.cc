@@ -89,8 +89,8 @@ CivilTime ToCivil(UnixSeconds t) {
 }
 
 UnixSeconds FromCivil(const CivilTime& c) {
-  return DaysFromCivil(c.day.year, c.day.month, c.day.day) * 86400 + c.hour * 3600 +
-         c.minute * 60 + c.second - kShanghaiOffsetSeconds;
+  return DaysFromCivil(c.day.year, c.day.month, c.day.day) * 86400 + c.hour * 3600 + c.minute * 60 +
+         c.second - kShanghaiOffsetSeconds;
 }
 
 std::string FormatIso8601(UnixSeconds t) {

@@ -1,8 +1,9 @@
 #include "dialogs/engine.h"
 
+#include <re2/re2.h>
+
 #include <chrono>
 #include <nlohmann/json.hpp>
-#include <re2/re2.h>
 
 namespace gridbot::dialogs {
 namespace {
@@ -66,7 +67,7 @@ json Deferred(const nlu::Understanding& u) {
 struct Engine::TurnState {
   bool masked = false;
   bool fallback = false;  // the bot said it did not understand
-  std::string intent;  // what the turn was taken as (after follow-up resolution)
+  std::string intent;     // what the turn was taken as (after follow-up resolution)
 };
 
 Engine::Engine(std::shared_ptr<const nlu::Model> nlu, std::shared_ptr<const Replies> replies,
@@ -82,11 +83,24 @@ Engine::~Engine() = default;
 std::vector<std::string> Engine::RequiredReplies() {
   // The engine's own texts, and those of flow_util's shared helpers; each
   // flow lists its own in Flow::replies().
-  return {"welcome",          "fallback",          "fallback_repeat",   "invalid_text",
-          "empty",            "cancelled",         "gave_up",           "resume",
-          "need_bind",        "need_bind_pending", "storage_error",     "click_unknown",
-          "account_not_bound", "account_missing",  "accounts.none",     "accounts.item",
-          "accounts.default_mark", "choose.bad"};
+  return {"welcome",
+          "fallback",
+          "fallback_repeat",
+          "invalid_text",
+          "empty",
+          "cancelled",
+          "gave_up",
+          "resume",
+          "need_bind",
+          "need_bind_pending",
+          "storage_error",
+          "click_unknown",
+          "account_not_bound",
+          "account_missing",
+          "accounts.none",
+          "accounts.item",
+          "accounts.default_mark",
+          "choose.bad"};
 }
 
 Status Engine::CheckReplies() const {
@@ -161,8 +175,8 @@ Outcome Engine::Handle(const Inbound& in) {
   const std::int64_t user_id = tx.UserIdFor(in.channel, in.user, now);
   ConversationState state =
       ConversationState::FromJson(tx.LoadSession(in.channel, in.user).value_or(""));
-  Context ctx{tx,       user_id,    now,     today, *replies_, *nlu_, outcome.replies,
-              settings_, in.channel, in.user};
+  Context ctx{tx,    user_id,         now,       today,      *replies_,
+              *nlu_, outcome.replies, settings_, in.channel, in.user};
   TurnState turn;
   turn.intent = u.intent;
 
@@ -228,8 +242,7 @@ Outcome Engine::Handle(const Inbound& in) {
   return outcome;
 }
 
-void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
-                  TurnState& turn) {
+void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u, TurnState& turn) {
   if (!u.valid_utf8) {
     ctx.Say("invalid_text");
     return;

@@ -61,7 +61,7 @@ struct Inbound {
 struct Outcome {
   std::vector<Reply> replies;
   std::string intent;
-  bool ok = true;  // false: storage failed; replies hold an apology
+  bool ok = true;          // false: storage failed; replies hold an apology
   bool duplicate = false;  // answered from the dedup record
   bool fallback = false;   // the bot said it did not understand
 };
@@ -77,7 +77,9 @@ class Engine {
   Outcome Handle(const Inbound& in);
 
   // Menu key -> intent (corpus/menu.json). REQUIRES: called before Handle().
-  void SetClickIntents(std::map<std::string, std::string> keys) { click_intents_ = std::move(keys); }
+  void SetClickIntents(std::map<std::string, std::string> keys) {
+    click_intents_ = std::move(keys);
+  }
   // REQUIRES: called before Handle().
   void SetSettings(Settings settings) { settings_ = std::move(settings); }
   const Settings& settings() const { return settings_; }

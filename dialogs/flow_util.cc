@@ -27,8 +27,8 @@ std::string CityOf(const Context& ctx, const nlu::Understanding& u) {
 std::string DueText(const storage::Bill& b) {
   auto d = ParseCivilDay(b.due_date);
   if (!d) return b.due_date;
-  return std::to_string(d->year) + "年" + std::to_string(d->month) + "月" +
-         std::to_string(d->day) + "日";
+  return std::to_string(d->year) + "年" + std::to_string(d->month) + "月" + std::to_string(d->day) +
+         "日";
 }
 
 std::string NumberedAccounts(Context& ctx, const std::vector<storage::Binding>& bindings) {

@@ -37,7 +37,8 @@ Status LoadFile(const std::string& path, std::map<std::string, std::string>& tem
       flush();
       key = line.substr(1, line.size() - 2);
       if (templates.count(key))
-        return Status::Error(path + ":" + std::to_string(line_no) + ": duplicate key [" + key + "]");
+        return Status::Error(path + ":" + std::to_string(line_no) + ": duplicate key [" + key +
+                             "]");
       continue;
     }
     if (key.empty()) {

@@ -3,9 +3,9 @@
 //   [bill.month]
 //   户号{account}{month}的电费：用电{kwh}度，金额{amount}元。
 //
-// Files are per feature (core.txt, …). A section is a key in brackets followed by its text (several lines kept as
-// line breaks; blank lines at the ends trimmed). `{name}` is replaced by the
-// variable of that name. Language lives in corpus/, not in C++.
+// Files are per feature (core.txt, …). A section is a key in brackets followed by its text (several
+// lines kept as line breaks; blank lines at the ends trimmed). `{name}` is replaced by the variable
+// of that name. Language lives in corpus/, not in C++.
 //
 // Thread safety: immutable after Load(); share freely.
 #pragma once

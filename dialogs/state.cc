@@ -9,8 +9,11 @@ std::string ConversationState::ToJson() const {
   j["v"] = 1;
   json frames = json::array();
   for (const Frame& f : stack)
-    frames.push_back({{"flow", f.flow}, {"step", f.step}, {"slots", f.slots},
-                      {"failures", f.failures}, {"then", f.then}});
+    frames.push_back({{"flow", f.flow},
+                      {"step", f.step},
+                      {"slots", f.slots},
+                      {"failures", f.failures},
+                      {"then", f.then}});
   j["stack"] = frames;
   j["last_intent"] = last_intent;
   j["last_slots"] = last_slots;

@@ -3,10 +3,10 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
-
-#include "common/time.h"
 #include <string>
 #include <vector>
+
+#include "common/time.h"
 
 namespace gridbot::dialogs {
 
@@ -26,7 +26,7 @@ struct ConversationState {
   std::vector<Frame> stack;  // back() is active; below it, interrupted flows
   std::string last_intent;   // the last answered request, for "那3月份的呢"
   nlohmann::json last_slots = nlohmann::json::object();
-  int fallbacks = 0;         // consecutive messages not understood
+  int fallbacks = 0;  // consecutive messages not understood
   // The last location the customer's WeChat reported (LOCATION events), for
   // "附近的营业厅"; at == 0 if none.
   double lat = 0, lng = 0;

@@ -124,8 +124,8 @@ std::string EvalReport::ToText(size_t max_lines) const {
   std::sort(conf.rbegin(), conf.rend());
   o += "\nmost frequent confusions (gold -> predicted):\n";
   for (size_t i = 0; i < conf.size() && i < 15; ++i) {
-    std::snprintf(buf, sizeof buf, "  %3d  %s -> %s\n", conf[i].first,
-                  conf[i].second.first.c_str(), conf[i].second.second.c_str());
+    std::snprintf(buf, sizeof buf, "  %3d  %s -> %s\n", conf[i].first, conf[i].second.first.c_str(),
+                  conf[i].second.second.c_str());
     o += buf;
   }
   o += "\nmisclassified:\n";

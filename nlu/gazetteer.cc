@@ -97,10 +97,8 @@ Result<Gazetteer> Gazetteer::Load(const std::string& dir) {
   std::map<std::string, std::set<std::string>> cities_of;  // district -> cities
   std::set<std::string> city_set;
   for (const Record& r : records) {
-    if (r.fields.size() != 3 || r.fields[0].empty() || r.fields[1].empty() ||
-        r.fields[2].empty())
-      return Status::Error(Where(divisions_path, r.line) +
-                           "want city_code<TAB>city<TAB>unit");
+    if (r.fields.size() != 3 || r.fields[0].empty() || r.fields[1].empty() || r.fields[2].empty())
+      return Status::Error(Where(divisions_path, r.line) + "want city_code<TAB>city<TAB>unit");
     const std::string& city = r.fields[1];
     const std::string& district = r.fields[2];
     if (city_set.insert(city).second) g.cities_.push_back(city);
@@ -131,8 +129,7 @@ Result<Gazetteer> Gazetteer::Load(const std::string& dir) {
     const std::string& target = r.fields[1];
     if (CodePointCount(alias) < 2)
       return Status::Error(where + "one character is too ambiguous to be an alias: " + alias);
-    if (names.count(alias))
-      return Status::Error(where + alias + " is already a full place name");
+    if (names.count(alias)) return Status::Error(where + alias + " is already a full place name");
     Place place;  // "-": a stop phrase, no place
     if (target != "-") {
       auto it = names.find(target);
@@ -155,9 +152,8 @@ Result<Gazetteer> Gazetteer::Load(const std::string& dir) {
 
   for (auto& [name, place] : names) g.entries_.push_back(Entry{name, place});
   for (auto& [name, place] : aliases) g.entries_.push_back(Entry{name, place});
-  std::stable_sort(g.entries_.begin(), g.entries_.end(), [](const Entry& a, const Entry& b) {
-    return a.name.size() > b.name.size();
-  });
+  std::stable_sort(g.entries_.begin(), g.entries_.end(),
+                   [](const Entry& a, const Entry& b) { return a.name.size() > b.name.size(); });
   for (std::uint32_t k = 0; k < g.entries_.size(); ++k) {
     size_t i = 0;
     g.by_first_.emplace_back(NextCodePoint(g.entries_[k].name, &i), k);

@@ -60,7 +60,7 @@ class Gazetteer {
     Place place;       // both empty: a stop phrase (aliases.tsv target "-")
   };
   std::vector<std::string> cities_;
-  std::vector<Entry> entries_;                 // names and aliases, longest first
+  std::vector<Entry> entries_;  // names and aliases, longest first
   std::vector<std::pair<std::string, std::string>> district_city_;  // sorted; city "" if ambiguous
   // (city, district) in file order, for DistrictsOf().
   std::vector<std::pair<std::string, std::string>> divisions_;

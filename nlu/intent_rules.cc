@@ -170,8 +170,7 @@ IntentScore IntentRules::Classify(std::string_view text) const {
     size_t pos = text.size();
     if (rules_[b.rule].re->Match(text, 0, text.size(), RE2::UNANCHORED, &m, 1))
       pos = static_cast<size_t>(m.data() - text.data());
-    if (chosen < 0 || pos < earliest ||
-        (pos == earliest && b.score > rules_[chosen].score)) {
+    if (chosen < 0 || pos < earliest || (pos == earliest && b.score > rules_[chosen].score)) {
       earliest = pos;
       chosen = b.rule;
     }

@@ -7,12 +7,16 @@ namespace gridbot::nlu {
 
 const std::vector<std::string>& KnownIntents() {
   static const std::vector<std::string> kIntents = {
-      "greet",          "goodbye",        "thanks",        "help",          "affirm",
-      "deny",           "cancel",         "human_agent",   "register",      "login",
-      "bind_account",   "unbind_account", "list_accounts", "switch_account", "query_profile",
-      "query_bill",     "query_arrears",  "query_progress", "query_outage", "query_payments",
-      "recharge_card",  "pay_bill",       "report_fault",  "apply_service", "subscribe_bill",
-      "unsubscribe_bill", "find_outlet",  "unknown"};
+      "greet",          "goodbye",          "thanks",
+      "help",           "affirm",           "deny",
+      "cancel",         "human_agent",      "register",
+      "login",          "bind_account",     "unbind_account",
+      "list_accounts",  "switch_account",   "query_profile",
+      "query_bill",     "query_arrears",    "query_progress",
+      "query_outage",   "query_payments",   "recharge_card",
+      "pay_bill",       "report_fault",     "apply_service",
+      "subscribe_bill", "unsubscribe_bill", "find_outlet",
+      "unknown"};
   return kIntents;
 }
 
@@ -64,11 +68,21 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];

@@ -52,8 +52,7 @@ class Model {
   // The whole pipeline. With `intent_only`, only what decides the intent
   // runs (normalise, classify: the rules match the normalised text, not the
   // tokens); no tokens, no slots. For measuring classification alone.
-  Understanding Parse(std::string_view text, const CivilDay& today,
-                      bool intent_only = false) const;
+  Understanding Parse(std::string_view text, const CivilDay& today, bool intent_only = false) const;
 
   const Normalizer& normalizer() const { return normalizer_; }
   const Gazetteer& gazetteer() const { return gazetteer_; }

@@ -33,9 +33,25 @@ bool IsDroppedSymbol(char32_t c) {
 bool IsBreakingPunct(char32_t c) {
   if (c < 0x80) {
     switch (c) {
-      case '!': case '?': case ',': case ';': case '"': case '\'': case '(': case ')':
-      case '[': case ']': case '{': case '}': case '<': case '>': case '`': case '|':
-      case '\\': case '^': case '=':
+      case '!':
+      case '?':
+      case ',':
+      case ';':
+      case '"':
+      case '\'':
+      case '(':
+      case ')':
+      case '[':
+      case ']':
+      case '{':
+      case '}':
+      case '<':
+      case '>':
+      case '`':
+      case '|':
+      case '\\':
+      case '^':
+      case '=':
         return true;
       default:
         return false;
@@ -69,13 +85,13 @@ bool IsValidUtf8(std::string_view s) {
 
 Normalizer::Normalizer() : bmp_(0x10000, 0) {
   UErrorCode status = U_ZERO_ERROR;
-  std::unique_ptr<icu::Transliterator> t(icu::Transliterator::createInstance(
-      "Hant-Hans", UTRANS_FORWARD, status));
+  std::unique_ptr<icu::Transliterator> t(
+      icu::Transliterator::createInstance("Hant-Hans", UTRANS_FORWARD, status));
   if (U_FAILURE(status) || !t) return;  // no table: text stays as written
   // One pass over the CJK blocks; fall back to a character at a time where
   // the lengths do not line up.
-  const std::pair<char32_t, char32_t> blocks[] = {{0x3400, 0x4DBF}, {0x4E00, 0x9FFF},
-                                                  {0xF900, 0xFAFF}};
+  const std::pair<char32_t, char32_t> blocks[] = {
+      {0x3400, 0x4DBF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}};
   for (auto [lo, hi] : blocks) {
     for (char32_t c = lo; c <= hi; ++c) {
       icu::UnicodeString s(static_cast<UChar32>(c));

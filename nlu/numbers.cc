@@ -47,29 +47,61 @@ char32_t NextCodePoint(std::string_view s, size_t* i) {
 // 0..9 for a Chinese digit (including the financial forms), -1 otherwise.
 int CnDigit(char32_t c) {
   switch (c) {
-    case U'零': case U'〇': return 0;
-    case U'一': case U'壹': case U'幺': return 1;
-    case U'二': case U'两': case U'贰': return 2;
-    case U'三': case U'叁': return 3;
-    case U'四': case U'肆': return 4;
-    case U'五': case U'伍': return 5;
-    case U'六': case U'陆': return 6;
-    case U'七': case U'柒': return 7;
-    case U'八': case U'捌': return 8;
-    case U'九': case U'玖': return 9;
-    default: return -1;
+    case U'零':
+    case U'〇':
+      return 0;
+    case U'一':
+    case U'壹':
+    case U'幺':
+      return 1;
+    case U'二':
+    case U'两':
+    case U'贰':
+      return 2;
+    case U'三':
+    case U'叁':
+      return 3;
+    case U'四':
+    case U'肆':
+      return 4;
+    case U'五':
+    case U'伍':
+      return 5;
+    case U'六':
+    case U'陆':
+      return 6;
+    case U'七':
+    case U'柒':
+      return 7;
+    case U'八':
+    case U'捌':
+      return 8;
+    case U'九':
+    case U'玖':
+      return 9;
+    default:
+      return -1;
   }
 }
 
 // 10, 100, ... for a Chinese unit, 0 otherwise.
 std::int64_t CnUnit(char32_t c) {
   switch (c) {
-    case U'十': case U'拾': return 10;
-    case U'百': case U'佰': return 100;
-    case U'千': case U'仟': return 1000;
-    case U'万': return 10'000;
-    case U'亿': return 100'000'000;
-    default: return 0;
+    case U'十':
+    case U'拾':
+      return 10;
+    case U'百':
+    case U'佰':
+      return 100;
+    case U'千':
+    case U'仟':
+      return 1000;
+    case U'万':
+      return 10'000;
+    case U'亿':
+      return 100'000'000;
+    default:
+      return 0;
   }
 }
 
@@ -122,13 +154,13 @@ bool MulAdd(std::int64_t a, std::int64_t b, std::int64_t add, std::int64_t* out)
 // abbreviations 一千二 (1200), 三万五 (35000), 两百五 (250), where a final
 // digit takes the unit one below the last one said.
 std::optional<std::int64_t> ParseWithUnits(const Token* t, int n) {
-  std::int64_t yi_total = 0;   // whole 亿 groups
-  std::int64_t wan_total = 0;  // whole 万 groups inside the current 亿 group
-  std::int64_t section = 0;    // below 万
-  std::int64_t pending = -1;   // a digit waiting for its unit
-  std::int64_t last_small = 0; // last of 十/百/千 in this section
-  std::int64_t last_big = 0;   // last of 万/亿
-  bool zero = false;           // 零 since the last unit: a final digit is ones
+  std::int64_t yi_total = 0;    // whole 亿 groups
+  std::int64_t wan_total = 0;   // whole 万 groups inside the current 亿 group
+  std::int64_t section = 0;     // below 万
+  std::int64_t pending = -1;    // a digit waiting for its unit
+  std::int64_t last_small = 0;  // last of 十/百/千 in this section
+  std::int64_t last_big = 0;    // last of 万/亿
+  bool zero = false;            // 零 since the last unit: a final digit is ones
   for (int k = 0; k < n; ++k) {
     const Token& tok = t[k];
     if (tok.kind == Token::kDigit) {

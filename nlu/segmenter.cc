@@ -29,8 +29,8 @@ icu::BreakIterator* ThreadIterator(const void* owner, icu::BreakIterator* protot
 
 bool AllSpaceOrPunct(std::string_view s) {
   for (unsigned char c : s)
-    if (c >= 0x80 || std::isalnum(c) || c == '@' || c == '.' || c == '-' || c == '_' ||
-        c == '/' || c == ':' || c == '+')
+    if (c >= 0x80 || std::isalnum(c) || c == '@' || c == '.' || c == '-' || c == '_' || c == '/' ||
+        c == ':' || c == '+')
       return false;
   return true;
 }

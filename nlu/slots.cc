@@ -41,9 +41,9 @@ bool StartsWithAny(std::string_view s, std::initializer_list<std::string_view> w
 // starts at `i` would cut a numeral in two (二 out of 十二块).
 bool CnNumeralBefore(std::string_view s, size_t i) {
   if (i < 3) return false;
-  static constexpr std::string_view kNumerals[] = {"零", "〇", "一", "二", "两", "三", "四",
-                                                   "五", "六", "七", "八", "九", "十", "百",
-                                                   "千", "万", "亿", "点"};
+  static constexpr std::string_view kNumerals[] = {"零", "〇", "一", "二", "两", "三",
+                                                   "四", "五", "六", "七", "八", "九",
+                                                   "十", "百", "千", "万", "亿", "点"};
   const std::string_view prev = s.substr(i - 3, 3);
   for (std::string_view n : kNumerals) {
     if (prev == n) return true;
@@ -78,9 +78,7 @@ class Taken {
 };
 
 int MonthIndex(int year, int month) { return year * 12 + (month - 1); }
-std::string FormatMonthIndex(int index) {
-  return FormatYearMonth(index / 12, index % 12 + 1);
-}
+std::string FormatMonthIndex(int index) { return FormatYearMonth(index / 12, index % 12 + 1); }
 
 // ---------------------------------------------------------------------------
 // Keyword slots (pay_method, channel, apply_type). Longest first in the
@@ -145,11 +143,12 @@ struct ContextWord {
   Context context;
 };
 constexpr ContextWord kContextWords[] = {
-    {"户号", Context::kAccount},   {"户口号", Context::kAccount}, {"用户号", Context::kAccount},
-    {"用户编号", Context::kAccount}, {"账号", Context::kLoginAccount},
-    {"帐号", Context::kLoginAccount},
-    {"账户", Context::kAccount},   {"帐户", Context::kAccount},   {"户口", Context::kAccount},
-    {"手机", Context::kPhone},     {"电话", Context::kPhone},     {"联系方式", Context::kPhone},
+    {"户号", Context::kAccount},      {"户口号", Context::kAccount},
+    {"用户号", Context::kAccount},    {"用户编号", Context::kAccount},
+    {"账号", Context::kLoginAccount}, {"帐号", Context::kLoginAccount},
+    {"账户", Context::kAccount},      {"帐户", Context::kAccount},
+    {"户口", Context::kAccount},      {"手机", Context::kPhone},
+    {"电话", Context::kPhone},        {"联系方式", Context::kPhone},
 };
 
 // The context word nearest before the end of `segment`.
@@ -185,9 +184,22 @@ Context LastContext(std::string_view segment) {
 // The whole pattern finds the span cheaply (DFA only); the alternative that
 // matches the span exactly then gives the groups, since submatches of the
 // small pattern cost a fraction of those of the whole.
-enum DateGroup { kRel, kRecentN, kRecentUnit, kRangeYear, kRangeRelYear, kRangeMonth1,
-                 kRangeMonth2, kYear, kRelYear, kMonth, kNumYear, kNumMonth, kWholeYear,
-                 kNumDateGroups };
+enum DateGroup {
+  kRel,
+  kRecentN,
+  kRecentUnit,
+  kRangeYear,
+  kRangeRelYear,
+  kRangeMonth1,
+  kRangeMonth2,
+  kYear,
+  kRelYear,
+  kMonth,
+  kNumYear,
+  kNumMonth,
+  kWholeYear,
+  kNumDateGroups
+};
 constexpr const char* kDateGroupNames[kNumDateGroups] = {
     "rel", "rn", "ru", "by", "bry", "bm1", "bm2", "y", "ry", "m", "ny", "nm", "wy"};
 
@@ -197,8 +209,8 @@ constexpr const char* kDateAlternatives[] = {
     // 最近三个月 / 近3个月 / 近半年 / 过去一年
     "(?:最近|近|过去)的? ?(?P<rn>[0-9]{1,3}|[一二两三四五六七八九十]{1,3}|半) ?个? ?(?P<ru>月|年)",
     // 3至6月 / 3-6月 / 2024年3到6月: the first month without 月
-    "(?:(?P<by>" YEAR ") ?年|(?P<bry>" REL_YEAR "))?的? ?(?P<bm1>" MON ") ?(?:到|至|-|~) ?(?P<bm2>" MON
-    ") ?月份?(?:" DAY ")?",
+    "(?:(?P<by>" YEAR ") ?年|(?P<bry>" REL_YEAR "))?的? ?(?P<bm1>" MON
+    ") ?(?:到|至|-|~) ?(?P<bm2>" MON ") ?月份?(?:" DAY ")?",
     // 2024年3月 / 24年3月 / 去年3月 / 三月份 / 3月5号
     "(?:(?P<y>" YEAR ") ?年 ?|(?P<ry>" REL_YEAR "))?的? ?(?P<m>" MON ") ?月份?(?: ?" DAY ")?",
     // 2024-03 / 2024.3 / 2024/3
@@ -211,15 +223,16 @@ constexpr const char* kDateAlternatives[] = {
 // commonest first.
 constexpr int kDateTestOrder[] = {3, 0, 4, 2, 1, 5};
 
-#define NUM                                  \
-  "(?:[0-9]+(?:\\.[0-9]+)?[十百千万]?"       \
+#define NUM                                                 \
+  "(?:[0-9]+(?:\\.[0-9]+)?[十百千万]?"                  \
   "|[零〇一二两三四五六七八九十百千万亿]+" \
   "(?:点[零〇一二三四五六七八九]+)?)"
 #define DIG "(?:[0-9]|[零一二两三四五六七八九])"
 
 constexpr char kMoneyPattern[] =
     // 100元 / 一百五十块 / 100块钱 / 3块5 / 两块五毛 / 3元5角2分 / ¥100元
-    "(?:¥|rmb|人民币)? ?" NUM " ?(?:元|块|圆)(?:钱|" DIG "(?:角|毛)?(?:" DIG "分?)?钱?)?"
+    "(?:¥|rmb|人民币)? ?" NUM " ?(?:元|块|圆)(?:钱|" DIG "(?:角|毛)?(?:" DIG
+    "分?)?钱?)?"
     // ¥88.5
     "|(?:¥|rmb|人民币) ?[0-9]+(?:\\.[0-9]+)?"
     // 五毛 / 5角 / 五毛钱
@@ -326,8 +339,7 @@ struct SlotExtractor::Impl {
   void ExtractEmail(std::string_view text, Taken* taken, Slots* out) const;
   void ExtractBusiness(std::string_view text, Taken* taken, Slots* out) const;
   void ExtractIds(std::string_view text, Taken* taken, Slots* out) const;
-  void ExtractDates(std::string_view text, const CivilDay& today, Taken* taken,
-                    Slots* out) const;
+  void ExtractDates(std::string_view text, const CivilDay& today, Taken* taken, Slots* out) const;
   void ExtractAmount(std::string_view text, const Taken& taken, Slots* out) const;
   void ExtractKeywords(std::string_view text, const Taken& taken, Slots* out) const;
   void ExtractPlaces(std::string_view text, Slots* out) const;
@@ -362,8 +374,7 @@ void SlotExtractor::Impl::ExtractEmail(std::string_view text, Taken* taken, Slot
   taken->Add(b, b + m.size());
 }
 
-void SlotExtractor::Impl::ExtractBusiness(std::string_view text, Taken* taken,
-                                          Slots* out) const {
+void SlotExtractor::Impl::ExtractBusiness(std::string_view text, Taken* taken, Slots* out) const {
   auto emit = [&](re2::StringPiece v) {
     const size_t b = v.data() - text.data();
     std::string value(v.data(), v.size());
@@ -525,8 +536,8 @@ void SlotExtractor::Impl::ExtractIds(std::string_view text, Taken* taken, Slots*
       set("phone", digits.substr(2));
     } else if (len >= 10 && len <= 13) {
       set("account_no", digits);
-    } else if (len >= 16 && len <= 20 && (card_context || (len == 16 && digits[0] == '8' &&
-                                                           digits[1] == '8'))) {
+    } else if (len >= 16 && len <= 20 &&
+               (card_context || (len == 16 && digits[0] == '8' && digits[1] == '8'))) {
       set("card_no", digits);
     }
   }
@@ -684,8 +695,8 @@ bool IsUntilNow(std::string_view s) {
 
 }  // namespace
 
-void SlotExtractor::Impl::ExtractDates(std::string_view text, const CivilDay& today,
-                                       Taken* taken, Slots* out) const {
+void SlotExtractor::Impl::ExtractDates(std::string_view text, const CivilDay& today, Taken* taken,
+                                       Slots* out) const {
   DateExpr exprs[kMaxDates];
   bool valid[kMaxDates];
   int n = 0;
@@ -697,8 +708,7 @@ void SlotExtractor::Impl::ExtractDates(std::string_view text, const CivilDay& to
     size_t e = b + m.size();
     // Digits cut out of a longer number (2024 in 12024年; 13月 is matched
     // whole), or taken by an ID: look further on.
-    if (m.empty() ||
-        (IsDigit(text[b]) && b > 0 && (IsDigit(text[b - 1]) || text[b - 1] == '.')) ||
+    if (m.empty() || (IsDigit(text[b]) && b > 0 && (IsDigit(text[b - 1]) || text[b - 1] == '.')) ||
         CnNumeralBefore(text, b) || taken->Overlaps(b, e) ||
         (e < text.size() && IsDigit(text[e - 1]) && IsDigit(text[e]))) {
       pos = NextChar(text, b);
@@ -802,8 +812,7 @@ void SlotExtractor::Impl::ExtractAmount(std::string_view text, const Taken& take
 
   re2::StringPiece g[2];
   pos = 0;
-  while (pos < text.size() &&
-         pay_number.Match(text, pos, text.size(), RE2::UNANCHORED, g, 2)) {
+  while (pos < text.size() && pay_number.Match(text, pos, text.size(), RE2::UNANCHORED, g, 2)) {
     const size_t b = g[1].data() - text.data();
     const size_t e = b + g[1].size();
     pos = g[0].data() - text.data() + g[0].size();
@@ -811,17 +820,17 @@ void SlotExtractor::Impl::ExtractAmount(std::string_view text, const Taken& take
     const std::string_view number = text.substr(b, e - b);
     const std::string_view after = text.substr(e);
     // 交3个月 / 交了2次 / 缴费100度: a count, not money.
-    if (!after.empty() && (IsAlnum(after[0]) || after[0] == '.' || after[0] == '%' ||
-                           StartsWithAny(after, {"月", "个", "年", "号", "次", "天", "度",
-                                                 "期", "户", "笔", "栋", "楼", "单", "点",
-                                                 "岁", "小时", "分钟", "千瓦", "台", "张",
-                                                 "多", "下", "遍"})))
+    if (!after.empty() &&
+        (IsAlnum(after[0]) || after[0] == '.' || after[0] == '%' ||
+         StartsWithAny(
+             after, {"月", "个", "年", "号",   "次",   "天",   "度", "期", "户", "笔", "栋", "楼",
+                     "单", "点", "岁", "小时", "分钟", "千瓦", "台", "张", "多", "下", "遍"})))
       continue;
     // A Chinese numeral alone after a verb must carry a unit: 交一百, but
     // not 交一 (交一下).
     if (!IsDigit(number[0]) && number.find("十") == std::string_view::npos &&
-        number.find("百") == std::string_view::npos && number.find("千") == std::string_view::npos &&
-        number.find("万") == std::string_view::npos)
+        number.find("百") == std::string_view::npos &&
+        number.find("千") == std::string_view::npos && number.find("万") == std::string_view::npos)
       continue;
     auto fen = ParseMoneyFen(std::string("¥") + std::string(number));
     if (!fen) continue;
@@ -872,8 +881,7 @@ Slots SlotExtractor::Extract(std::string_view normalized, const CivilDay& today)
   Slots out;
   // One pass to see which extractors can find anything at all: most
   // messages have no digit, and the patterns cost more than these tests.
-  bool has_digit = false, has_at = false, has_alpha = false, has_non_ascii = false,
-       has_sep = false;
+  bool has_digit = false, has_at = false, has_alpha = false, has_non_ascii = false, has_sep = false;
   for (char c : normalized) {
     has_digit |= IsDigit(c);
     has_at |= c == '@';
@@ -894,9 +902,9 @@ Slots SlotExtractor::Extract(std::string_view normalized, const CivilDay& today)
     if (contains("月") || contains("年") || (has_digit && has_sep))
       impl_->ExtractDates(normalized, today, &taken, &out);
     // Every money phrase has a currency word or a pay verb.
-    if (contains("元") || contains("块") || contains("毛") || contains("角") ||
-        contains("圆") || contains("¥") || contains("rmb") || contains("人民币") ||
-        contains("交") || contains("缴") || contains("充") || contains("付") || contains("存"))
+    if (contains("元") || contains("块") || contains("毛") || contains("角") || contains("圆") ||
+        contains("¥") || contains("rmb") || contains("人民币") || contains("交") ||
+        contains("缴") || contains("充") || contains("付") || contains("存"))
       impl_->ExtractAmount(normalized, taken, &out);
   }
   if (has_alpha || has_non_ascii) impl_->ExtractKeywords(normalized, taken, &out);

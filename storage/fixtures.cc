@@ -52,7 +52,8 @@ class RecordReader {
     const std::string s = Str(field);
     if (!ok()) return 0;
     auto t = ParseIso8601(s);
-    if (!t) return Fail(field, "expected an ISO 8601 time such as \"2024-08-05T08:00:00+08:00\""), 0;
+    if (!t)
+      return Fail(field, "expected an ISO 8601 time such as \"2024-08-05T08:00:00+08:00\""), 0;
     return *t;
   }
   std::string Month(const char* field) {
@@ -149,7 +150,8 @@ Result<BackendData> ParseFixtures(std::string_view text) {
     a.district = r.Str("district");
     a.address = r.Str("address");
     a.reading_day = static_cast<int>(r.Int("reading_day"));
-    if (r.ok() && (a.reading_day < 1 || a.reading_day > 31)) r.Fail("reading_day", "expected 1 to 31");
+    if (r.ok() && (a.reading_day < 1 || a.reading_day > 31))
+      r.Fail("reading_day", "expected 1 to 31");
     a.supply_unit = r.Str("supply_unit");
     a.voltage_level = r.Str("voltage_level");
     a.reading_type = r.Str("reading_type");

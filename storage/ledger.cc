@@ -10,7 +10,10 @@ CreditResult Credit(Tx& tx, const std::string& account_no, std::int64_t amount_f
       "INSERT INTO payments(account_no, paid_at, amount_fen, method, reference) "
       "VALUES (?,?,?,?,?)");
   pay.Bind(1, account_no).Bind(2, now).Bind(3, amount_fen).Bind(4, method);
-  if (reference.empty()) pay.BindNull(5); else pay.Bind(5, reference);
+  if (reference.empty())
+    pay.BindNull(5);
+  else
+    pay.Bind(5, reference);
   tx.Check(pay.Run());
   Statement bal = tx.Prep(
       "UPDATE accounts SET balance_fen = balance_fen + ? WHERE account_no = ? "

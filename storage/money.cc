@@ -66,8 +66,8 @@ RedeemResult RedeemCard(Tx& tx, const std::string& card_no, const std::string& a
     return r;
   }
   r.status = RedeemStatus::kRedeemed;
-  r.money = CreditAndDescribe(tx, account_no, card->amount_fen, kCardMethod, card_no, now,
-                              month_limit);
+  r.money =
+      CreditAndDescribe(tx, account_no, card->amount_fen, kCardMethod, card_no, now, month_limit);
   return r;
 }
 
@@ -92,8 +92,14 @@ std::string CreateOrder(Tx& tx, PaymentOrder order, UnixSeconds now) {
     Statement st = tx.Prep(
         "INSERT OR IGNORE INTO payment_orders(order_no, user_id, channel, external_id, "
         "account_no, amount_fen, method, status, created_at) VALUES (?,?,?,?,?,?,?,'pending',?)");
-    st.Bind(1, no).Bind(2, order.user_id).Bind(3, order.channel).Bind(4, order.external_id)
-        .Bind(5, order.account_no).Bind(6, order.amount_fen).Bind(7, order.method).Bind(8, now);
+    st.Bind(1, no)
+        .Bind(2, order.user_id)
+        .Bind(3, order.channel)
+        .Bind(4, order.external_id)
+        .Bind(5, order.account_no)
+        .Bind(6, order.amount_fen)
+        .Bind(7, order.method)
+        .Bind(8, now);
     tx.Check(st.Run());
     if (tx.ok() && tx.connection().Changes() == 1) return no;
   }
@@ -123,7 +129,10 @@ ConfirmResult ConfirmOrder(Tx& tx, const std::string& order_no, const std::strin
       "UPDATE payment_orders SET status = 'paid', paid_at = ?, gateway_ref = ? "
       "WHERE order_no = ? AND status = 'pending'");
   paid.Bind(1, now);
-  if (gateway_ref.empty()) paid.BindNull(2); else paid.Bind(2, gateway_ref);
+  if (gateway_ref.empty())
+    paid.BindNull(2);
+  else
+    paid.Bind(2, gateway_ref);
   paid.Bind(3, order_no);
   tx.Check(paid.Run());
   if (!tx.ok() || tx.connection().Changes() != 1) {

@@ -69,8 +69,8 @@ struct PaymentOrder {
   std::string channel, external_id;  // who is told when it is paid
   std::string account_no;
   std::int64_t amount_fen = 0;
-  std::string method;               // "alipay" | "unionpay"
-  std::string status = "pending";   // "pending" | "paid"
+  std::string method;              // "alipay" | "unionpay"
+  std::string status = "pending";  // "pending" | "paid"
   UnixSeconds created_at = 0;
   std::optional<UnixSeconds> paid_at;
 };
@@ -86,9 +86,9 @@ std::string CreateOrder(Tx& tx, PaymentOrder order, UnixSeconds now);
 std::optional<PaymentOrder> FindOrder(Tx& tx, const std::string& order_no);
 
 enum class ConfirmStatus {
-  kConfirmed,      // was pending: now paid and credited
-  kAlreadyPaid,    // paid before: nothing done
-  kUnknownOrder,   // no such order
+  kConfirmed,     // was pending: now paid and credited
+  kAlreadyPaid,   // paid before: nothing done
+  kUnknownOrder,  // no such order
 };
 
 struct ConfirmResult {

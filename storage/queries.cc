@@ -121,7 +121,9 @@ std::vector<Outage> OutagesCovering(Tx& tx, const Account& account, UnixSeconds 
   // address verbatim.
   Statement st = tx.Prep(
       std::string("SELECT ") + kOutageCols +
-      " FROM outages o WHERE end_at >= ?1 AND start_at <= ?1 + " + std::to_string(kOutageHorizonSeconds) + " AND ("
+      " FROM outages o WHERE end_at >= ?1 AND start_at <= ?1 + " +
+      std::to_string(kOutageHorizonSeconds) +
+      " AND ("
       "EXISTS (SELECT 1 FROM outage_accounts a WHERE a.outage_id = o.id AND a.account_no = ?2)"
       " OR (city = ?3 AND district = ?4 AND area <> '' AND instr(?5, area) > 0))"
       " ORDER BY start_at, id");
@@ -136,7 +138,9 @@ std::vector<Outage> OutagesCovering(Tx& tx, const Account& account, UnixSeconds 
 std::vector<Outage> OutagesIn(Tx& tx, const std::string& city, const std::string& district,
                               UnixSeconds now) {
   Statement st = tx.Prep(std::string("SELECT ") + kOutageCols +
-                         " FROM outages WHERE end_at >= ?1 AND start_at <= ?1 + " + std::to_string(kOutageHorizonSeconds) + " AND city = ?2 AND (?3 = '' OR "
+                         " FROM outages WHERE end_at >= ?1 AND start_at <= ?1 + " +
+                         std::to_string(kOutageHorizonSeconds) +
+                         " AND city = ?2 AND (?3 = '' OR "
                          "district = ?3) ORDER BY start_at, id");
   st.Bind(1, now).Bind(2, city).Bind(3, district);
   return ReadOutages(tx, st);

@@ -13,8 +13,8 @@ namespace gridbot::storage {
 struct Account {
   std::string account_no, service_password, holder, city, district, address;
   int reading_day = 0;
-  std::string supply_unit, voltage_level, reading_type, usage_category, metering,
-      settlement_unit, phone;
+  std::string supply_unit, voltage_level, reading_type, usage_category, metering, settlement_unit,
+      phone;
   std::int64_t balance_fen = 0;
 };
 

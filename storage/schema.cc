@@ -121,7 +121,8 @@ int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
 
 Status Migrate(Connection& db) {
   auto version_stmt = db.Prepare("PRAGMA user_version");
-  if (!version_stmt.Step()) return Status::Error("cannot read schema version: " + version_stmt.error());
+  if (!version_stmt.Step())
+    return Status::Error("cannot read schema version: " + version_stmt.error());
   const int version = static_cast<int>(version_stmt.Int(0));
   const auto& migrations = Migrations();
   if (version > static_cast<int>(migrations.size()))

@@ -70,14 +70,23 @@ Status Tx::ReplaceBackend(const BackendData& d) {
                             "business", "business_steps", "outlets", "prepaid_cards"})
     Check(db_->Exec(std::string("DELETE FROM ") + table));
   {
-    Statement st = Prep(
-        "INSERT INTO accounts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    Statement st = Prep("INSERT INTO accounts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const Account& a : d.accounts) {
       st.Reset();
-      st.Bind(1, a.account_no).Bind(2, a.service_password).Bind(3, a.holder).Bind(4, a.city)
-          .Bind(5, a.district).Bind(6, a.address).Bind(7, a.reading_day).Bind(8, a.supply_unit)
-          .Bind(9, a.voltage_level).Bind(10, a.reading_type).Bind(11, a.usage_category)
-          .Bind(12, a.metering).Bind(13, a.settlement_unit).Bind(14, a.phone)
+      st.Bind(1, a.account_no)
+          .Bind(2, a.service_password)
+          .Bind(3, a.holder)
+          .Bind(4, a.city)
+          .Bind(5, a.district)
+          .Bind(6, a.address)
+          .Bind(7, a.reading_day)
+          .Bind(8, a.supply_unit)
+          .Bind(9, a.voltage_level)
+          .Bind(10, a.reading_type)
+          .Bind(11, a.usage_category)
+          .Bind(12, a.metering)
+          .Bind(13, a.settlement_unit)
+          .Bind(14, a.phone)
           .Bind(15, a.balance_fen);
       Check(st.Run());
     }
@@ -86,14 +95,18 @@ Status Tx::ReplaceBackend(const BackendData& d) {
     Statement st = Prep("INSERT INTO bills VALUES (?,?,?,?,?,?)");
     for (const Bill& b : d.bills) {
       st.Reset();
-      st.Bind(1, b.account_no).Bind(2, b.month).Bind(3, b.kwh).Bind(4, b.amount_fen)
-          .Bind(5, b.due_date).Bind(6, b.paid ? 1 : 0);
+      st.Bind(1, b.account_no)
+          .Bind(2, b.month)
+          .Bind(3, b.kwh)
+          .Bind(4, b.amount_fen)
+          .Bind(5, b.due_date)
+          .Bind(6, b.paid ? 1 : 0);
       Check(st.Run());
     }
   }
   {
-    Statement st = Prep(
-        "INSERT INTO payments(account_no, paid_at, amount_fen, method) VALUES (?,?,?,?)");
+    Statement st =
+        Prep("INSERT INTO payments(account_no, paid_at, amount_fen, method) VALUES (?,?,?,?)");
     for (const Payment& p : d.payments) {
       st.Reset();
       st.Bind(1, p.account_no).Bind(2, p.paid_at).Bind(3, p.amount_fen).Bind(4, p.method);
@@ -105,8 +118,14 @@ Status Tx::ReplaceBackend(const BackendData& d) {
     Statement acc = Prep("INSERT OR IGNORE INTO outage_accounts VALUES (?,?)");
     for (const Outage& o : d.outages) {
       st.Reset();
-      st.Bind(1, o.id).Bind(2, o.city).Bind(3, o.district).Bind(4, o.area).Bind(5, o.start)
-          .Bind(6, o.end).Bind(7, o.kind).Bind(8, o.reason);
+      st.Bind(1, o.id)
+          .Bind(2, o.city)
+          .Bind(3, o.district)
+          .Bind(4, o.area)
+          .Bind(5, o.start)
+          .Bind(6, o.end)
+          .Bind(7, o.kind)
+          .Bind(8, o.reason);
       Check(st.Run());
       for (const std::string& a : o.accounts) {
         acc.Reset();
@@ -123,13 +142,18 @@ Status Tx::ReplaceBackend(const BackendData& d) {
     for (const Business& b : d.business) {
       st.Reset();
       st.Bind(1, b.business_no);
-      if (b.account_no.empty()) st.BindNull(2); else st.Bind(2, b.account_no);
+      if (b.account_no.empty())
+        st.BindNull(2);
+      else
+        st.Bind(2, b.account_no);
       st.Bind(3, b.type).Bind(4, b.status).Bind(5, b.steps.empty() ? 0 : b.steps.front().at);
       Check(st.Run());
       for (size_t i = 0; i < b.steps.size(); ++i) {
         step.Reset();
-        step.Bind(1, b.business_no).Bind(2, static_cast<std::int64_t>(i))
-            .Bind(3, b.steps[i].name).Bind(4, b.steps[i].at);
+        step.Bind(1, b.business_no)
+            .Bind(2, static_cast<std::int64_t>(i))
+            .Bind(3, b.steps[i].name)
+            .Bind(4, b.steps[i].at);
         Check(step.Run());
       }
     }
@@ -140,14 +164,20 @@ Status Tx::ReplaceBackend(const BackendData& d) {
         "VALUES (?,?,?,?,?,?,?,?)");
     for (const Outlet& o : d.outlets) {
       st.Reset();
-      st.Bind(1, o.name).Bind(2, o.city).Bind(3, o.district).Bind(4, o.address).Bind(5, o.lat)
-          .Bind(6, o.lng).Bind(7, o.hours).Bind(8, o.phone);
+      st.Bind(1, o.name)
+          .Bind(2, o.city)
+          .Bind(3, o.district)
+          .Bind(4, o.address)
+          .Bind(5, o.lat)
+          .Bind(6, o.lng)
+          .Bind(7, o.hours)
+          .Bind(8, o.phone);
       Check(st.Run());
     }
   }
   {
-    Statement st = Prep(
-        "INSERT INTO prepaid_cards(card_no, password, amount_fen, used) VALUES (?,?,?,?)");
+    Statement st =
+        Prep("INSERT INTO prepaid_cards(card_no, password, amount_fen, used) VALUES (?,?,?,?)");
     for (const PrepaidCard& c : d.prepaid_cards) {
       st.Reset();
       st.Bind(1, c.card_no).Bind(2, c.password).Bind(3, c.amount_fen).Bind(4, c.used ? 1 : 0);
@@ -205,15 +235,14 @@ std::optional<Account> Tx::FindAccount(const std::string& account_no) {
 }
 
 std::optional<Bill> Tx::FindBill(const std::string& account_no, const std::string& month) {
-  Statement st = Prep(std::string("SELECT ") + kBillCols +
-                      " FROM bills WHERE account_no = ? AND month = ?");
+  Statement st =
+      Prep(std::string("SELECT ") + kBillCols + " FROM bills WHERE account_no = ? AND month = ?");
   st.Bind(1, account_no).Bind(2, month);
   if (!st.Step()) return Check(st), std::nullopt;
   return ReadBill(st);
 }
 
-std::optional<Bill> Tx::LatestBill(const std::string& account_no,
-                                   const std::string& month_limit) {
+std::optional<Bill> Tx::LatestBill(const std::string& account_no, const std::string& month_limit) {
   Statement st = Prep(std::string("SELECT ") + kBillCols +
                       " FROM bills WHERE account_no = ? AND month <= ? ORDER BY month DESC "
                       "LIMIT 1");
@@ -222,8 +251,7 @@ std::optional<Bill> Tx::LatestBill(const std::string& account_no,
   return ReadBill(st);
 }
 
-std::vector<Bill> Tx::UnpaidBills(const std::string& account_no,
-                                  const std::string& month_limit) {
+std::vector<Bill> Tx::UnpaidBills(const std::string& account_no, const std::string& month_limit) {
   Statement st = Prep(std::string("SELECT ") + kBillCols +
                       " FROM bills WHERE account_no = ? AND paid = 0 AND month <= ? "
                       "ORDER BY month");
@@ -237,14 +265,14 @@ std::vector<Bill> Tx::UnpaidBills(const std::string& account_no,
 std::int64_t Tx::ArrearsFen(const std::string& account_no, const std::string& month_limit) {
   Statement st = Prep(
       "SELECT COALESCE((SELECT SUM(amount_fen) FROM bills WHERE account_no = ?1 AND paid = 0 "
-      "AND month <= ?2), 0) - COALESCE((SELECT balance_fen FROM accounts WHERE account_no = ?1), 0)");
+      "AND month <= ?2), 0) - COALESCE((SELECT balance_fen FROM accounts WHERE account_no = ?1), "
+      "0)");
   st.Bind(1, account_no).Bind(2, month_limit);
   if (!st.Step()) return Check(st), 0;
   return std::max<std::int64_t>(0, st.Int(0));
 }
 
-std::vector<Payment> Tx::Payments(const std::string& account_no, UnixSeconds from,
-                                  UnixSeconds to) {
+std::vector<Payment> Tx::Payments(const std::string& account_no, UnixSeconds from, UnixSeconds to) {
   Statement st = Prep(
       "SELECT account_no, paid_at, amount_fen, method FROM payments "
       "WHERE account_no = ? AND paid_at >= ? AND paid_at < ? ORDER BY paid_at");
@@ -311,8 +339,7 @@ void Tx::RemoveBinding(std::int64_t user_id, const std::string& account_no) {
 }
 
 void Tx::SetDefault(std::int64_t user_id, const std::string& account_no) {
-  Statement st = Prep(
-      "UPDATE bindings SET is_default = (account_no = ?2) WHERE user_id = ?1");
+  Statement st = Prep("UPDATE bindings SET is_default = (account_no = ?2) WHERE user_id = ?1");
   st.Bind(1, user_id).Bind(2, account_no);
   Check(st.Run());
 }
@@ -327,10 +354,13 @@ AttemptState Tx::Attempts(std::int64_t user_id, const std::string& account_no,
   return AttemptState{static_cast<int>(st.Int(0)), st.Int(1)};
 }
 
-void Tx::SaveAttempts(std::int64_t user_id, const std::string& account_no,
-                      const std::string& kind, const AttemptState& state) {
+void Tx::SaveAttempts(std::int64_t user_id, const std::string& account_no, const std::string& kind,
+                      const AttemptState& state) {
   Statement st = Prep("INSERT OR REPLACE INTO bind_attempts VALUES (?,?,?,?,?)");
-  st.Bind(1, user_id).Bind(2, account_no).Bind(3, kind).Bind(4, state.failures)
+  st.Bind(1, user_id)
+      .Bind(2, account_no)
+      .Bind(3, kind)
+      .Bind(4, state.failures)
       .Bind(5, state.locked_until);
   Check(st.Run());
 }
@@ -356,10 +386,20 @@ void Tx::AppendTurn(const TurnLog& t) {
   Statement st = Prep(
       "INSERT INTO dialog_log(at, channel, external_id, text, normalized, intent, confidence, "
       "slots, flow, step, replies, micros, masked, tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  st.Bind(1, t.at).Bind(2, t.channel).Bind(3, t.external_id).Bind(4, t.text)
-      .Bind(5, t.normalized).Bind(6, t.intent).Bind(7, t.confidence).Bind(8, t.slots_json)
-      .Bind(9, t.flow).Bind(10, t.step).Bind(11, t.replies_json).Bind(12, t.micros)
-      .Bind(13, t.masked ? 1 : 0).Bind(14, t.tokens);
+  st.Bind(1, t.at)
+      .Bind(2, t.channel)
+      .Bind(3, t.external_id)
+      .Bind(4, t.text)
+      .Bind(5, t.normalized)
+      .Bind(6, t.intent)
+      .Bind(7, t.confidence)
+      .Bind(8, t.slots_json)
+      .Bind(9, t.flow)
+      .Bind(10, t.step)
+      .Bind(11, t.replies_json)
+      .Bind(12, t.micros)
+      .Bind(13, t.masked ? 1 : 0)
+      .Bind(14, t.tokens);
   Check(st.Run());
 }
 
@@ -383,8 +423,8 @@ void Tx::PurgeDedup(UnixSeconds before) {
   Check(st.Run());
 }
 
-std::vector<std::pair<std::int64_t, std::string>> Tx::PendingNotices(
-    const std::string& channel, const std::string& recipient) {
+std::vector<std::pair<std::int64_t, std::string>> Tx::PendingNotices(const std::string& channel,
+                                                                     const std::string& recipient) {
   Statement st = Prep(
       "SELECT id, body FROM outbox WHERE channel = ? AND recipient = ? AND status = 'pending' "
       "ORDER BY id");
@@ -396,8 +436,8 @@ std::vector<std::pair<std::int64_t, std::string>> Tx::PendingNotices(
 }
 
 void Tx::MarkOutboxSent(std::int64_t id, UnixSeconds now) {
-  Statement st = Prep(
-      "UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ? WHERE id = ?");
+  Statement st =
+      Prep("UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ? WHERE id = ?");
   st.Bind(1, now).Bind(2, id);
   Check(st.Run());
 }
@@ -408,7 +448,10 @@ bool Tx::QueueOutbox(const std::string& channel, const std::string& recipient,
       "INSERT OR IGNORE INTO outbox(channel, recipient, body, dedup_key, created_at) "
       "VALUES (?,?,?,?,?)");
   st.Bind(1, channel).Bind(2, recipient).Bind(3, body);
-  if (dedup_key.empty()) st.BindNull(4); else st.Bind(4, dedup_key);
+  if (dedup_key.empty())
+    st.BindNull(4);
+  else
+    st.Bind(4, dedup_key);
   st.Bind(5, now);
   Check(st.Run());
   return db_->Changes() > 0;

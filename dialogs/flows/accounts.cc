@@ -37,10 +37,12 @@ class BindAccountFlow : public Flow {
   std::string name() const override { return "bind_account"; }
   std::string title() const override { return "绑定户号"; }
   std::vector<std::string> replies() const override {
-    return {"bind.limit",       "bind.ask_city",         "bind.bad_city",  "bind.ask_account",
-            "bind.ask_account_in", "bind.bad_account",   "bind.already",   "bind.city_mismatch",
-            "bind.account_not_found", "bind.locked",     "bind.locked_now", "bind.ask_password",
-            "bind.password_hint", "bind.bad_password",   "bind.done",      "bind.done_first"};
+    return {"bind.limit",         "bind.ask_city",       "bind.bad_city",
+            "bind.ask_account",   "bind.ask_account_in", "bind.bad_account",
+            "bind.already",       "bind.city_mismatch",  "bind.account_not_found",
+            "bind.locked",        "bind.locked_now",     "bind.ask_password",
+            "bind.password_hint", "bind.bad_password",   "bind.done",
+            "bind.done_first"};
   }
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
@@ -158,7 +160,8 @@ class BindAccountFlow : public Flow {
     if (password != account->service_password) {
       const int left = CountWrongPassword(ctx, counter);
       if (left == 0) {
-        ctx.Say("bind.locked_now", {{"account", no}, {"max", std::to_string(kMaxPasswordFailures)},
+        ctx.Say("bind.locked_now", {{"account", no},
+                                    {"max", std::to_string(kMaxPasswordFailures)},
                                     {"minutes", std::to_string(kLockSeconds / 60)}});
         f.then = nullptr;
         return FlowResult::kDone;
@@ -179,9 +182,7 @@ class BindAccountFlow : public Flow {
     f.then = nullptr;
     return FlowResult::kDone;
   }
-
 };
-
 
 class SwitchAccountFlow : public PickAccountFlow {
  public:

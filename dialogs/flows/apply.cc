@@ -56,8 +56,7 @@ class ApplyServiceFlow : public Flow {
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     // "新装变更" (the menu's name) asks for the service, not for a new install.
-    if (!ContainsAny(Compact(u.normalized), ReplyWords(ctx, "apply.generic_words")))
-      TakeType(f, u);
+    if (!ContainsAny(Compact(u.normalized), ReplyWords(ctx, "apply.generic_words"))) TakeType(f, u);
     TakePlace(ctx, f, u, /*quiet=*/true);
     const std::string phone = PhoneOf(u);
     if (!phone.empty()) f.slots["phone"] = phone;

@@ -11,8 +11,8 @@ class BillFlow : public Flow {
  public:
   std::string name() const override { return "query_bill"; }
   std::vector<std::string> replies() const override {
-    return {"bill.paid",       "bill.unpaid",     "bill.none",       "bill.none_month",
-            "bill.not_issued", "bill.range",      "bill.range_item", "bill.range_none",
+    return {"bill.paid",        "bill.unpaid",       "bill.none",       "bill.none_month",
+            "bill.not_issued",  "bill.range",        "bill.range_item", "bill.range_none",
             "bill.status_paid", "bill.status_unpaid"};
   }
   std::string title() const override { return "账单查询"; }
@@ -26,10 +26,10 @@ class BillFlow : public Flow {
     const std::string start = Slot(u, "start_month"), end = Slot(u, "end_month");
     if (!start.empty() && !end.empty()) return Range(ctx, *account, start, end);
     const std::string month = Slot(u, "month");
-    std::optional<storage::Bill> bill =
-        month.empty()                    ? ctx.tx.LatestBill(no, ctx.LastBilledMonth())
-        : month > ctx.LastBilledMonth() ? std::nullopt
-                                         : ctx.tx.FindBill(no, month);
+    std::optional<storage::Bill> bill = month.empty() ? ctx.tx.LatestBill(no, ctx.LastBilledMonth())
+                                        : month > ctx.LastBilledMonth()
+                                            ? std::nullopt
+                                            : ctx.tx.FindBill(no, month);
     if (!bill) {
       if (month.empty()) {
         ctx.Say("bill.none", {{"account", no}});
@@ -42,13 +42,12 @@ class BillFlow : public Flow {
       }
       return FlowResult::kDone;
     }
-    ctx.Say(bill->paid ? "bill.paid" : "bill.unpaid",
-            {{"account", no},
-             {"address", account->address},
-             {"month", ChineseMonth(bill->month)},
-             {"kwh", std::to_string(bill->kwh)},
-             {"amount", FormatMoney(bill->amount_fen)},
-             {"due", DueText(*bill)}});
+    ctx.Say(bill->paid ? "bill.paid" : "bill.unpaid", {{"account", no},
+                                                       {"address", account->address},
+                                                       {"month", ChineseMonth(bill->month)},
+                                                       {"kwh", std::to_string(bill->kwh)},
+                                                       {"amount", FormatMoney(bill->amount_fen)},
+                                                       {"due", DueText(*bill)}});
     return FlowResult::kDone;
   }
 
@@ -63,12 +62,12 @@ class BillFlow : public Flow {
     for (std::string m = start; m <= end && count < 36;) {
       if (auto b = ctx.tx.FindBill(account.account_no, m)) {
         if (!lines.empty()) lines += "\n";
-        lines += ctx.replies.Render("bill.range_item",
-                                    {{"month", ChineseMonth(m)},
-                                     {"kwh", std::to_string(b->kwh)},
-                                     {"amount", FormatMoney(b->amount_fen)},
-                                     {"status", ctx.replies.Render(b->paid ? "bill.status_paid"
-                                                                           : "bill.status_unpaid")}});
+        lines += ctx.replies.Render(
+            "bill.range_item",
+            {{"month", ChineseMonth(m)},
+             {"kwh", std::to_string(b->kwh)},
+             {"amount", FormatMoney(b->amount_fen)},
+             {"status", ctx.replies.Render(b->paid ? "bill.status_paid" : "bill.status_unpaid")}});
         total += b->amount_fen;
         kwh += b->kwh;
         ++count;

@@ -32,11 +32,25 @@ class RechargeCardFlow : public Flow {
   std::string title() const override { return "充值卡充值"; }
   bool needs_account() const override { return true; }
   std::vector<std::string> replies() const override {
-    return {"card.ask_number", "card.bad_number", "card.unknown", "card.used",
-            "card.used_now", "card.locked", "card.locked_now", "card.ask_password",
-            "card.bad_password", "card.confirm", "card.confirm_other", "card.kept",
-            "card.done", "card.bills_paid", "card.arrears_none", "card.arrears_some",
-            "account_not_bound", "account_missing", "gave_up"};
+    return {"card.ask_number",
+            "card.bad_number",
+            "card.unknown",
+            "card.used",
+            "card.used_now",
+            "card.locked",
+            "card.locked_now",
+            "card.ask_password",
+            "card.bad_password",
+            "card.confirm",
+            "card.confirm_other",
+            "card.kept",
+            "card.done",
+            "card.bills_paid",
+            "card.arrears_none",
+            "card.arrears_some",
+            "account_not_bound",
+            "account_missing",
+            "gave_up"};
   }
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
@@ -101,14 +115,13 @@ class RechargeCardFlow : public Flow {
       const std::string no = FrameSlot(f, "account_no");
       auto account = ctx.tx.FindAccount(no);
       std::int64_t amount = f.slots.value("amount_fen", std::int64_t{0});
-      ctx.Say("card.confirm",
-              {{"card", FrameSlot(f, "card_no")},
-               {"amount", FormatMoney(amount)},
-               {"account", no},
-               {"address", account ? account->address : ""},
-               {"other", ctx.tx.Bindings(ctx.user_id).size() > 1
-                             ? "\n" + ctx.replies.Render("card.confirm_other")
-                             : ""}});
+      ctx.Say("card.confirm", {{"card", FrameSlot(f, "card_no")},
+                               {"amount", FormatMoney(amount)},
+                               {"account", no},
+                               {"address", account ? account->address : ""},
+                               {"other", ctx.tx.Bindings(ctx.user_id).size() > 1
+                                             ? "\n" + ctx.replies.Render("card.confirm_other")
+                                             : ""}});
     }
   }
 
@@ -130,9 +143,8 @@ class RechargeCardFlow : public Flow {
       if (++f.failures >= kMaxAnswerFailures) return GiveUp(ctx, *this);
       return FlowResult::kWaiting;
     }
-    const UnixSeconds locked_until = std::max(
-        LockedUntil(ctx, {ctx.user_id, card, kCardPassword}),
-        LockedUntil(ctx, {kAllUsers, card, kCardPassword}));
+    const UnixSeconds locked_until = std::max(LockedUntil(ctx, {ctx.user_id, card, kCardPassword}),
+                                              LockedUntil(ctx, {kAllUsers, card, kCardPassword}));
     if (locked_until > ctx.now) {
       ctx.Say("card.locked", {{"card", card}, {"minutes", MinutesLeft(locked_until, ctx.now)}});
       return FlowResult::kDone;
@@ -208,18 +220,17 @@ class RechargeCardFlow : public Flow {
       return FlowResult::kDone;
     }
     const storage::MoneyResult& m = r.money;
-    ctx.Say("card.done",
-            {{"card", card},
-             {"amount", FormatMoney(m.amount_fen)},
-             {"account", no},
-             {"bills", m.bills_paid.empty()
-                           ? ""
-                           : ctx.replies.Render("card.bills_paid",
-                                                {{"months", Months(m.bills_paid)}})},
-             {"owed", ctx.replies.Render(m.arrears_fen > 0 ? "card.arrears_some"
-                                                            : "card.arrears_none",
-                                         {{"arrears", FormatMoney(m.arrears_fen)}})},
-             {"balance", FormatMoney(m.credit.balance_fen)}});
+    ctx.Say(
+        "card.done",
+        {{"card", card},
+         {"amount", FormatMoney(m.amount_fen)},
+         {"account", no},
+         {"bills", m.bills_paid.empty()
+                       ? ""
+                       : ctx.replies.Render("card.bills_paid", {{"months", Months(m.bills_paid)}})},
+         {"owed", ctx.replies.Render(m.arrears_fen > 0 ? "card.arrears_some" : "card.arrears_none",
+                                     {{"arrears", FormatMoney(m.arrears_fen)}})},
+         {"balance", FormatMoney(m.credit.balance_fen)}});
     return FlowResult::kDone;
   }
 

@@ -16,18 +16,18 @@ std::unique_ptr<Flow> MakeUnbindAccountFlow();
 std::unique_ptr<Flow> MakeBillFlow();
 std::unique_ptr<Flow> MakeArrearsFlow();
 // The services of the account (issue 3), one file each.
-std::unique_ptr<Flow> MakeRegisterFlow();        // users.cc
-std::unique_ptr<Flow> MakeLoginFlow();           // users.cc
-std::unique_ptr<Flow> MakeProfileFlow();         // profile.cc
-std::unique_ptr<Flow> MakeProgressFlow();        // progress.cc
-std::unique_ptr<Flow> MakeOutageFlow();          // outages.cc
-std::unique_ptr<Flow> MakePaymentsFlow();        // payments.cc
-std::unique_ptr<Flow> MakeRechargeCardFlow();    // card.cc
-std::unique_ptr<Flow> MakePayBillFlow();         // pay.cc
-std::unique_ptr<Flow> MakeReportFaultFlow();     // repair.cc
-std::unique_ptr<Flow> MakeApplyServiceFlow();    // apply.cc
-std::unique_ptr<Flow> MakeSubscribeFlow();       // subscriptions.cc
-std::unique_ptr<Flow> MakeUnsubscribeFlow();     // subscriptions.cc
-std::unique_ptr<Flow> MakeFindOutletFlow();      // outlets.cc
+std::unique_ptr<Flow> MakeRegisterFlow();      // users.cc
+std::unique_ptr<Flow> MakeLoginFlow();         // users.cc
+std::unique_ptr<Flow> MakeProfileFlow();       // profile.cc
+std::unique_ptr<Flow> MakeProgressFlow();      // progress.cc
+std::unique_ptr<Flow> MakeOutageFlow();        // outages.cc
+std::unique_ptr<Flow> MakePaymentsFlow();      // payments.cc
+std::unique_ptr<Flow> MakeRechargeCardFlow();  // card.cc
+std::unique_ptr<Flow> MakePayBillFlow();       // pay.cc
+std::unique_ptr<Flow> MakeReportFaultFlow();   // repair.cc
+std::unique_ptr<Flow> MakeApplyServiceFlow();  // apply.cc
+std::unique_ptr<Flow> MakeSubscribeFlow();     // subscriptions.cc
+std::unique_ptr<Flow> MakeUnsubscribeFlow();   // subscriptions.cc
+std::unique_ptr<Flow> MakeFindOutletFlow();    // outlets.cc
 
 }  // namespace gridbot::dialogs

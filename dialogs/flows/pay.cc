@@ -29,8 +29,9 @@ constexpr int kMaxAnswerFailures = 3;
 bool HasNumber(const nlu::Understanding& u) {
   if (u.slots.count("amount")) return true;
   if (u.intent != "unknown" && u.intent != "pay_bill") return false;
-  for (const char* d : {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "零", "一", "二",
-                        "两", "三", "四", "五", "六", "七", "八", "九", "十", "百", "千", "万"})
+  for (const char* d :
+       {"0",  "1",  "2",  "3",  "4",  "5",  "6",  "7",  "8",  "9",  "零", "一", "二",
+        "两", "三", "四", "五", "六", "七", "八", "九", "十", "百", "千", "万"})
     if (u.normalized.find(d) != std::string::npos) return true;
   return false;
 }
@@ -58,15 +59,15 @@ class PayBillFlow : public Flow {
   bool needs_account() const override { return true; }
   std::vector<std::string> replies() const override {
     return {"pay.info", "pay.info_balance", "pay.no_arrears", "pay.no_arrears_unionpay",
-            "pay.ask_amount", "pay.bad_amount", "pay.ask_method", "pay.bad_method",
-            "pay.confirm", "pay.confirm_prepay", "pay.unionpay_needs_arrears", "pay.kept",
-            "pay.order", "pay.amount_filler_words", "pay.method.alipay", "pay.method.unionpay",
+            "pay.ask_amount", "pay.bad_amount", "pay.ask_method", "pay.bad_method", "pay.confirm",
+            "pay.confirm_prepay", "pay.unionpay_needs_arrears", "pay.kept", "pay.order",
+            "pay.amount_filler_words", "pay.method.alipay", "pay.method.unionpay",
             // Said by the gateway (bot/payment_gateway.cc), checked here.
             "pay.notice_paid", "pay.notice_bills", "pay.notice_arrears_none",
-            "pay.notice_arrears_some", "pay.page.title", "pay.page.details",
-            "pay.page.button", "pay.page.note", "pay.page.done", "pay.page.already",
-            "pay.page.not_found", "pay.page.gateway", "pay.status.pending", "pay.status.paid",
-            "account_not_bound", "account_missing", "gave_up"};
+            "pay.notice_arrears_some", "pay.page.title", "pay.page.details", "pay.page.button",
+            "pay.page.note", "pay.page.done", "pay.page.already", "pay.page.not_found",
+            "pay.page.gateway", "pay.status.pending", "pay.status.paid", "account_not_bound",
+            "account_missing", "gave_up"};
   }
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
@@ -130,8 +131,8 @@ class PayBillFlow : public Flow {
       }
       f.slots["method"] = method;
     }
-    const bool amount_given = method.empty() || u.slots.count("amount") ||
-                              (f.step == "amount" && HasNumber(u));
+    const bool amount_given =
+        method.empty() || u.slots.count("amount") || (f.step == "amount" && HasNumber(u));
     if (amount_given) {
       auto amount = AmountOf(ctx, u);
       if (!amount || !ValidAmount(*amount)) return Failed(ctx, f);

@@ -17,9 +17,9 @@ namespace {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+using nlohmann::json;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-using nlohmann::json;
 
 constexpr char kToken[] = "gridbottoken";
 
@@ -54,14 +54,15 @@ TEST(Http, HealthzAndMetrics) {
   EXPECT_EQ(res.body(), "ok");
   s.Chat("m1", "你好");
   s.Chat("m1", "绑定户号");
-  s.Chat("m1", "南宁");         // an answer to the prompt: a bind turn, not a fallback
-  s.Chat("m2", "讲个笑话");     // a fallback (m2 has nothing in progress)
+  s.Chat("m1", "南宁");      // an answer to the prompt: a bind turn, not a fallback
+  s.Chat("m2", "讲个笑话");  // a fallback (m2 has nothing in progress)
   auto m = s.Request(http::verb::get, "/metrics");
-  EXPECT_THAT(m.body(), AllOf(HasSubstr("gridbot_requests_total{endpoint=\"/api/chat\",status=\"200\"} 4"),
-                              HasSubstr("gridbot_turns_total{intent=\"greet\"} 1"),
-                              HasSubstr("gridbot_turns_total{intent=\"bind_account\"} 2"),
-                              HasSubstr("gridbot_fallbacks_total 1"),
-                              HasSubstr("gridbot_request_seconds_count")));
+  EXPECT_THAT(
+      m.body(),
+      AllOf(HasSubstr("gridbot_requests_total{endpoint=\"/api/chat\",status=\"200\"} 4"),
+            HasSubstr("gridbot_turns_total{intent=\"greet\"} 1"),
+            HasSubstr("gridbot_turns_total{intent=\"bind_account\"} 2"),
+            HasSubstr("gridbot_fallbacks_total 1"), HasSubstr("gridbot_request_seconds_count")));
 }
 
 TEST(Http, ChatBindAndBills) {
@@ -124,12 +125,11 @@ TEST(Http, BadInputGetsClear4xx) {
 TEST(Http, WechatVerificationSignatureAndRetries) {
   Server s(TempDb("http", "wechat"));
   ASSERT_NE(s.port(), 0);
-  auto verify = s.Request(http::verb::get,
-                          "/wechat?" + SignedQuery("1714036504", "1514711492") + "&echostr=hello123");
+  auto verify = s.Request(
+      http::verb::get, "/wechat?" + SignedQuery("1714036504", "1514711492") + "&echostr=hello123");
   EXPECT_EQ(verify.result_int(), 200);
   EXPECT_EQ(verify.body(), "hello123");
-  auto forged = s.Request(http::verb::get,
-                          "/wechat?signature=0000&timestamp=1&nonce=2&echostr=x");
+  auto forged = s.Request(http::verb::get, "/wechat?signature=0000&timestamp=1&nonce=2&echostr=x");
   EXPECT_EQ(forged.result_int(), 403);
   auto unsigned_push = s.Request(http::verb::post, "/wechat?signature=bad&timestamp=1&nonce=2",
                                  TextPush("oUser1", "你好", "1"), "text/xml");

@@ -284,8 +284,9 @@ TEST_F(OutboxDeliveryTest, WechatTemplateMessagesGoToTheTemplateApi) {
   auto got = server.received();
   ASSERT_EQ(got.size(), 2u);  // token, one template message
   EXPECT_EQ(got[1].target, "/cgi-bin/message/template/send?access_token=T");
-  EXPECT_EQ(got[1].body,
-            R"({"touser":"oWx_1","template_id":"TID","data":{"keyword1":{"value":"0301000001234"}}})");
+  EXPECT_EQ(
+      got[1].body,
+      R"({"touser":"oWx_1","template_id":"TID","data":{"keyword1":{"value":"0301000001234"}}})");
 }
 
 TEST_F(OutboxDeliveryTest, WechatErrorsAreRetriedAndAnExpiredTokenRenewed) {

@@ -18,10 +18,10 @@ namespace {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+using nlohmann::json;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using nlohmann::json;
 
 constexpr char kSecret[] = "pay-test-secret";
 
@@ -43,10 +43,10 @@ class Server : public TestServer {
                                            const std::string& status = "success",
                                            std::string sign = "") {
     if (sign.empty()) sign = bot::PaymentGateway::Sign(kSecret, order_no, amount, status);
-    return Request(http::verb::post, "/pay/notify",
-                   "order_no=" + order_no + "&amount=" + amount + "&status=" + status +
-                       "&sign=" + sign,
-                   "application/x-www-form-urlencoded");
+    return Request(
+        http::verb::post, "/pay/notify",
+        "order_no=" + order_no + "&amount=" + amount + "&status=" + status + "&sign=" + sign,
+        "application/x-www-form-urlencoded");
   }
 };
 
@@ -74,8 +74,8 @@ std::string OrderArrears(Server& s, const std::string& user) {
   EXPECT_THAT(s.Chat(user, "用支付宝缴费"), HasSubstr("缴纳129.80元"));
   const std::string reply = s.Chat(user, "确认");
   const std::string order_no = OrderNoIn(reply);
-  EXPECT_THAT(reply, HasSubstr("http://127.0.0.1:" + std::to_string(s.port()) + "/pay/" +
-                               order_no));
+  EXPECT_THAT(reply,
+              HasSubstr("http://127.0.0.1:" + std::to_string(s.port()) + "/pay/" + order_no));
   return order_no;
 }
 
@@ -88,9 +88,9 @@ TEST(PayHttp, NotifyThreeTimesCreditsOnceAndTellsTheCustomer) {
   auto page = s.Request(http::verb::get, "/pay/" + order_no);
   EXPECT_EQ(page.result_int(), 200);
   EXPECT_THAT(std::string(page[http::field::content_type]), HasSubstr("text/html"));
-  EXPECT_THAT(page.body(), AllOf(HasSubstr(order_no), HasSubstr("0301000001234"),
-                                 HasSubstr("129.80元"), HasSubstr("支付宝"),
-                                 HasSubstr("待支付"), HasSubstr("确认支付")));
+  EXPECT_THAT(page.body(),
+              AllOf(HasSubstr(order_no), HasSubstr("0301000001234"), HasSubstr("129.80元"),
+                    HasSubstr("支付宝"), HasSubstr("待支付"), HasSubstr("确认支付")));
 
   for (int i = 0; i < 3; ++i) {
     // The second time as JSON: both bodies are accepted.
@@ -109,13 +109,14 @@ TEST(PayHttp, NotifyThreeTimesCreditsOnceAndTellsTheCustomer) {
   // Credited once: the bill is paid and nothing is left over as a balance
   // (twice would leave 129.80 prepaid). The notice comes first, once.
   const std::string next = s.Chat("p1", "我欠费了吗");
-  EXPECT_THAT(next, AllOf(HasSubstr("notice: 缴费成功"), HasSubstr("129.80元已到账"),
-                          HasSubstr(order_no), HasSubstr("已缴清2024年7月的电费"),
-                          HasSubstr("当前预存余额：0.00元"), HasSubstr("目前没有欠费，请放心用电")));
+  EXPECT_THAT(next,
+              AllOf(HasSubstr("notice: 缴费成功"), HasSubstr("129.80元已到账"), HasSubstr(order_no),
+                    HasSubstr("已缴清2024年7月的电费"), HasSubstr("当前预存余额：0.00元"),
+                    HasSubstr("目前没有欠费，请放心用电")));
   EXPECT_EQ(next.rfind("notice: ", 0), 0u) << next;
   EXPECT_EQ(Count(next, "缴费成功"), 1);
-  EXPECT_THAT(s.Chat("p1", "我欠费了吗"), AllOf(Not(HasSubstr("缴费成功")), HasSubstr("没有欠费"),
-                                                Not(HasSubstr("预存余额"))));
+  EXPECT_THAT(s.Chat("p1", "我欠费了吗"),
+              AllOf(Not(HasSubstr("缴费成功")), HasSubstr("没有欠费"), Not(HasSubstr("预存余额"))));
   EXPECT_THAT(s.Request(http::verb::get, "/pay/" + order_no).body(),
               AllOf(HasSubstr("已支付"), Not(HasSubstr("确认支付</button>"))));
 }
@@ -158,7 +159,8 @@ TEST(PayHttp, BadNotificationsAreRefusedClearly) {
   EXPECT_EQ(closed.result_int(), 200);
 
   // Nothing was credited; the order is still waiting; the server is fine.
-  EXPECT_THAT(s.Chat("p2", "我欠费了吗"), AllOf(HasSubstr("欠费129.80元"), Not(HasSubstr("notice"))));
+  EXPECT_THAT(s.Chat("p2", "我欠费了吗"),
+              AllOf(HasSubstr("欠费129.80元"), Not(HasSubstr("notice"))));
   EXPECT_THAT(s.Request(http::verb::get, "/pay/" + order_no).body(), HasSubstr("待支付"));
   EXPECT_EQ(s.Request(http::verb::get, "/healthz").result_int(), 200);
 }
@@ -175,8 +177,8 @@ TEST(PayHttp, BuiltInPageButtonPaysOnce) {
   auto paid = s.Request(http::verb::post, "/pay/" + order_no + "/confirm", "",
                         "application/x-www-form-urlencoded");
   EXPECT_EQ(paid.result_int(), 200);
-  EXPECT_THAT(paid.body(), AllOf(HasSubstr("支付成功"), HasSubstr("129.80元"),
-                                 HasSubstr("0301000001234")));
+  EXPECT_THAT(paid.body(),
+              AllOf(HasSubstr("支付成功"), HasSubstr("129.80元"), HasSubstr("0301000001234")));
   auto again = s.Request(http::verb::post, "/pay/" + order_no + "/confirm", "",
                          "application/x-www-form-urlencoded");
   EXPECT_EQ(again.result_int(), 200);
@@ -185,7 +187,8 @@ TEST(PayHttp, BuiltInPageButtonPaysOnce) {
   EXPECT_EQ(s.Notify(order_no, "129.80").body(), "success");
   const std::string next = s.Chat("p3", "我欠费了吗");
   EXPECT_EQ(Count(next, "缴费成功"), 1) << next;
-  EXPECT_THAT(next, AllOf(HasSubstr("当前预存余额：0.00元"), HasSubstr("目前没有欠费，请放心用电")));
+  EXPECT_THAT(next,
+              AllOf(HasSubstr("当前预存余额：0.00元"), HasSubstr("目前没有欠费，请放心用电")));
 }
 
 TEST(PayHttp, PrepaidCardOverApiChat) {
@@ -202,9 +205,8 @@ TEST(PayHttp, PrepaidCardOverApiChat) {
   EXPECT_THAT(s.Chat("c1", "000000"), HasSubstr("还可以尝试4次"));
   EXPECT_THAT(s.Chat("c1", "962740"), HasSubstr("面值100.00元"));
   // 100.00 does not cover the 129.80 bill: it stays on the account, 29.80 owed.
-  EXPECT_THAT(s.Chat("c1", "确认"),
-              AllOf(HasSubstr("充值成功"), Not(HasSubstr("已自动缴清")), HasSubstr("仍欠费29.80元"),
-                    HasSubstr("余额：100.00元")));
+  EXPECT_THAT(s.Chat("c1", "确认"), AllOf(HasSubstr("充值成功"), Not(HasSubstr("已自动缴清")),
+                                          HasSubstr("仍欠费29.80元"), HasSubstr("余额：100.00元")));
   EXPECT_THAT(s.Chat("c1", "我欠费了吗"), HasSubstr("还需缴纳29.80元"));
 }
 

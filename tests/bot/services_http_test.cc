@@ -53,15 +53,18 @@ TEST_F(Services, ProfileProgressOutagesPaymentsAndOutlets) {
   EXPECT_THAT(Say(s(), "a", "我的档案"),
               AllOf(HasSubstr("每月5日"), HasSubstr("南宁供电局青秀供电分局"),
                     HasSubstr("交流220V"), HasSubstr("低供低计")));
-  EXPECT_THAT(Say(s(), "a", "我家抄表日是哪天"), AllOf(HasSubstr("5日"), Not(HasSubstr("计量方式"))));
+  EXPECT_THAT(Say(s(), "a", "我家抄表日是哪天"),
+              AllOf(HasSubstr("5日"), Not(HasSubstr("计量方式"))));
   EXPECT_THAT(Say(s(), "a", "查业务编号YK20240801001办到哪了"),
               AllOf(HasSubstr("现场勘查"), HasSubstr("2024年8月2日 15:20")));
   EXPECT_THAT(Say(s(), "a", "停电查询"),
               AllOf(HasSubstr("民族大道80号至120号沿线"), HasSubstr("线路检修")));
-  EXPECT_THAT(Say(s(), "a", "3月到6月交了多少电费"), AllOf(HasSubstr("4笔"), HasSubstr("262.04元")));
+  EXPECT_THAT(Say(s(), "a", "3月到6月交了多少电费"),
+              AllOf(HasSubstr("4笔"), HasSubstr("262.04元")));
   auto res = s().Request(
       boost::beast::http::verb::post, "/api/chat",
-      nlohmann::json{{"user", "a"}, {"event", {{"type", "location"}, {"lat", 22.8170}, {"lng", 108.3669}}}}
+      nlohmann::json{{"user", "a"},
+                     {"event", {{"type", "location"}, {"lat", 22.8170}, {"lng", 108.3669}}}}
           .dump());
   EXPECT_THAT(res.body(), HasSubstr("南宁供电局青秀营业厅"));
   EXPECT_THAT(Say(s(), "a", "附近的营业厅"), HasSubstr("位置"));
@@ -101,8 +104,9 @@ TEST_F(Services, RepairAndApplicationShowInProgress) {
   Say(s(), "e", "青秀区民族大道100号");
   Say(s(), "e", "店铺要加空调");
   EXPECT_THAT(Say(s(), "e", "确认"), HasSubstr("YK20240804001"));
-  EXPECT_THAT(Say(s(), "e", "查一下进度"),
-              AllOf(HasSubstr("BX20240804001"), HasSubstr("YK20240804001"), HasSubstr("YK20240801001")));
+  EXPECT_THAT(
+      Say(s(), "e", "查一下进度"),
+      AllOf(HasSubstr("BX20240804001"), HasSubstr("YK20240804001"), HasSubstr("YK20240801001")));
 }
 
 TEST_F(Services, SubscriptionRefusesABadEmail) {

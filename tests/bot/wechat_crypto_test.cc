@@ -21,8 +21,7 @@ namespace {
 Cryptor Make(std::string token, std::string key, std::string app_id,
              std::string previous_key = "") {
   Result<Cryptor> c =
-      Cryptor::Create(std::move(token), std::move(key), std::move(app_id),
-                      std::move(previous_key));
+      Cryptor::Create(std::move(token), std::move(key), std::move(app_id), std::move(previous_key));
   if (!c.ok()) {
     std::cerr << "Cryptor::Create failed: " << c.error() << "\n";
     std::abort();
@@ -33,8 +32,7 @@ Cryptor Make(std::string token, std::string key, std::string app_id,
 std::string CreateError(std::string token, std::string key, std::string app_id,
                         std::string previous_key = "") {
   Result<Cryptor> c =
-      Cryptor::Create(std::move(token), std::move(key), std::move(app_id),
-                      std::move(previous_key));
+      Cryptor::Create(std::move(token), std::move(key), std::move(app_id), std::move(previous_key));
   return c.ok() ? "no error" : c.error();
 }
 
@@ -47,10 +45,9 @@ std::string DecryptResult(const Cryptor& c, std::string_view encrypt) {
 
 std::string B64Encode(std::string_view raw) {
   std::string out(4 * ((raw.size() + 2) / 3) + 1, '\0');
-  const int n =
-      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                      reinterpret_cast<const unsigned char*>(raw.data()),
-                      static_cast<int>(raw.size()));
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(raw.data()),
+                                static_cast<int>(raw.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -77,10 +74,8 @@ std::string Aes(bool encrypt, std::string_view key32, std::string_view in) {
   std::string out(in.size() + 32, '\0');
   int n1 = 0, n2 = 0;
   EVP_CipherUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &n1,
-                   reinterpret_cast<const unsigned char*>(in.data()),
-                   static_cast<int>(in.size()));
-  EVP_CipherFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + n1,
-                     &n2);
+                   reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  EVP_CipherFinal_ex(ctx, reinterpret_cast<unsigned char*>(out.data()) + n1, &n2);
   EVP_CIPHER_CTX_free(ctx);
   out.resize(static_cast<std::size_t>(n1 + n2));
   return out;
@@ -97,33 +92,30 @@ std::string ZeroKeyAes(bool encrypt, std::string_view in) {
 }
 
 std::string Be32(std::uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-          static_cast<char>(v >> 8), static_cast<char>(v)};
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+          static_cast<char>(v)};
 }
 
 // random16 || len || msg || app_id, then `pad_value` repeated to fill the
 // last 32-byte block (at least one byte), i.e. WeChat's framing with a
 // chosen (possibly wrong) padding byte.
-std::string Frame(std::string_view msg, std::string_view app_id,
-                  std::uint32_t length_field, int pad_value) {
-  std::string plain = "0123456789abcdef" + Be32(length_field) +
-                      std::string(msg) + std::string(app_id);
+std::string Frame(std::string_view msg, std::string_view app_id, std::uint32_t length_field,
+                  int pad_value) {
+  std::string plain =
+      "0123456789abcdef" + Be32(length_field) + std::string(msg) + std::string(app_id);
   const std::size_t pad = 32 - plain.size() % 32;
   plain.append(pad, static_cast<char>(pad_value));
   return plain;
 }
 
-std::string Seal(std::string_view plain) {
-  return B64Encode(ZeroKeyAes(true, plain));
-}
+std::string Seal(std::string_view plain) { return B64Encode(ZeroKeyAes(true, plain)); }
 
 const std::string kZeroKey(43, 'A');
 constexpr std::string_view kTestAppId = "wxtestappid0001";
 
 // --- §4.8 vector A: encryption with a fixed random prefix -----------------
 
-constexpr std::string_view kSampleKey =
-    "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+constexpr std::string_view kSampleKey = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
 constexpr std::string_view kA1Plain = "我是中文abcd123";
 constexpr std::string_view kA1Encrypt =
@@ -187,8 +179,7 @@ TEST(CryptorVectorTest, BVerifiesAndDecryptsInbound) {
   EXPECT_EQ(DecryptResult(c, kBEncrypt), "OK " + xml);
 
   // The random prefix and length, decrypted with plain OpenSSL.
-  const std::string frame =
-      Aes(false, RawKey(kSampleKey), B64Decode(kBEncrypt));
+  const std::string frame = Aes(false, RawKey(kSampleKey), B64Decode(kBEncrypt));
   EXPECT_EQ(frame.substr(0, 16), "d43123b161a4ba84");
   EXPECT_EQ(frame.substr(16, 4), Be32(static_cast<std::uint32_t>(xml.size())));
   Result<InboundMessage> m = ParseMessage(xml);
@@ -205,15 +196,11 @@ TEST(CryptorVectorTest, BRejectsBadMsgSignature) {
   std::string bad = good;
   bad[0] = '5';
   EXPECT_FALSE(c.VerifyMsgSignature("1458300676", "260774613", kBEncrypt, bad));
-  EXPECT_FALSE(
-      c.VerifyMsgSignature("1458300677", "260774613", kBEncrypt, good));
+  EXPECT_FALSE(c.VerifyMsgSignature("1458300677", "260774613", kBEncrypt, good));
   EXPECT_FALSE(c.VerifyMsgSignature("1458300676", "260774613", kBEncrypt, ""));
-  EXPECT_FALSE(c.VerifyMsgSignature("1458300676", "260774613",
-                                    std::string(kBEncrypt) + "x", good));
-  Cryptor other_token =
-      Make("pamtesT", std::string(kSampleKey), "wxb11529c136998cb6");
-  EXPECT_FALSE(other_token.VerifyMsgSignature("1458300676", "260774613",
-                                              kBEncrypt, good));
+  EXPECT_FALSE(c.VerifyMsgSignature("1458300676", "260774613", std::string(kBEncrypt) + "x", good));
+  Cryptor other_token = Make("pamtesT", std::string(kSampleKey), "wxb11529c136998cb6");
+  EXPECT_FALSE(other_token.VerifyMsgSignature("1458300676", "260774613", kBEncrypt, good));
 }
 
 // --- Vector C: the official MP sample, compatible mode --------------------
@@ -286,8 +273,7 @@ constexpr std::string_view kDPlain =
     "<Event><![CDATA[debug_demo]]></Event>\n"
     "<debug_str><![CDATA[hello world]]></debug_str>\n"
     "</xml>";
-constexpr std::string_view kDReplyPlain =
-    "<xml><demo_resp>[CDATA[good luck]]</demo_resp></xml>";
+constexpr std::string_view kDReplyPlain = "<xml><demo_resp>[CDATA[good luck]]</demo_resp></xml>";
 constexpr std::string_view kDReplyEncrypt =
     "hE8R6mGXHkJJjU72KxzKUd1GEkKJaEZq7vRL8XgK3o+00k8JGq6+pZJUIlTSyhsX+bxIBQ72"
     "g3GyvDdIZcr6+3HAZbSvPT9t/o11MI7d6WELwqrGd7jMnV0zv3Zc9Nq7";
@@ -318,22 +304,19 @@ TEST(CryptorVectorTest, DOfficialDocReply) {
   EXPECT_EQ(c.Encrypt(kDReplyPlain, "999951349e8ee746"), kDReplyEncrypt);
   EXPECT_EQ(c.Sign("1713424427", "415670741", kDReplyEncrypt),
             "03e0812039325c2712ef5f0f980fd14c70d6e307");
-  EXPECT_EQ(c.EncryptedReply(kDReplyPlain, "1713424427", "415670741",
-                             "999951349e8ee746"),
+  EXPECT_EQ(c.EncryptedReply(kDReplyPlain, "1713424427", "415670741", "999951349e8ee746"),
             "<xml><Encrypt><![CDATA[" + std::string(kDReplyEncrypt) +
                 "]]></Encrypt>"
                 "<MsgSignature><![CDATA["
                 "03e0812039325c2712ef5f0f980fd14c70d6e307]]></MsgSignature>"
                 "<TimeStamp>1713424427</TimeStamp>"
                 "<Nonce><![CDATA[415670741]]></Nonce></xml>");
-  EXPECT_EQ(DecryptResult(c, kDReplyEncrypt),
-            "OK " + std::string(kDReplyPlain));
+  EXPECT_EQ(DecryptResult(c, kDReplyEncrypt), "OK " + std::string(kDReplyPlain));
 }
 
 // --- Vector E: wechatpy (WeCom class; same algorithm) ----------------------
 
-constexpr std::string_view kEKey =
-    "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR";
+constexpr std::string_view kEKey = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR";
 constexpr std::string_view kEId = "wx49f0ab532d5d035a";
 
 TEST(CryptorVectorTest, EWechatpyEncryptMessage) {
@@ -381,8 +364,7 @@ TEST(CryptorVectorTest, EWechatpyDecryptMessage) {
 
 TEST(CryptorVectorTest, WechatCryptoSignature) {
   Cryptor c = Make("RMNlACHlV5ThzfRlVS4D4", kZeroKey, "wxany");
-  EXPECT_EQ(c.Sign("timestamp", "nonce", "encrypt"),
-            "8edac0945683c119ee71c9f6256d76c48aa08a96");
+  EXPECT_EQ(c.Sign("timestamp", "nonce", "encrypt"), "8edac0945683c119ee71c9f6256d76c48aa08a96");
   EXPECT_TRUE(c.VerifyMsgSignature("timestamp", "nonce", "encrypt",
                                    "8edac0945683c119ee71c9f6256d76c48aa08a96"));
 }
@@ -392,23 +374,19 @@ constexpr std::string_view kWeComEchostr =
     "OaBO+FZXvnaqQ==";
 
 TEST(CryptorVectorTest, WeComVerifyUrlEchostr) {
-  Cryptor c = Make("QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
-                   "wx5823bf96d3bd56c7");
+  Cryptor c = Make("QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "wx5823bf96d3bd56c7");
   EXPECT_EQ(c.Sign("1409659589", "263014780", kWeComEchostr),
             "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3");
-  Result<std::string> echo =
-      c.DecryptEchostr("1409659589", "263014780", kWeComEchostr,
-                       "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3");
+  Result<std::string> echo = c.DecryptEchostr("1409659589", "263014780", kWeComEchostr,
+                                              "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3");
   ASSERT_TRUE(echo.ok()) << echo.error();
   EXPECT_EQ(*echo, "1616140317555161061");
 }
 
 TEST(CryptorVectorTest, WeComEchostrWithBadSignature) {
-  Cryptor c = Make("QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C",
-                   "wx5823bf96d3bd56c7");
-  Result<std::string> echo =
-      c.DecryptEchostr("1409659590", "263014780", kWeComEchostr,
-                       "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3");
+  Cryptor c = Make("QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "wx5823bf96d3bd56c7");
+  Result<std::string> echo = c.DecryptEchostr("1409659590", "263014780", kWeComEchostr,
+                                              "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3");
   ASSERT_FALSE(echo.ok());
   EXPECT_EQ(echo.error(), "msg_signature does not match");
   // '+' turned into ' ' by a sloppy URL decoder breaks the signature.
@@ -434,8 +412,7 @@ TEST(CryptorCreateTest, RejectsBadArguments) {
             "EncodingAESKey must be 43 characters (got 42)");
   EXPECT_EQ(CreateError("t", kZeroKey + "=", "wx"),
             "EncodingAESKey must be 43 characters (got 44)");
-  EXPECT_EQ(CreateError("t", "", "wx"),
-            "EncodingAESKey must be 43 characters (got 0)");
+  EXPECT_EQ(CreateError("t", "", "wx"), "EncodingAESKey must be 43 characters (got 0)");
   EXPECT_EQ(CreateError("t", kZeroKey.substr(1) + "!", "wx"),
             "EncodingAESKey must contain only base64 characters");
   EXPECT_EQ(CreateError("t", kZeroKey.substr(1) + "=", "wx"),
@@ -450,8 +427,7 @@ TEST(CryptorFramingTest, CraftedFrameDecrypts) {
   Cryptor c = Make("t", kZeroKey, std::string(kTestAppId));
   const std::string msg = "<xml><Content>hi</Content></xml>";
   const std::string plain =
-      Frame(msg, kTestAppId, msg.size(),
-            32 - (20 + msg.size() + kTestAppId.size()) % 32);
+      Frame(msg, kTestAppId, msg.size(), 32 - (20 + msg.size() + kTestAppId.size()) % 32);
   EXPECT_EQ(DecryptResult(c, Seal(plain)), "OK " + msg);
 }
 
@@ -463,8 +439,7 @@ TEST(CryptorFramingTest, AlignedPlaintextGetsAFullBlockOfPadding) {
   const std::string frame = ZeroKeyAes(false, B64Decode(encrypt));
   ASSERT_EQ(frame.size(), 96u);
   EXPECT_EQ(frame.substr(64), std::string(32, '\x20'));
-  EXPECT_EQ(frame.substr(0, 64),
-            "0123456789abcdef" + Be32(29) + msg + std::string(kTestAppId));
+  EXPECT_EQ(frame.substr(0, 64), "0123456789abcdef" + Be32(29) + msg + std::string(kTestAppId));
   EXPECT_EQ(DecryptResult(c, encrypt), "OK " + msg);
 }
 
@@ -472,13 +447,11 @@ TEST(CryptorFramingTest, PaddingIsOneTo32Bytes) {
   Cryptor c = Make("t", kZeroKey, std::string(kTestAppId));
   for (std::size_t n = 0; n < 70; ++n) {
     const std::string msg(n, 'm');
-    const std::string frame =
-        ZeroKeyAes(false, B64Decode(c.Encrypt(msg, "0123456789abcdef")));
+    const std::string frame = ZeroKeyAes(false, B64Decode(c.Encrypt(msg, "0123456789abcdef")));
     const std::size_t unpadded = 20 + n + kTestAppId.size();
     const std::size_t pad = 32 - unpadded % 32;
     ASSERT_EQ(frame.size(), unpadded + pad) << n;
-    EXPECT_EQ(frame.substr(unpadded), std::string(pad, static_cast<char>(pad)))
-        << n;
+    EXPECT_EQ(frame.substr(unpadded), std::string(pad, static_cast<char>(pad))) << n;
   }
 }
 
@@ -511,34 +484,30 @@ TEST(CryptorFramingTest, TooShortAfterPadding) {
   Cryptor c = Make("t", kZeroKey, std::string(kTestAppId));
   EXPECT_EQ(DecryptResult(c, Seal(std::string(32, '\x20'))),
             "ERROR decrypted message is too short");
-  EXPECT_EQ(
-      DecryptResult(c, Seal(std::string(15, 'r') + std::string(17, '\x11'))),
-      "ERROR decrypted message is too short");
+  EXPECT_EQ(DecryptResult(c, Seal(std::string(15, 'r') + std::string(17, '\x11'))),
+            "ERROR decrypted message is too short");
 }
 
 TEST(CryptorFramingTest, WrongAppId) {
   Cryptor c = Make("t", kZeroKey, std::string(kTestAppId));
   const std::string msg = "<xml/>";
-  EXPECT_EQ(
-      DecryptResult(c, Seal(Frame(msg, "wxother", 6, 32 - (20 + 6 + 7) % 32))),
-      "ERROR AppID mismatch (wrong key, or meant for another app)");
+  EXPECT_EQ(DecryptResult(c, Seal(Frame(msg, "wxother", 6, 32 - (20 + 6 + 7) % 32))),
+            "ERROR AppID mismatch (wrong key, or meant for another app)");
   // Same key, different account.
   Cryptor other = Make("t", kZeroKey, "wxotherapp");
   EXPECT_EQ(DecryptResult(c, other.Encrypt(msg, "0123456789abcdef")),
             "ERROR AppID mismatch (wrong key, or meant for another app)");
   // An AppID with extra bytes after it is not ours either.
-  EXPECT_EQ(DecryptResult(c, Seal(Frame(msg, std::string(kTestAppId) + "x", 6,
-                                        32 - (20 + 6 + 16) % 32))),
-            "ERROR AppID mismatch (wrong key, or meant for another app)");
+  EXPECT_EQ(
+      DecryptResult(c, Seal(Frame(msg, std::string(kTestAppId) + "x", 6, 32 - (20 + 6 + 16) % 32))),
+      "ERROR AppID mismatch (wrong key, or meant for another app)");
 }
 
 TEST(CryptorFramingTest, MessagesWithAnyBytesRoundTrip) {
   Cryptor c = Make("t", kZeroKey, std::string(kTestAppId));
-  for (const std::string& msg :
-       {std::string(), std::string("\0\x01\xff]]>", 6),
-        std::string(100000, 'z'), std::string(kA2Plain)}) {
-    EXPECT_EQ(DecryptResult(c, c.Encrypt(msg, "0123456789abcdef")),
-              "OK " + msg);
+  for (const std::string& msg : {std::string(), std::string("\0\x01\xff]]>", 6),
+                                 std::string(100000, 'z'), std::string(kA2Plain)}) {
+    EXPECT_EQ(DecryptResult(c, c.Encrypt(msg, "0123456789abcdef")), "OK " + msg);
     EXPECT_EQ(DecryptResult(c, c.Encrypt(msg)), "OK " + msg);
   }
 }
@@ -548,16 +517,14 @@ TEST(CryptorFramingTest, RandomPrefixDiffersEachTime) {
   const std::string a = c.Encrypt("<xml/>");
   const std::string b = c.Encrypt("<xml/>");
   EXPECT_NE(a, b);
-  EXPECT_EQ(ZeroKeyAes(false, B64Decode(a)).substr(16),
-            ZeroKeyAes(false, B64Decode(b)).substr(16));
+  EXPECT_EQ(ZeroKeyAes(false, B64Decode(a)).substr(16), ZeroKeyAes(false, B64Decode(b)).substr(16));
 }
 
 TEST(CryptorFramingTest, ShortOrLongRandomPrefixIsFixedTo16Bytes) {
   Cryptor c = Make("t", kZeroKey, std::string(kTestAppId));
   EXPECT_EQ(c.Encrypt("<xml/>", "abc"),
             c.Encrypt("<xml/>", std::string("abc") + std::string(13, '\0')));
-  EXPECT_EQ(c.Encrypt("<xml/>", "0123456789abcdefXYZ"),
-            c.Encrypt("<xml/>", "0123456789abcdef"));
+  EXPECT_EQ(c.Encrypt("<xml/>", "0123456789abcdefXYZ"), c.Encrypt("<xml/>", "0123456789abcdef"));
 }
 
 // --- Hostile ciphertexts -----------------------------------------------------
@@ -566,12 +533,10 @@ TEST(CryptorHostileTest, TruncatedBase64) {
   Cryptor c = Make("pamtest", std::string(kSampleKey), "wxb11529c136998cb6");
   const std::string a1(kA1Encrypt);
   ASSERT_EQ(a1.size(), 88u);
-  EXPECT_EQ(DecryptResult(c, a1.substr(0, 87)),
-            "ERROR Encrypt is not valid base64");
+  EXPECT_EQ(DecryptResult(c, a1.substr(0, 87)), "ERROR Encrypt is not valid base64");
   EXPECT_EQ(DecryptResult(c, a1.substr(0, 84)),
             "ERROR ciphertext length 63 is not a positive multiple of 16");
-  EXPECT_EQ(DecryptResult(c, a1.substr(0, 85)),
-            "ERROR Encrypt is not valid base64");
+  EXPECT_EQ(DecryptResult(c, a1.substr(0, 85)), "ERROR Encrypt is not valid base64");
   // Whole 16-byte blocks dropped: still decryptable AES, wrong framing.
   const std::string two_blocks = B64Encode(B64Decode(a1).substr(0, 32));
   EXPECT_FALSE(c.Decrypt(two_blocks).ok());
@@ -593,14 +558,12 @@ TEST(CryptorHostileTest, TamperedCiphertextWithValidSignature) {
   std::string raw = B64Decode(kBEncrypt);
   raw[0] = static_cast<char>(raw[0] ^ 0x80);  // Flips the length's top bit.
   const std::string tampered = B64Encode(raw);
-  EXPECT_FALSE(
-      c.VerifyMsgSignature("1458300676", "260774613", tampered,
-                           "4f3ad57b6989f09f4eb392acce4f9e93942ed890"));
+  EXPECT_FALSE(c.VerifyMsgSignature("1458300676", "260774613", tampered,
+                                    "4f3ad57b6989f09f4eb392acce4f9e93942ed890"));
   // An attacker who knows the token can sign anything; decryption must
   // still refuse the garbled frame.
   const std::string signature = c.Sign("1458300676", "260774613", tampered);
-  EXPECT_TRUE(
-      c.VerifyMsgSignature("1458300676", "260774613", tampered, signature));
+  EXPECT_TRUE(c.VerifyMsgSignature("1458300676", "260774613", tampered, signature));
   EXPECT_EQ(DecryptResult(c, tampered),
             "ERROR length field exceeds the message (wrong key or corrupted "
             "message)");
@@ -608,8 +571,7 @@ TEST(CryptorHostileTest, TamperedCiphertextWithValidSignature) {
 
 // --- Key rotation (§4.2) ----------------------------------------------------
 
-constexpr std::string_view kNewKey =
-    "Zyxwvutsrqponmlkjihgfedcba9876543210ZYXWVUT";
+constexpr std::string_view kNewKey = "Zyxwvutsrqponmlkjihgfedcba9876543210ZYXWVUT";
 
 TEST(CryptorKeyRotationTest, WrongKeyFails) {
   Cryptor old_only = Make("t", std::string(kSampleKey), "wxapp");
@@ -620,20 +582,18 @@ TEST(CryptorKeyRotationTest, WrongKeyFails) {
 
 TEST(CryptorKeyRotationTest, FallsBackToPreviousKeyAndRepliesWithIt) {
   Cryptor old_only = Make("t", std::string(kSampleKey), "wxapp");
-  Cryptor rotated =
-      Make("t", std::string(kNewKey), "wxapp", std::string(kSampleKey));
+  Cryptor rotated = Make("t", std::string(kNewKey), "wxapp", std::string(kSampleKey));
   EXPECT_TRUE(rotated.has_previous_key());
 
   AesKeySlot used = AesKeySlot::kCurrent;
-  Result<std::string> xml =
-      rotated.Decrypt(old_only.Encrypt("<xml>old</xml>"), &used);
+  Result<std::string> xml = rotated.Decrypt(old_only.Encrypt("<xml>old</xml>"), &used);
   ASSERT_TRUE(xml.ok()) << xml.error();
   EXPECT_EQ(*xml, "<xml>old</xml>");
   EXPECT_EQ(used, AesKeySlot::kPrevious);
 
   // The reply goes out under the key that worked, so the sender can read it.
-  Result<InboundMessage> envelope = ParseMessage(
-      rotated.EncryptedReply("<xml>reply</xml>", "1700000000", "n", used));
+  Result<InboundMessage> envelope =
+      ParseMessage(rotated.EncryptedReply("<xml>reply</xml>", "1700000000", "n", used));
   ASSERT_TRUE(envelope.ok()) << envelope.error();
   EXPECT_EQ(DecryptResult(old_only, envelope->encrypt), "OK <xml>reply</xml>");
 
@@ -651,10 +611,8 @@ TEST(CryptorKeyRotationTest, PreviousSlotWithoutPreviousKeyUsesCurrent) {
 }
 
 TEST(CryptorKeyRotationTest, ErrorIsTheCurrentKeys) {
-  Cryptor c =
-      Make("t", kZeroKey, std::string(kTestAppId), std::string(kSampleKey));
-  EXPECT_EQ(DecryptResult(
-                c, Seal(Frame("<xml/>", "wxother", 6, 32 - (20 + 6 + 7) % 32))),
+  Cryptor c = Make("t", kZeroKey, std::string(kTestAppId), std::string(kSampleKey));
+  EXPECT_EQ(DecryptResult(c, Seal(Frame("<xml/>", "wxother", 6, 32 - (20 + 6 + 7) % 32))),
             "ERROR AppID mismatch (wrong key, or meant for another app)");
 }
 
@@ -669,9 +627,8 @@ TEST(EncryptedReplyTest, EnvelopeVerifiesAndDecrypts) {
   const std::string envelope = c.EncryptedReply(reply, "1715943330", "12345");
   Result<InboundMessage> parsed = ParseMessage(envelope);
   ASSERT_TRUE(parsed.ok()) << parsed.error();
-  EXPECT_TRUE(
-      c.VerifyMsgSignature("1715943330", "12345", parsed->encrypt,
-                           c.Sign("1715943330", "12345", parsed->encrypt)));
+  EXPECT_TRUE(c.VerifyMsgSignature("1715943330", "12345", parsed->encrypt,
+                                   c.Sign("1715943330", "12345", parsed->encrypt)));
   const std::string prefix = "<xml><Encrypt><![CDATA[" + parsed->encrypt +
                              "]]></Encrypt><MsgSignature><![CDATA[" +
                              c.Sign("1715943330", "12345", parsed->encrypt) +
@@ -690,15 +647,12 @@ TEST(EncryptedReplyTest, EnvelopeVerifiesAndDecrypts) {
 
 TEST(EncryptedReplyTest, EscapesUntrustedTimestampAndNonce) {
   Cryptor c = Make("t", kZeroKey, std::string(kTestAppId));
-  const std::string envelope =
-      c.EncryptedReply("<xml/>", "1<2&3", "a]]>b", "0123456789abcdef");
+  const std::string envelope = c.EncryptedReply("<xml/>", "1<2&3", "a]]>b", "0123456789abcdef");
   const std::string encrypt = c.Encrypt("<xml/>", "0123456789abcdef");
-  EXPECT_EQ(envelope,
-            "<xml><Encrypt><![CDATA[" + encrypt +
-                "]]></Encrypt><MsgSignature><![CDATA[" +
-                c.Sign("1<2&3", "a]]>b", encrypt) +
-                "]]></MsgSignature><TimeStamp>1&lt;2&amp;3</TimeStamp>"
-                "<Nonce><![CDATA[a]]]]><![CDATA[>b]]></Nonce></xml>");
+  EXPECT_EQ(envelope, "<xml><Encrypt><![CDATA[" + encrypt + "]]></Encrypt><MsgSignature><![CDATA[" +
+                          c.Sign("1<2&3", "a]]>b", encrypt) +
+                          "]]></MsgSignature><TimeStamp>1&lt;2&amp;3</TimeStamp>"
+                          "<Nonce><![CDATA[a]]]]><![CDATA[>b]]></Nonce></xml>");
   EXPECT_TRUE(ParseMessage(envelope).ok());
 }
 
@@ -713,19 +667,17 @@ TEST(SecureModeFlowTest, OfficialDocRequestToEncryptedAnswer) {
 
   Result<InboundMessage> envelope = ParseMessage(body);
   ASSERT_TRUE(envelope.ok()) << envelope.error();
-  ASSERT_TRUE(c.VerifyMsgSignature("1715943329", "1590219412",
-                                   envelope->encrypt,
+  ASSERT_TRUE(c.VerifyMsgSignature("1715943329", "1590219412", envelope->encrypt,
                                    "6c12a4205838198b8fa631b3220723bb07f1015c"));
   AesKeySlot key = AesKeySlot::kPrevious;
   Result<std::string> xml = c.Decrypt(envelope->encrypt, &key);
   ASSERT_TRUE(xml.ok()) << xml.error();
   Result<InboundMessage> in = ParseMessage(*xml);
   ASSERT_TRUE(in.ok()) << in.error();
-  EXPECT_EQ(DedupKey(*in),
-            "evt:o9AgO5Kd5ggOC-bXrbNODIiE3bGY|1715943329|debug_demo|");
+  EXPECT_EQ(DedupKey(*in), "evt:o9AgO5Kd5ggOC-bXrbNODIiE3bGY|1715943329|debug_demo|");
 
-  const std::string answer = c.EncryptedReply(
-      TextReply(*in, 1715943330, "good luck"), "1715943330", "1590219412", key);
+  const std::string answer =
+      c.EncryptedReply(TextReply(*in, 1715943330, "good luck"), "1715943330", "1590219412", key);
   Result<InboundMessage> out = ParseMessage(answer);
   ASSERT_TRUE(out.ok()) << out.error();
   Result<std::string> reply = c.Decrypt(out->encrypt);

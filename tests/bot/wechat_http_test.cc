@@ -19,8 +19,8 @@ constexpr char kAesKey[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";  // 43
 std::string Push(const std::string& from, const std::string& content, const std::string& id) {
   return "<xml><ToUserName><![CDATA[gh_gridbot]]></ToUserName><FromUserName><![CDATA[" + from +
          "]]></FromUserName><CreateTime>1722736800</CreateTime><MsgType><![CDATA[text]]>"
-         "</MsgType><Content><![CDATA[" + content + "]]></Content><MsgId>" + id +
-         "</MsgId></xml>";
+         "</MsgType><Content><![CDATA[" +
+         content + "]]></Content><MsgId>" + id + "</MsgId></xml>";
 }
 
 class SecureMode : public ::testing::Test {
@@ -41,8 +41,9 @@ class SecureMode : public ::testing::Test {
   std::pair<int, std::string> Send(const std::string& xml, bool good_signature = true) {
     const std::string ts = "1722736800", nonce = "8675309";
     const std::string encrypt = cryptor_->Encrypt(xml);
-    const std::string envelope = "<xml><ToUserName><![CDATA[gh_gridbot]]></ToUserName><Encrypt><![CDATA[" +
-                                 encrypt + "]]></Encrypt></xml>";
+    const std::string envelope =
+        "<xml><ToUserName><![CDATA[gh_gridbot]]></ToUserName><Encrypt><![CDATA[" + encrypt +
+        "]]></Encrypt></xml>";
     std::string msg_signature = cryptor_->Sign(ts, nonce, encrypt);
     if (!good_signature) msg_signature[0] = msg_signature[0] == 'a' ? 'b' : 'a';
     std::string target = "/wechat?signature=" + bot::wechat::SignParts({kToken, ts, nonce}) +

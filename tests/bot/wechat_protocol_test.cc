@@ -41,8 +41,7 @@ std::string TextWith(std::string_view content_element) {
 TEST(Sha1HexTest, KnownDigests) {
   EXPECT_EQ(Sha1Hex(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
   EXPECT_EQ(Sha1Hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
-  EXPECT_EQ(Sha1Hex("15147114921714036504AAAAA"),
-            "f464b24fc39322e44b38aa78f5edd27bd1441696");
+  EXPECT_EQ(Sha1Hex("15147114921714036504AAAAA"), "f464b24fc39322e44b38aa78f5edd27bd1441696");
 }
 
 TEST(SignPartsTest, OfficialAaaaaExampleSortsTheParts) {
@@ -53,9 +52,8 @@ TEST(SignPartsTest, OfficialAaaaaExampleSortsTheParts) {
 }
 
 TEST(SignPartsTest, WechatCryptoFourPartVector) {
-  EXPECT_EQ(
-      SignParts({"RMNlACHlV5ThzfRlVS4D4", "timestamp", "nonce", "encrypt"}),
-      "8edac0945683c119ee71c9f6256d76c48aa08a96");
+  EXPECT_EQ(SignParts({"RMNlACHlV5ThzfRlVS4D4", "timestamp", "nonce", "encrypt"}),
+            "8edac0945683c119ee71c9f6256d76c48aa08a96");
 }
 
 TEST(VerifySignatureTest, OfficialGetExample) {
@@ -71,8 +69,8 @@ TEST(VerifySignatureTest, OfficialPlaintextPostExample) {
 }
 
 TEST(VerifySignatureTest, WechatpyVector) {
-  EXPECT_TRUE(VerifySignature("test", "1410685589", "test",
-                              "f21891de399b4e33a1a93c9a7b8a8fffb5a443ff"));
+  EXPECT_TRUE(
+      VerifySignature("test", "1410685589", "test", "f21891de399b4e33a1a93c9a7b8a8fffb5a443ff"));
 }
 
 TEST(VerifySignatureTest, AcceptsUpperCaseHex) {
@@ -88,10 +86,8 @@ TEST(VerifySignatureTest, RejectsMismatches) {
   EXPECT_FALSE(VerifySignature("AAAAB", "1714036504", "1514711492", good));
   EXPECT_FALSE(VerifySignature("AAAAA", "1714036505", "1514711492", good));
   EXPECT_FALSE(VerifySignature("AAAAA", "1714036504", "1514711492", ""));
-  EXPECT_FALSE(
-      VerifySignature("AAAAA", "1714036504", "1514711492", good.substr(0, 39)));
-  EXPECT_FALSE(
-      VerifySignature("AAAAA", "1714036504", "1514711492", good + "0"));
+  EXPECT_FALSE(VerifySignature("AAAAA", "1714036504", "1514711492", good.substr(0, 39)));
+  EXPECT_FALSE(VerifySignature("AAAAA", "1714036504", "1514711492", good + "0"));
   EXPECT_FALSE(VerifySignature("", "", "", Sha1Hex("")));
 }
 
@@ -282,18 +278,17 @@ TEST(ParseMessageTest, TemplateSendJobFinishKeepsMsgIdEmpty) {
 
 TEST(ParseMessageTest, CompatibleModeBodyHasFieldsAndEncrypt) {
   // §4.1, with vector C's full Encrypt value.
-  EXPECT_EQ(
-      Parsed("<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName>"
-             "<FromUserName><![CDATA[oyORnuP8q7ou2gfYjqLzSIWZf0rs]]>"
-             "</FromUserName><CreateTime>1409735668</CreateTime>"
-             "<MsgType><![CDATA[text]]></MsgType>"
-             "<Content><![CDATA[abcdteT]]></Content>"
-             "<MsgId>6054768590064713728</MsgId>"
-             "<Encrypt><![CDATA[hyzAe4Oz...2PE=]]></Encrypt></xml>"),
-      "OK {to_user=\"gh_10f6c3c3ac5a\" "
-      "from_user=\"oyORnuP8q7ou2gfYjqLzSIWZf0rs\" create_time=1409735668 "
-      "msg_type=\"text\" content=\"abcdteT\" msg_id=\"6054768590064713728\" "
-      "encrypt=\"hyzAe4Oz...2PE=\"}");
+  EXPECT_EQ(Parsed("<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName>"
+                   "<FromUserName><![CDATA[oyORnuP8q7ou2gfYjqLzSIWZf0rs]]>"
+                   "</FromUserName><CreateTime>1409735668</CreateTime>"
+                   "<MsgType><![CDATA[text]]></MsgType>"
+                   "<Content><![CDATA[abcdteT]]></Content>"
+                   "<MsgId>6054768590064713728</MsgId>"
+                   "<Encrypt><![CDATA[hyzAe4Oz...2PE=]]></Encrypt></xml>"),
+            "OK {to_user=\"gh_10f6c3c3ac5a\" "
+            "from_user=\"oyORnuP8q7ou2gfYjqLzSIWZf0rs\" create_time=1409735668 "
+            "msg_type=\"text\" content=\"abcdteT\" msg_id=\"6054768590064713728\" "
+            "encrypt=\"hyzAe4Oz...2PE=\"}");
 }
 
 TEST(ParseMessageTest, SecureModeEnvelopeNeedsOnlyEncrypt) {
@@ -302,8 +297,7 @@ TEST(ParseMessageTest, SecureModeEnvelopeNeedsOnlyEncrypt) {
                    "</Encrypt></xml>"),
             "OK {to_user=\"gh_97417a04a28d\" "
             "encrypt=\"D7yzvUNAL930rd28wf21s4hvXhz0\"}");
-  EXPECT_EQ(Parsed("<xml><Encrypt>abc=</Encrypt></xml>"),
-            "OK {encrypt=\"abc=\"}");
+  EXPECT_EQ(Parsed("<xml><Encrypt>abc=</Encrypt></xml>"), "OK {encrypt=\"abc=\"}");
 }
 
 // ---------------------------------------------------------------------------
@@ -324,16 +318,16 @@ TEST(ParseMessageTest, KeepsInnerNewlines) {
 }
 
 TEST(ParseMessageTest, DecodesPredefinedEntitiesAndCharacterReferences) {
-  Result<InboundMessage> m = ParseMessage(
-      TextWith("<Content>a &amp; b &lt;c&gt; &quot;&apos; &#20320;&#x597D;"
-               "</Content>"));
+  Result<InboundMessage> m =
+      ParseMessage(TextWith("<Content>a &amp; b &lt;c&gt; &quot;&apos; &#20320;&#x597D;"
+                            "</Content>"));
   ASSERT_TRUE(m.ok()) << m.error();
   EXPECT_EQ(m->content, "a & b <c> \"' 你好");
 }
 
 TEST(ParseMessageTest, ConcatenatesTextAndCdataPieces) {
-  Result<InboundMessage> m = ParseMessage(TextWith(
-      "<Content>a<![CDATA[b]]]]><![CDATA[>c]]><!-- note -->d</Content>"));
+  Result<InboundMessage> m =
+      ParseMessage(TextWith("<Content>a<![CDATA[b]]]]><![CDATA[>c]]><!-- note -->d</Content>"));
   ASSERT_TRUE(m.ok()) << m.error();
   EXPECT_EQ(m->content, "ab]]>cd");
 }
@@ -347,8 +341,7 @@ TEST(ParseMessageTest, IgnoresUnknownElementsAttributesAndDeclaration) {
 }
 
 TEST(ParseMessageTest, KeepsLargestMsgIdExactly) {
-  Result<InboundMessage> m =
-      ParseMessage(TextWith("<MsgId>18446744073709551615</MsgId>"));
+  Result<InboundMessage> m = ParseMessage(TextWith("<MsgId>18446744073709551615</MsgId>"));
   ASSERT_TRUE(m.ok()) << m.error();
   EXPECT_EQ(m->msg_id, "18446744073709551615");
 }
@@ -365,10 +358,8 @@ TEST(ParseMessageTest, NegativeAndMillisecondCreateTime) {
 // Missing and malformed fields
 
 TEST(ParseMessageTest, RequiresFromUserNameAndMsgType) {
-  EXPECT_EQ(ErrorOf("<xml><MsgType>text</MsgType></xml>"),
-            "missing <FromUserName>");
-  EXPECT_EQ(ErrorOf("<xml><FromUserName>u</FromUserName></xml>"),
-            "missing <MsgType>");
+  EXPECT_EQ(ErrorOf("<xml><MsgType>text</MsgType></xml>"), "missing <FromUserName>");
+  EXPECT_EQ(ErrorOf("<xml><FromUserName>u</FromUserName></xml>"), "missing <MsgType>");
   EXPECT_EQ(ErrorOf("<xml><FromUserName><![CDATA[]]></FromUserName>"
                     "<MsgType>text</MsgType></xml>"),
             "missing <FromUserName>");
@@ -395,8 +386,7 @@ TEST(ParseMessageTest, RejectsElementsInsideFields) {
 }
 
 TEST(ParseMessageTest, RejectsBadCreateTime) {
-  for (const char* bad :
-       {"abc", "12.5", "99999999999999999999", "1e9", "+5", "0x10"}) {
+  for (const char* bad : {"abc", "12.5", "99999999999999999999", "1e9", "+5", "0x10"}) {
     EXPECT_EQ(ErrorOf("<xml><FromUserName>u</FromUserName>"
                       "<MsgType>text</MsgType><CreateTime>" +
                       std::string(bad) + "</CreateTime></xml>"),
@@ -407,24 +397,17 @@ TEST(ParseMessageTest, RejectsBadCreateTime) {
 
 TEST(ParseMessageTest, RejectsBadCoordinates) {
   auto location = [](std::string_view x, std::string_view y) {
-    std::string xml =
-        "<xml><FromUserName>u</FromUserName><MsgType>location</MsgType>";
+    std::string xml = "<xml><FromUserName>u</FromUserName><MsgType>location</MsgType>";
     if (!x.empty()) xml += "<Location_X>" + std::string(x) + "</Location_X>";
     if (!y.empty()) xml += "<Location_Y>" + std::string(y) + "</Location_Y>";
     return ErrorOf(xml + "</xml>");
   };
-  EXPECT_EQ(location("abc", "113.3"),
-            "<Location_X> is not a number between -90 and 90");
-  EXPECT_EQ(location("91", "113.3"),
-            "<Location_X> is not a number between -90 and 90");
-  EXPECT_EQ(location("nan", "113.3"),
-            "<Location_X> is not a number between -90 and 90");
-  EXPECT_EQ(location("23.1", "inf"),
-            "<Location_Y> is not a number between -180 and 180");
-  EXPECT_EQ(location("23.1", "1e2"),
-            "<Location_Y> is not a number between -180 and 180");
-  EXPECT_EQ(location("23.1", ""),
-            "<Location_X> and <Location_Y> must come together");
+  EXPECT_EQ(location("abc", "113.3"), "<Location_X> is not a number between -90 and 90");
+  EXPECT_EQ(location("91", "113.3"), "<Location_X> is not a number between -90 and 90");
+  EXPECT_EQ(location("nan", "113.3"), "<Location_X> is not a number between -90 and 90");
+  EXPECT_EQ(location("23.1", "inf"), "<Location_Y> is not a number between -180 and 180");
+  EXPECT_EQ(location("23.1", "1e2"), "<Location_Y> is not a number between -180 and 180");
+  EXPECT_EQ(location("23.1", ""), "<Location_X> and <Location_Y> must come together");
   EXPECT_EQ(location("-23.1", "-113.3"), "no error");
   EXPECT_EQ(Parsed("<xml><FromUserName>u</FromUserName>"
                    "<MsgType>location</MsgType></xml>"),
@@ -451,10 +434,9 @@ TEST(ParseMessageHostileTest, EmptyBody) {
 }
 
 TEST(ParseMessageHostileTest, MalformedXml) {
-  for (const char* bad :
-       {"<xml><FromUserName>a</xml>", "<xml", "<xml></XML>",
-        "<xml><Content><![CDATA[abc</Content></xml>",
-        "<xml><FromUserName>a</FromUserName>", "<xml a='1></xml>"}) {
+  for (const char* bad : {"<xml><FromUserName>a</xml>", "<xml", "<xml></XML>",
+                          "<xml><Content><![CDATA[abc</Content></xml>",
+                          "<xml><FromUserName>a</FromUserName>", "<xml a='1></xml>"}) {
     EXPECT_TRUE(StartsWith(ErrorOf(bad), "malformed XML at byte "))
         << bad << " -> " << ErrorOf(bad);
   }
@@ -482,8 +464,7 @@ TEST(ParseMessageHostileTest, ContentOutsideTheRoot) {
             "more than one root element");
   EXPECT_EQ(ErrorOf(TextWith("") + "garbage"), "text outside the root element");
   EXPECT_EQ(ErrorOf("garbage" + TextWith("")), "text outside the root element");
-  EXPECT_EQ(ErrorOf(TextWith("") + "<![CDATA[x]]>"),
-            "text outside the root element");
+  EXPECT_EQ(ErrorOf(TextWith("") + "<![CDATA[x]]>"), "text outside the root element");
 }
 
 TEST(ParseMessageHostileTest, BillionLaughs) {
@@ -508,11 +489,9 @@ TEST(ParseMessageHostileTest, ExternalEntity) {
 }
 
 TEST(ParseMessageHostileTest, DoctypeAndEntityAnyCaseAnywhere) {
-  EXPECT_EQ(
-      ErrorOf("<!doctype xml SYSTEM \"http://evil/x.dtd\">" + TextWith("")),
-      "document type declarations are not allowed");
-  EXPECT_EQ(ErrorOf("<xml><!EnTiTy x \"y\"></xml>"),
-            "entity declarations are not allowed");
+  EXPECT_EQ(ErrorOf("<!doctype xml SYSTEM \"http://evil/x.dtd\">" + TextWith("")),
+            "document type declarations are not allowed");
+  EXPECT_EQ(ErrorOf("<xml><!EnTiTy x \"y\"></xml>"), "entity declarations are not allowed");
   // The check runs before parsing, so it also fires inside CDATA: a user
   // typing "<!DOCTYPE" is refused (deliberate; see the header).
   EXPECT_EQ(ErrorOf(TextWith("<Content><![CDATA[<!DOCTYPE html>]]></Content>")),
@@ -522,18 +501,15 @@ TEST(ParseMessageHostileTest, DoctypeAndEntityAnyCaseAnywhere) {
 TEST(ParseMessageHostileTest, UndefinedEntityReference) {
   EXPECT_EQ(ErrorOf(TextWith("<Content>&xxe;</Content>")),
             "undefined entity reference in <Content>");
-  EXPECT_EQ(ErrorOf(TextWith("<Content>a & b</Content>")),
-            "unterminated or bare '&' in <Content>");
+  EXPECT_EQ(ErrorOf(TextWith("<Content>a & b</Content>")), "unterminated or bare '&' in <Content>");
   EXPECT_EQ(ErrorOf(TextWith("<Content>a]]>b</Content>")),
             "\"]]>\" outside a CDATA section in <Content>");
 }
 
 TEST(ParseMessageHostileTest, ForbiddenCharacterReferences) {
-  for (const char* ref :
-       {"&#0;", "&#x0;", "&#1;", "&#xD800;", "&#xFFFE;", "&#x110000;"}) {
-    EXPECT_EQ(
-        ErrorOf(TextWith("<Content>a" + std::string(ref) + "b</Content>")),
-        "character reference to a character XML forbids in <Content>")
+  for (const char* ref : {"&#0;", "&#x0;", "&#1;", "&#xD800;", "&#xFFFE;", "&#x110000;"}) {
+    EXPECT_EQ(ErrorOf(TextWith("<Content>a" + std::string(ref) + "b</Content>")),
+              "character reference to a character XML forbids in <Content>")
         << ref;
   }
   for (const char* ref : {"&#;", "&#x;", "&#12a;", "&#-1;", "&#4294967296;"}) {
@@ -549,10 +525,9 @@ TEST(ParseMessageHostileTest, NulByte) {
 }
 
 TEST(ParseMessageHostileTest, InvalidUtf8InFields) {
-  for (const char* bad : {"\xFF", "\xC0\xAF", "\xED\xA0\x80", "\xE4\xBD",
-                          "\xF8\x88\x80\x80\x80", "\x80", "\xF4\x90\x80\x80"}) {
-    EXPECT_EQ(ErrorOf(TextWith("<Content><![CDATA[a" + std::string(bad) +
-                               "b]]></Content>")),
+  for (const char* bad : {"\xFF", "\xC0\xAF", "\xED\xA0\x80", "\xE4\xBD", "\xF8\x88\x80\x80\x80",
+                          "\x80", "\xF4\x90\x80\x80"}) {
+    EXPECT_EQ(ErrorOf(TextWith("<Content><![CDATA[a" + std::string(bad) + "b]]></Content>")),
               "invalid UTF-8 in <Content>")
         << ::testing::PrintToString(std::string(bad));
   }
@@ -563,15 +538,14 @@ TEST(ParseMessageHostileTest, InvalidUtf8InFields) {
 
 TEST(ParseMessageHostileTest, TooLargeBody) {
   const std::string huge(kMaxMessageBytes - 200, 'x');
-  Result<InboundMessage> ok =
-      ParseMessage(TextWith("<Content>" + huge + "</Content>"));
+  Result<InboundMessage> ok = ParseMessage(TextWith("<Content>" + huge + "</Content>"));
   ASSERT_TRUE(ok.ok()) << ok.error();
   EXPECT_EQ(ok->content.size(), huge.size());
 
   const std::string body =
       TextWith("<Content>" + std::string(kMaxMessageBytes, 'x') + "</Content>");
-  EXPECT_EQ(ErrorOf(body), "body is too large (" + std::to_string(body.size()) +
-                               " bytes; the limit is 1048576)");
+  EXPECT_EQ(ErrorOf(body),
+            "body is too large (" + std::to_string(body.size()) + " bytes; the limit is 1048576)");
 }
 
 TEST(ParseMessageHostileTest, DeepNestingDoesNotCrash) {
@@ -603,8 +577,7 @@ TEST(IsValidUtf8Test, Boundaries) {
 // Dedup
 
 TEST(DedupKeyTest, MessagesUseMsgId) {
-  Result<InboundMessage> m =
-      ParseMessage(TextWith("<MsgId>6054768590064713728</MsgId>"));
+  Result<InboundMessage> m = ParseMessage(TextWith("<MsgId>6054768590064713728</MsgId>"));
   ASSERT_TRUE(m.ok()) << m.error();
   EXPECT_EQ(DedupKey(*m), "msg:6054768590064713728");
 }
@@ -652,8 +625,7 @@ std::string WithoutNewlines(std::string s) {
 
 TEST(TextReplyTest, MatchesOfficialSample) {
   // §3.1, line breaks removed.
-  EXPECT_EQ(TextReply(From("toUser", "fromUser"), 12345678, "你好"),
-            WithoutNewlines(R"(<xml>
+  EXPECT_EQ(TextReply(From("toUser", "fromUser"), 12345678, "你好"), WithoutNewlines(R"(<xml>
 <ToUserName><![CDATA[toUser]]></ToUserName>
 <FromUserName><![CDATA[fromUser]]></FromUserName>
 <CreateTime>12345678</CreateTime>
@@ -678,9 +650,8 @@ TEST(TextReplyTest, SwapsAddressesOfTheOfficialSample) {
 }
 
 TEST(TextReplyTest, CdataTerminatorRoundTrips) {
-  for (const char* content :
-       {"a]]>b", "]]>", "]]>]]>", "x]", "]]", "]", "a]]]>b", "<![CDATA[x",
-        "&amp; <b>", "第一行\n第二行 ]]> 结束"}) {
+  for (const char* content : {"a]]>b", "]]>", "]]>]]>", "x]", "]]", "]", "a]]]>b", "<![CDATA[x",
+                              "&amp; <b>", "第一行\n第二行 ]]> 结束"}) {
     const std::string reply = TextReply(From("oUser", "gh_1"), 1, content);
     Result<InboundMessage> back = ParseMessage(reply);
     ASSERT_TRUE(back.ok()) << content << ": " << back.error() << "\n" << reply;
@@ -694,8 +665,7 @@ TEST(TextReplyTest, CdataTerminatorRoundTrips) {
 }
 
 TEST(TextReplyTest, DropsControlCharactersXmlForbids) {
-  const std::string reply =
-      TextReply(From("u", "g"), 1, std::string("a\x01\x1f\tb\0c", 7));
+  const std::string reply = TextReply(From("u", "g"), 1, std::string("a\x01\x1f\tb\0c", 7));
   Result<InboundMessage> back = ParseMessage(reply);
   ASSERT_TRUE(back.ok()) << back.error();
   EXPECT_EQ(back->content, "a\tbc");
@@ -703,9 +673,9 @@ TEST(TextReplyTest, DropsControlCharactersXmlForbids) {
 
 TEST(NewsReplyTest, MatchesOfficialSample) {
   // §3.2, line breaks removed.
-  EXPECT_EQ(NewsReply(From("toUser", "fromUser"), 12345678, "title1",
-                      "description1", "picurl", "url"),
-            WithoutNewlines(R"(<xml>
+  EXPECT_EQ(
+      NewsReply(From("toUser", "fromUser"), 12345678, "title1", "description1", "picurl", "url"),
+      WithoutNewlines(R"(<xml>
 <ToUserName><![CDATA[toUser]]></ToUserName>
 <FromUserName><![CDATA[fromUser]]></FromUserName>
 <CreateTime>12345678</CreateTime>
@@ -723,9 +693,8 @@ TEST(NewsReplyTest, MatchesOfficialSample) {
 }
 
 TEST(NewsReplyTest, OneArticle) {
-  EXPECT_EQ(NewsReply(From("oUser", "gh_1"), 12345678, "电费账单",
-                      "2024年7月电费 ]]> 123.45元", "https://p/x.png",
-                      "https://h5/bill?m=2024-07&u=1"),
+  EXPECT_EQ(NewsReply(From("oUser", "gh_1"), 12345678, "电费账单", "2024年7月电费 ]]> 123.45元",
+                      "https://p/x.png", "https://h5/bill?m=2024-07&u=1"),
             "<xml><ToUserName><![CDATA[oUser]]></ToUserName>"
             "<FromUserName><![CDATA[gh_1]]></FromUserName>"
             "<CreateTime>12345678</CreateTime>"
@@ -740,22 +709,20 @@ TEST(NewsReplyTest, OneArticle) {
 }
 
 TEST(TransferReplyTest, PlainAndWithAgent) {
-  EXPECT_EQ(
-      TransferToCustomerServiceReply(From("touser", "fromuser"), 1399197672),
-      "<xml><ToUserName><![CDATA[touser]]></ToUserName>"
-      "<FromUserName><![CDATA[fromuser]]></FromUserName>"
-      "<CreateTime>1399197672</CreateTime>"
-      "<MsgType><![CDATA[transfer_customer_service]]></MsgType></xml>");
-  EXPECT_EQ(TransferToCustomerServiceReply(From("touser", "fromuser"),
-                                           1399197672, "test1@test"),
+  EXPECT_EQ(TransferToCustomerServiceReply(From("touser", "fromuser"), 1399197672),
+            "<xml><ToUserName><![CDATA[touser]]></ToUserName>"
+            "<FromUserName><![CDATA[fromuser]]></FromUserName>"
+            "<CreateTime>1399197672</CreateTime>"
+            "<MsgType><![CDATA[transfer_customer_service]]></MsgType></xml>");
+  EXPECT_EQ(TransferToCustomerServiceReply(From("touser", "fromuser"), 1399197672, "test1@test"),
             "<xml><ToUserName><![CDATA[touser]]></ToUserName>"
             "<FromUserName><![CDATA[fromuser]]></FromUserName>"
             "<CreateTime>1399197672</CreateTime>"
             "<MsgType><![CDATA[transfer_customer_service]]></MsgType>"
             "<TransInfo><KfAccount><![CDATA[test1@test]]></KfAccount>"
             "</TransInfo></xml>");
-  Result<InboundMessage> back = ParseMessage(
-      TransferToCustomerServiceReply(From("touser", "fromuser"), 1));
+  Result<InboundMessage> back =
+      ParseMessage(TransferToCustomerServiceReply(From("touser", "fromuser"), 1));
   ASSERT_TRUE(back.ok()) << back.error();
   EXPECT_EQ(back->msg_type, "transfer_customer_service");
 }
@@ -772,8 +739,7 @@ TEST(DebugStringTest, QuotesAndEscapes) {
   InboundMessage in;
   in.content = "say \"hi\"\\\n";
   in.create_time = 5;
-  EXPECT_EQ(DebugString(in),
-            "{create_time=5 content=\"say \\\"hi\\\"\\\\\\n\"}");
+  EXPECT_EQ(DebugString(in), "{create_time=5 content=\"say \\\"hi\\\"\\\\\\n\"}");
   EXPECT_EQ(DebugString(InboundMessage{}), "{}");
 }
 

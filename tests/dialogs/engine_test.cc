@@ -25,9 +25,8 @@ TEST(BindAndBills, BindThenLatestLastMonthFollowUpAndArrears) {
   EXPECT_THAT(c.Say("最新账单"), AllOf(HasSubstr("2024年7月"), HasSubstr("236度"),
                                        HasSubstr("129.80元"), HasSubstr("未缴费")));
   EXPECT_THAT(c.Say("上个月电费多少"), AllOf(HasSubstr("2024年7月"), HasSubstr("129.80元")));
-  EXPECT_THAT(c.Say("那3月份的呢"),
-              AllOf(HasSubstr("2024年3月"), HasSubstr("111度"), HasSubstr("58.64元"),
-                    HasSubstr("已缴清")));
+  EXPECT_THAT(c.Say("那3月份的呢"), AllOf(HasSubstr("2024年3月"), HasSubstr("111度"),
+                                          HasSubstr("58.64元"), HasSubstr("已缴清")));
   EXPECT_THAT(c.Say("我欠费了吗"), AllOf(HasSubstr("欠费129.80元"), HasSubstr("2024年7月")));
 }
 
@@ -48,8 +47,8 @@ TEST(BindAndBills, UnboundCustomerIsBoundFirstThenAnswered) {
   EXPECT_THAT(c.Say("上个月电费多少"), AllOf(HasSubstr("先绑定"), HasSubstr("哪个市")));
   c.Say("南宁市");
   c.Say(kAccount);
-  EXPECT_THAT(c.Say(kPassword), AllOf(HasSubstr("绑定成功"), HasSubstr("2024年7月"),
-                                      HasSubstr("129.80元")));
+  EXPECT_THAT(c.Say(kPassword),
+              AllOf(HasSubstr("绑定成功"), HasSubstr("2024年7月"), HasSubstr("129.80元")));
 }
 
 TEST(BindAndBills, MonthWithoutBill) {
@@ -137,8 +136,8 @@ TEST(Accounts, SwitchDefaultAndUnbindWithConfirmation) {
   EXPECT_THAT(c.Say("我欠费了吗"), HasSubstr("0302000004815"));
   EXPECT_THAT(c.Say("解绑户号"), HasSubstr("要解绑哪个"));
   EXPECT_THAT(c.Say("0302000004815"), HasSubstr("确认要解绑户号0302000004815"));
-  EXPECT_THAT(c.Say("确认"), AllOf(HasSubstr("已解绑户号0302000004815"),
-                                   HasSubstr("默认户号为0301000001234")));
+  EXPECT_THAT(c.Say("确认"),
+              AllOf(HasSubstr("已解绑户号0302000004815"), HasSubstr("默认户号为0301000001234")));
 }
 
 TEST(Accounts, UnbindCanBeDeclined) {
@@ -265,7 +264,8 @@ TEST(Engine, PasswordsNeverReachTheLogOrTheState) {
   auto masked = tx.connection().Prepare("SELECT COUNT(*) FROM dialog_log WHERE masked = 1");
   ASSERT_TRUE(masked.Step());
   EXPECT_EQ(masked.Int(0), 1);
-  auto sessions = tx.connection().Prepare("SELECT COUNT(*) FROM sessions WHERE state LIKE '%246810%'");
+  auto sessions =
+      tx.connection().Prepare("SELECT COUNT(*) FROM sessions WHERE state LIKE '%246810%'");
   ASSERT_TRUE(sessions.Step());
   EXPECT_EQ(sessions.Int(0), 0);
 }
@@ -342,9 +342,9 @@ TEST(Engine, ARepeatedDedupKeyRunsOnce) {
 }
 
 TEST(Engine, ARestartInTheMiddleOfAFlowContinues) {
-  const std::string db =
-      (std::filesystem::temp_directory_path() / ("gridbot_restart_" + std::to_string(getpid()) + ".db"))
-          .string();
+  const std::string db = (std::filesystem::temp_directory_path() /
+                          ("gridbot_restart_" + std::to_string(getpid()) + ".db"))
+                             .string();
   std::filesystem::remove(db);
   {
     Conversation before(db);

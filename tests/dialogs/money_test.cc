@@ -7,14 +7,16 @@
 // 0301000003517 (802413) owes nothing. Cards: 8800123456789018 / 046291
 // 200.00, 8800123456789012 / 135790 100.00, 8800123456789015 / 728364 500.00,
 // 8800123456789001 used.
+#include "storage/money.h"
+
+#include <unistd.h>
+
 #include <filesystem>
 #include <latch>
 #include <regex>
 #include <set>
 #include <thread>
-#include <unistd.h>
 
-#include "storage/money.h"
 #include "tests/dialogs/conversation.h"
 
 namespace gridbot::testing {
@@ -110,8 +112,9 @@ TEST(MoneyCard, RechargePaysTheOldestBillAndTellsWhatIsLeft) {
   EXPECT_THAT(c.Say("我欠费了吗"), AllOf(HasSubstr("2024年7月"), HasSubstr("还需缴纳79.09元")));
   // The card password was never kept: not in any saved state, not in the log.
   EXPECT_EQ(CountRows(c.store(), "SELECT COUNT(*) FROM sessions WHERE state LIKE '%046291%'"), 0);
-  EXPECT_EQ(CountRows(c.store(), "SELECT COUNT(*) FROM dialog_log WHERE text LIKE '%046291%' "
-                                 "OR normalized LIKE '%046291%' OR slots LIKE '%046291%'"),
+  EXPECT_EQ(CountRows(c.store(),
+                      "SELECT COUNT(*) FROM dialog_log WHERE text LIKE '%046291%' "
+                      "OR normalized LIKE '%046291%' OR slots LIKE '%046291%'"),
             0);
   EXPECT_EQ(CountRows(c.store(), "SELECT COUNT(*) FROM dialog_log WHERE masked = 1"), 2);  // + bind
 }
@@ -267,10 +270,10 @@ TEST(MoneyCard, SameCardFromTwoUsersAtTheSameMomentIsCreditedOnce) {
 TEST(MoneyPay, AlipayOrderForTheArrearsWithALink) {
   Conversation c;
   c.Bind("南宁", "0301000001234", "246810");
-  EXPECT_THAT(c.Say("用支付宝缴费"),
-              AllOf(HasSubstr("民族大道88号"), HasSubstr("结算单位：南宁供电局"),
-                    HasSubstr("当前欠费：129.80元"),
-                    HasSubstr("用支付宝为户号0301000001234缴纳129.80元")));
+  EXPECT_THAT(
+      c.Say("用支付宝缴费"),
+      AllOf(HasSubstr("民族大道88号"), HasSubstr("结算单位：南宁供电局"),
+            HasSubstr("当前欠费：129.80元"), HasSubstr("用支付宝为户号0301000001234缴纳129.80元")));
   const std::string reply = c.Say("确认");
   const std::string order_no = OrderNoIn(reply);
   ASSERT_THAT(order_no, MatchesRegex("PO20240804[0-9]{6}")) << reply;
@@ -302,8 +305,8 @@ TEST(MoneyPay, UnionPayWithoutArrearsIsRefused) {
 TEST(MoneyPay, NothingOwedAlipayPrepaysANamedAmount) {
   Conversation c;
   c.Bind("南宁", "0301000003517", "802413");
-  EXPECT_THAT(c.Say("交电费"), AllOf(HasSubstr("目前没有欠费"), HasSubstr("支付宝预存"),
-                                     HasSubstr("回复预存金额")));
+  EXPECT_THAT(c.Say("交电费"),
+              AllOf(HasSubstr("目前没有欠费"), HasSubstr("支付宝预存"), HasSubstr("回复预存金额")));
   EXPECT_THAT(c.Say("银联"), HasSubstr("预存电费请使用支付宝"));
   EXPECT_THAT(c.Say("一百"), HasSubstr("用支付宝为户号0301000003517预存电费100.00元"));
   const std::string order_no = OrderNoIn(c.Say("确认"));
@@ -349,8 +352,8 @@ TEST(MoneyPay, OrderNumbersAreUniqueAndOrdersCreditOnce) {
   for (int i = 0; i < 3; ++i) {
     storage::Tx tx = c.store().Begin();
     auto r = storage::ConfirmOrder(tx, order_no, "test", c.clock().Now(), "2024-07");
-    EXPECT_EQ(r.status, i == 0 ? storage::ConfirmStatus::kConfirmed
-                               : storage::ConfirmStatus::kAlreadyPaid);
+    EXPECT_EQ(r.status,
+              i == 0 ? storage::ConfirmStatus::kConfirmed : storage::ConfirmStatus::kAlreadyPaid);
     ASSERT_TRUE(tx.Commit().ok());
   }
   EXPECT_EQ(PaymentsWithReference(c.store(), order_no),

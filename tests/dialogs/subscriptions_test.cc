@@ -256,7 +256,8 @@ TEST(Unsubscribe, AllOfThemSaidWithCancelWordsAndABareCancelStillCancels) {
   c.Bind("南宁", kAccount, kPassword);
   SubscribeSmsAndEmail(c);
   c.Say("取消订阅");
-  EXPECT_THAT(c.Say("都取消吧"), AllOf(HasSubstr("确认取消"), HasSubstr("短信"), HasSubstr("邮件")));
+  EXPECT_THAT(c.Say("都取消吧"),
+              AllOf(HasSubstr("确认取消"), HasSubstr("短信"), HasSubstr("邮件")));
   EXPECT_THAT(c.Say("确认"), HasSubstr("已为您取消2个订阅"));
   SubscribeSmsAndEmail(c);
   c.Say("取消订阅");
@@ -337,10 +338,11 @@ TEST(NotifyBills, WechatSubscribersGetATemplateMessageWhenOneIsConfigured) {
   ASSERT_EQ(messages.size(), 1u);
   EXPECT_EQ(messages[0].channel, "wechat_template");
   EXPECT_EQ(messages[0].recipient, "oWx_9");
-  EXPECT_EQ(messages[0].body,
-            R"({"template_id":"TEMPLATE_ID_1","client_msg_id":"bill:2024-07:0301000001234:wechat:oWx_9",)"
-            R"("data":{"keyword1":{"value":"0301000001234"},"keyword2":{"value":"2024年7月"},)"
-            R"("keyword3":{"value":"129.80元"},"keyword4":{"value":"2024年8月20日"}}})");
+  EXPECT_EQ(
+      messages[0].body,
+      R"({"template_id":"TEMPLATE_ID_1","client_msg_id":"bill:2024-07:0301000001234:wechat:oWx_9",)"
+      R"("data":{"keyword1":{"value":"0301000001234"},"keyword2":{"value":"2024年7月"},)"
+      R"("keyword3":{"value":"129.80元"},"keyword4":{"value":"2024年8月20日"}}})");
 }
 
 TEST(NotifyBills, PaidBillMissingBillAndCancelledSubscription) {

@@ -92,15 +92,15 @@ TEST(ParseNumberTest, NotNumbers) {
   EXPECT_EQ(Num("abc"), "none");
   EXPECT_EQ(Num("12a"), "none");
   EXPECT_EQ(Num("一百块"), "none");
-  EXPECT_EQ(Num("百"), "none");          // a unit with no digit
+  EXPECT_EQ(Num("百"), "none");  // a unit with no digit
   EXPECT_EQ(Num("万"), "none");
-  EXPECT_EQ(Num("十百"), "none");        // units must fall
+  EXPECT_EQ(Num("十百"), "none");  // units must fall
   EXPECT_EQ(Num("一百二百"), "none");
-  EXPECT_EQ(Num("一二三百"), "none");    // two digits before a unit
-  EXPECT_EQ(Num("二零2四"), "none");     // Arabic and Chinese digits mixed
+  EXPECT_EQ(Num("一二三百"), "none");  // two digits before a unit
+  EXPECT_EQ(Num("二零2四"), "none");   // Arabic and Chinese digits mixed
   EXPECT_EQ(Num("1 2"), "none");
   EXPECT_EQ(Num("一万万"), "none");
-  EXPECT_EQ(Num("\xff\xfe"), "none");    // invalid UTF-8 is no crash
+  EXPECT_EQ(Num("\xff\xfe"), "none");  // invalid UTF-8 is no crash
 }
 
 TEST(ParseNumberTest, Overflow) {
@@ -166,7 +166,7 @@ TEST(ParseMoneyFenTest, CurrencySigns) {
 
 TEST(ParseMoneyFenTest, NotMoney) {
   EXPECT_EQ(Money(""), "none");
-  EXPECT_EQ(Money("100"), "none");      // no currency
+  EXPECT_EQ(Money("100"), "none");  // no currency
   EXPECT_EQ(Money("一百"), "none");
   EXPECT_EQ(Money("元"), "none");
   EXPECT_EQ(Money("¥"), "none");

@@ -58,8 +58,8 @@ TEST(MonthTest, MonthWithoutYear) {
   EXPECT_EQ(S("3月"), "month=2024-03");
   EXPECT_EQ(S("三月份"), "month=2024-03");
   EXPECT_EQ(S("查一下3月份的账单"), "month=2024-03");
-  EXPECT_EQ(S("8月"), "month=2024-08");   // the current month is this year's
-  EXPECT_EQ(S("9月"), "month=2023-09");   // after the current month: last year's
+  EXPECT_EQ(S("8月"), "month=2024-08");  // the current month is this year's
+  EXPECT_EQ(S("9月"), "month=2023-09");  // after the current month: last year's
   EXPECT_EQ(S("10月"), "month=2023-10");
   EXPECT_EQ(S("十月"), "month=2023-10");
   EXPECT_EQ(S("十一月"), "month=2023-11");
@@ -109,8 +109,8 @@ TEST(MonthTest, NotMonths) {
   EXPECT_EQ(S("三个月没交了"), "");
   EXPECT_EQ(S("交了3个月"), "");
   EXPECT_EQ(S("两个月"), "");
-  EXPECT_EQ(S("两月没交了"), "");        // 两月 is two months, not February
-  EXPECT_EQ(S("一二月份"), "");          // January and February, not December
+  EXPECT_EQ(S("两月没交了"), "");  // 两月 is two months, not February
+  EXPECT_EQ(S("一二月份"), "");    // January and February, not December
   EXPECT_EQ(S("每个月把账单发我"), "");
   EXPECT_EQ(S("每月"), "");
   EXPECT_EQ(S("最近半个月"), "");
@@ -310,13 +310,10 @@ TEST(PhoneTest, SpacesDashesAndCountryCode) {
 }
 
 TEST(PhoneTest, NearestWordDecides) {
-  EXPECT_EQ(S("户号0301000012345 手机13800138000"),
-            "account_no=0301000012345 phone=13800138000");
-  EXPECT_EQ(S("手机13800138000 户号0301000012345"),
-            "account_no=0301000012345 phone=13800138000");
+  EXPECT_EQ(S("户号0301000012345 手机13800138000"), "account_no=0301000012345 phone=13800138000");
+  EXPECT_EQ(S("手机13800138000 户号0301000012345"), "account_no=0301000012345 phone=13800138000");
   EXPECT_EQ(S("绑定户号 我手机是13800138000"), "phone=13800138000");
-  EXPECT_EQ(S("户号0301000012345 13800138000"),
-            "account_no=0301000012345 phone=13800138000");
+  EXPECT_EQ(S("户号0301000012345 13800138000"), "account_no=0301000012345 phone=13800138000");
 }
 
 TEST(PhoneTest, LandlinesAreNotMobiles) {
@@ -369,9 +366,9 @@ TEST(BusinessTest, AfterItsName) {
 TEST(BusinessTest, TwoLettersThenDigits) {
   EXPECT_EQ(S("yk20240801001"), "business_no=YK20240801001");
   EXPECT_EQ(S("我的报装 bx20240801 到哪了"), "apply_type=new_install business_no=BX20240801");
-  EXPECT_EQ(S("yk2024080"), "");        // seven digits
-  EXPECT_EQ(S("ayk20240801001"), "");   // three letters
-  EXPECT_EQ(S("qq12345678"), "");       // a QQ number
+  EXPECT_EQ(S("yk2024080"), "");       // seven digits
+  EXPECT_EQ(S("ayk20240801001"), "");  // three letters
+  EXPECT_EQ(S("qq12345678"), "");      // a QQ number
 }
 
 TEST(BusinessTest, NotBusinessNumbers) {
@@ -442,9 +439,7 @@ TEST(AmountTest, MoneyFollowedByAVerb) {
   EXPECT_EQ(S("一块去交费"), "");  // 一块 here is "together"
 }
 
-TEST(AmountTest, UnitWinsOverBareNumber) {
-  EXPECT_EQ(S("交100 不对是200元"), "amount=200.00");
-}
+TEST(AmountTest, UnitWinsOverBareNumber) { EXPECT_EQ(S("交100 不对是200元"), "amount=200.00"); }
 
 TEST(AmountTest, NotAmounts) {
   EXPECT_EQ(S("交了3个月"), "");
@@ -573,8 +568,7 @@ TEST(MessageTest, SeveralSlots) {
   EXPECT_EQ(S("南宁青秀区3月5号停电吗"), "city=南宁市 district=青秀区 month=2024-03");
   EXPECT_EQ(S("我买了张电费卡8800123456789012要充值 户号0301000012345"),
             "account_no=0301000012345 card_no=8800123456789012");
-  EXPECT_EQ(S("充值卡充值100元 卡号8800123456789012"),
-            "amount=100.00 card_no=8800123456789012");
+  EXPECT_EQ(S("充值卡充值100元 卡号8800123456789012"), "amount=100.00 card_no=8800123456789012");
   EXPECT_EQ(S("我要在武鸣新装一个电表 电话138 0013 8000"),
             "apply_type=new_install district=武鸣区 phone=13800138000");
 }

@@ -24,7 +24,8 @@ TEST(Fixtures, ErrorNamesTheFirstBadRecordAndField) {
   auto r = ParseFixtures(R"({"accounts":[], "bills":[{"account_no":"0301000001234"}]})");
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error(), HasSubstr("bills[0].account_no"));
-  r = ParseFixtures(R"({"prepaid_cards":[{"card_no":"1","password":"2","amount":"1.5","used":false}]})");
+  r = ParseFixtures(
+      R"({"prepaid_cards":[{"card_no":"1","password":"2","amount":"1.5","used":false}]})");
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error(), HasSubstr("prepaid_cards[0].amount"));
   EXPECT_FALSE(ParseFixtures("not json").ok());
