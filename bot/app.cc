@@ -244,7 +244,10 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
 
   if (!config.pay_gateway.empty() && config.pay_secret == Config().pay_secret)
     return Status::Error("--pay-gateway needs its own --pay-secret (the default is public)");
-  app->engine_ = std::make_unique<dialogs::Engine>(app->nlu_, *replies, *app->store_, app->clock_);
+  auto commands = dialogs::CommandRules::Load(corpus + "/dialog/commands.rules");
+  if (!commands.ok()) return commands.status();
+  app->engine_ = std::make_unique<dialogs::Engine>(app->nlu_, *replies, *commands, *app->store_,
+                                                   app->clock_);
   if (Status s = app->engine_->CheckReplies(); !s.ok()) return s;
   dialogs::Settings settings;
   settings.public_url = config.public_url.empty() ? "http://" + config.listen : config.public_url;

@@ -14,7 +14,9 @@
 #include "bot/http_handler.h"
 #include "bot/log_mask.h"
 #include "bot/server.h"
+#include "dialogs/script.h"
 #include "nlu/eval.h"
+#include "storage/fixtures.h"
 #include "storage/sqlite.h"
 #include "storage/store.h"
 
@@ -30,6 +32,8 @@ Usage:
   gridbot chat  [--db PATH] [--fixtures FILE] [--now DATE] [--user ID]
   gridbot nlu   [--now YYYY-MM-DD]
   gridbot nlu eval FILE [--now YYYY-MM-DD] [--json] [--predictions PRED]
+  gridbot dialog eval FILE… [--verbose] [--only ID]
+                (scripted conversations, tests/dialogs/scripts/README.md: passed per category)
   gridbot outbox [--db PATH] [--status pending|sent|failed|all] [--deliver]
   gridbot notify-bills --month YYYY-MM [--db PATH] [--now DATE] [--corpus DIR]
   gridbot menu
@@ -366,6 +370,53 @@ int LogsExport(const std::vector<std::string>& args) {
   return 0;
 }
 
+int DialogEval(const std::vector<std::string>& args) {
+  std::vector<std::string> files;
+  std::string only, corpus;
+  bool verbose = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--verbose" || args[i] == "-v") {
+      verbose = true;
+    } else if (args[i] == "--only" && i + 1 < args.size()) {
+      only = args[++i];
+    } else if (args[i] == "--corpus" && i + 1 < args.size()) {
+      corpus = args[++i];
+    } else if (args[i].rfind("--", 0) == 0) {
+      return Fail("unknown option " + args[i] + " (see gridbot --help)");
+    } else {
+      files.push_back(args[i]);
+    }
+  }
+  if (files.empty()) return Fail("dialog eval needs a FILE (tests/dialogs/scripts/*.dlg)");
+  bot::Config config;
+  config.corpus = corpus;
+  const std::string dir = bot::CorpusDir(config);
+  auto model = nlu::Model::Load(dir);
+  if (!model.ok()) return Fail(model.error());
+  auto replies = dialogs::Replies::Load(dir + "/replies");
+  if (!replies.ok()) return Fail(replies.error());
+  auto rules = dialogs::CommandRules::Load(dir + "/dialog/commands.rules");
+  if (!rules.ok()) return Fail(rules.error());
+  auto fixtures = storage::ReadFixtureFile(dir + "/demo/fixtures.json");
+  if (!fixtures.ok()) return Fail(fixtures.error());
+  std::vector<dialogs::Script> scripts;
+  for (const std::string& f : files) {
+    auto s = dialogs::ReadScripts(f);
+    if (!s.ok()) return Fail(s.error());
+    for (auto& script : *s)
+      if (only.empty() || script.id == only) scripts.push_back(std::move(script));
+  }
+  dialogs::ScriptRunner runner(*model, *replies, *rules, *fixtures);
+  std::vector<dialogs::ScriptResult> results;
+  bool all = true;
+  for (const auto& script : scripts) {
+    results.push_back(runner.Run(script));
+    all = all && results.back().passed;
+  }
+  std::printf("%s", dialogs::ScriptReport(scripts, results, verbose).c_str());
+  return all ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -379,6 +430,11 @@ int main(int argc, char** argv) {
   if (cmd == "serve") return Serve(rest);
   if (cmd == "chat") return Chat(rest);
   if (cmd == "nlu") return Nlu(rest);
+  if (cmd == "dialog") {
+    if (rest.empty() || rest[0] != "eval" || WantsHelp(rest))
+      return std::printf("%s", kUsage), rest.empty() ? 2 : 0;
+    return DialogEval(std::vector<std::string>(rest.begin() + 1, rest.end()));
+  }
   if (cmd == "outbox") return bot::OutboxCommand(rest);
   if (cmd == "notify-bills") return bot::NotifyBillsCommand(rest);
   if (cmd == "menu") return bot::MenuCommand(rest);

@@ -1,5 +1,8 @@
 #include "dialogs/engine.h"
 
+#include "dialogs/commands.h"
+#include "dialogs/flow_util.h"
+
 #include <re2/re2.h>
 
 #include <chrono>
@@ -66,14 +69,17 @@ json Deferred(const nlu::Understanding& u) {
 
 struct Engine::TurnState {
   bool masked = false;
+  std::string commands;  // what the command layer decided (ToString)
   bool fallback = false;  // the bot said it did not understand
   std::string intent;     // what the turn was taken as (after follow-up resolution)
 };
 
 Engine::Engine(std::shared_ptr<const nlu::Model> nlu, std::shared_ptr<const Replies> replies,
-               storage::Store& store, std::shared_ptr<Clock> clock)
+               std::shared_ptr<const CommandRules> commands, storage::Store& store,
+               std::shared_ptr<Clock> clock)
     : nlu_(std::move(nlu)),
       replies_(std::move(replies)),
+      commands_(std::move(commands)),
       store_(store),
       clock_(std::move(clock)),
       flows_(MakeFlows()) {}
@@ -100,13 +106,24 @@ std::vector<std::string> Engine::RequiredReplies() {
           "accounts.none",
           "accounts.item",
           "accounts.default_mark",
-          "choose.bad"};
+          "choose.bad",
+          "correct.ack",
+          "switch.ack",
+          "confirm.question",
+          "frustrated",
+          "clarify.ask",
+          "clarify.item",
+          "several.next",
+          "several.queued",
+          "secret.not_shaped",
+          "secret.after_end"};
 }
 
 Status Engine::CheckReplies() const {
   std::vector<std::string> keys = RequiredReplies();
   for (const auto& f : flows_)
     for (const std::string& k : f->replies()) keys.push_back(k);
+  for (const std::string& k : commands_->ReplyKeys()) keys.push_back(k);
   for (const std::string& k : keys)
     if (!replies_->Has(k)) return Status::Error("corpus/replies: missing reply [" + k + "]");
   return Status::Ok();
@@ -180,18 +197,6 @@ Outcome Engine::Handle(const Inbound& in) {
   TurnState turn;
   turn.intent = u.intent;
 
-  if (state.InFlow()) {
-    Flow* flow = FlowFor(state.Active().flow);
-    if (flow && flow->SecretStep(state.Active())) {
-      // The answer is a password: masked in the log, and only "取消" is
-      // taken as a command (a password is never matched as an intent).
-      turn.masked = true;
-      if (u.intent != "cancel" || u.normalized.size() > 12) {
-        u.intent = "secret";
-        u.slots.clear();
-      }
-    }
-  }
   Step(ctx, state, u, turn);
   if (in.channel == "web" || in.channel == "cli") {
     // What happened meanwhile (a payment confirmed, an agent's message)
@@ -239,7 +244,32 @@ Outcome Engine::Handle(const Inbound& in) {
   }
   outcome.intent = turn.intent;
   outcome.fallback = turn.fallback;
+  outcome.commands = turn.commands;
   return outcome;
+}
+
+namespace {
+
+// Whether a message not shaped like the secret may still hold one (a run of
+// four letters or digits): logged masked all the same.
+bool MightHoldSecret(const std::string& normalized) {
+  int run = 0;
+  for (char c : normalized) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
+    run = alnum ? run + 1 : 0;
+    if (run >= 4) return true;
+  }
+  return false;
+}
+
+constexpr UnixSeconds kSecretGuardSeconds = 30 * 60;
+
+}  // namespace
+
+std::string Engine::ActiveFlow(const std::string& channel, const std::string& user) {
+  storage::Tx tx = store_.Begin();
+  ConversationState state = ConversationState::FromJson(tx.LoadSession(channel, user).value_or(""));
+  return state.InFlow() ? state.Active().flow : "";
 }
 
 void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u, TurnState& turn) {
@@ -255,13 +285,14 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
     ctx.Say("click_unknown");  // a key the menu does not have
     return;
   }
-  if (u.normalized.empty() && u.intent != "secret") {
+  if (u.normalized.empty()) {
     ctx.Say("empty");
     if (state.InFlow()) {
       if (Flow* flow = FlowFor(state.Active().flow)) flow->Prompt(ctx, state.Active(), false);
     }
     return;
   }
+  auto has_flow = [this](const std::string& intent) { return FlowFor(intent) != nullptr; };
 
   if (state.InFlow()) {
     Frame& frame = state.Active();
@@ -269,80 +300,137 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
     if (!flow) {  // a flow that no longer exists (after an upgrade)
       state.stack.clear();
     } else {
-      if (u.intent == "cancel" && !flow->ClaimsCancelWords(frame)) {
-        ctx.Say("cancelled", {{"flow", flow->title()}});
-        state.stack.clear();
-        return;
-      }
-      if (u.intent == "secret" || flow->Answers(frame, u)) {
-        // An answer to the flow's question counts as that flow's turn
-        // ("南宁" answering the bind prompt is not an unknown message).
-        turn.intent = frame.flow;
-        if (flow->Continue(ctx, frame, u) == FlowResult::kDone) {
-          Frame done = std::move(state.stack.back());
-          state.stack.pop_back();
-          if (!done.then.is_null()) {
-            // What the customer asked before being sent to this flow; it
-            // resumes anything below it itself.
-            nlu::Understanding next;
-            next.intent = done.then.value("intent", "unknown");
-            next.slots = SlotsFrom(done.then["slots"]);
-            next.confidence = 1.0;
-            next.text = done.then.value("text", "");
-            next.normalized = done.then.value("normalized", next.intent);
-            Dispatch(ctx, state, next, turn);
-          } else {
-            Finish(ctx, state, turn);
+      if (flow->SecretStep(frame)) {
+        // The secret first, by its shape, without parsing it: only a message
+        // shaped like it is tested (and counted when wrong).
+        if (flow->ShapedLikeSecret(frame, u.normalized)) {
+          turn.masked = true;
+          turn.commands = "Secret()";
+          u.intent = "secret";
+          u.slots.clear();
+          u.tokens.clear();
+          const Frame before = frame;
+          if (Continue(ctx, state, *flow, u, turn)) {
+            state.guard_flow = before.flow;
+            state.guard_step = before.step;
+            state.guard_until = ctx.now + kSecretGuardSeconds;
           }
+          return;
         }
-        return;
+        turn.masked = MightHoldSecret(u.normalized);
       }
-      if (u.intent == "human_agent") {
-        // A person takes over: the flow in progress ends here.
-        if (Flow* agent = FlowFor(u.intent)) {
-          Frame scratch;
-          agent->Start(ctx, scratch, u);
-        }
-        state.stack.clear();
-        return;
+      TurnInput in{u, *nlu_, ctx.today, flow, &frame, has_flow};
+      const std::vector<Command> commands = Decide(*commands_, in);
+      turn.commands = ToString(commands);
+      const bool at_secret = flow->SecretStep(frame);
+      const Frame before = frame;
+      Apply(ctx, state, *flow, commands, turn);
+      if (at_secret && (!state.InFlow() || state.Active().flow != before.flow)) {
+        state.guard_flow = before.flow;
+        state.guard_step = before.step;
+        state.guard_until = ctx.now + kSecretGuardSeconds;
       }
-      if (u.intent == "deny") {
-        // "不要了" where no yes/no was asked: the customer does not want to go on.
-        ctx.Say("cancelled", {{"flow", flow->title()}});
-        state.stack.clear();
-        return;
-      }
-      if (Aside(u.intent)) {
-        if (Flow* aside = FlowFor(u.intent)) {
-          Frame scratch;
-          aside->Start(ctx, scratch, u);
-        }
-        ctx.Say("resume", {{"flow", flow->title()}});
-        flow->Prompt(ctx, frame, false);
-        return;
-      }
-      if (u.intent == "goodbye") {
-        state.stack.clear();
-        ctx.Say("goodbye");
-        return;
-      }
-      Flow* other = u.confidence >= kMinConfidence ? FlowFor(u.intent) : nullptr;
-      if (other && other != flow && u.intent != "affirm" && u.intent != "deny") {
-        // An interruption: answer it, then come back to the pending question.
-        StartFlow(ctx, state, *other, u, turn);
-        return;
-      }
-      // Not an answer, not a request: ask again with a hint, or give up.
-      if (++frame.failures >= kMaxFailures) {
-        ctx.Say("gave_up", {{"flow", flow->title()}});
-        state.stack.pop_back();
-        Finish(ctx, state, turn);
-        return;
-      }
-      flow->Prompt(ctx, frame, true);
       return;
     }
   }
+
+  // A password typed just after its step ended (a lock-out): masked, and
+  // not read as anything else.
+  if (state.guard_until > ctx.now) {
+    Frame guard;
+    guard.flow = state.guard_flow;
+    guard.step = state.guard_step;
+    Flow* guarded = FlowFor(state.guard_flow);
+    if (guarded && guarded->ShapedLikeSecret(guard, u.normalized) &&
+        u.slots.count("account_no") == 0 && u.slots.count("card_no") == 0 &&
+        u.slots.count("phone") == 0) {
+      turn.masked = true;
+      turn.intent = "secret";
+      turn.commands = "Secret(after)";
+      ctx.Say("secret.after_end", {{"flow", guarded->title()}});
+      return;
+    }
+  }
+
+  // The answer to "您是想查账单、查欠费还是交电费？"
+  if (!state.clarify.empty()) {
+    const std::vector<std::string> options = std::move(state.clarify);
+    state.clarify.clear();
+    if (std::find(options.begin(), options.end(), u.intent) == options.end()) {
+      const std::string d = Digits(u.normalized);
+      int pick = d.size() == 1 ? d[0] - '0' : 0;
+      const std::string c = Compact(u.normalized);
+      static const std::vector<std::string> kOrdinals = {"一", "二", "三", "四"};
+      for (size_t i = 0; i < kOrdinals.size() && pick == 0; ++i)
+        if (c == kOrdinals[i] || c == "第" + kOrdinals[i] + "个" || c == "第" + kOrdinals[i] ||
+            c == kOrdinals[i] + "个")
+          pick = static_cast<int>(i) + 1;
+      if (pick >= 1 && pick <= static_cast<int>(options.size())) {
+        u.intent = options[pick - 1];
+        u.confidence = 1.0;
+      }
+    }
+  }
+
+  TurnInput in{u, *nlu_, ctx.today, nullptr, nullptr, has_flow};
+  const std::vector<Command> commands = Decide(*commands_, in);
+  turn.commands = ToString(commands);
+  std::vector<nlu::Understanding> starts;
+  for (const Command& c : commands) {
+    switch (c.kind) {
+      case CommandKind::kFrustrated:
+        ctx.Say("frustrated");
+        break;
+      case CommandKind::kAskAboutStep:
+        ctx.Say(c.key);
+        turn.intent = "ask:" + c.key;
+        return;
+      case CommandKind::kClarify: {
+        std::string list;
+        int n = 0;
+        for (const std::string& o : c.options) {
+          Flow* f = FlowFor(o);
+          if (!f) continue;
+          list += (list.empty() ? "" : "\n") +
+                  replies_->Render("clarify.item", {{"n", std::to_string(++n)}, {"title", f->title()}});
+          state.clarify.push_back(o);
+        }
+        ctx.Say("clarify.ask", {{"list", list}});
+        turn.intent = "clarify";
+        return;
+      }
+      case CommandKind::kHandoff:
+        if (Flow* agent = FlowFor("human_agent")) {
+          Frame scratch;
+          agent->Start(ctx, scratch, c.u);
+        }
+        turn.intent = "human_agent";
+        return;
+      case CommandKind::kComplaint:
+        if (Flow* complaint = FlowFor("bill_complaint")) {
+          turn.intent = "bill_complaint";
+          StartFlow(ctx, state, *complaint, c.u, turn);
+        }
+        return;
+      case CommandKind::kStart:
+        starts.push_back(c.u);
+        break;
+      default:
+        break;
+    }
+  }
+  if (starts.empty()) {
+    if (commands.empty() || commands.front().kind != CommandKind::kFrustrated) return;
+    return;
+  }
+  if (starts.size() >= 2) {
+    RunRequests(ctx, state, starts, turn);
+    return;
+  }
+  u = starts.front().intent == u.intent && starts.front().slots == u.slots ? u : starts.front();
+  if (!commands.empty() && commands.front().kind == CommandKind::kFrustrated &&
+      (u.intent == "unknown" || u.confidence < kMinConfidence))
+    return;  // the apology and the offer of a person say it all
 
   // A bare number with nothing going on says what the customer wants: a 户号
   // to bind (or, if bound, its bill), a card to recharge with, a business
@@ -365,6 +453,11 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
       merged.erase("start_month");
       merged.erase("end_month");
     }
+    const bool new_place = u.slots.count("city") || u.slots.count("district");
+    if (new_place) {
+      merged.erase("city");
+      merged.erase("district");
+    }
     for (const auto& [k, v] : u.slots) merged[k] = v;
     u.slots = merged;
     u.intent = state.last_intent;
@@ -382,6 +475,164 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
   Dispatch(ctx, state, u, turn);
 }
 
+bool Engine::Continue(Context& ctx, ConversationState& state, Flow& flow,
+                      const nlu::Understanding& u, TurnState& turn) {
+  // An answer to the flow's question counts as that flow's turn ("南宁"
+  // answering the bind prompt is not an unknown message).
+  turn.intent = flow.name();
+  Frame& frame = state.Active();
+  if (flow.Continue(ctx, frame, u) == FlowResult::kWaiting) return false;
+  Frame done = std::move(state.stack.back());
+  state.stack.pop_back();
+  if (!done.then.is_null()) {
+    // What the customer asked before being sent to this flow; it resumes
+    // anything below it itself.
+    nlu::Understanding next;
+    next.intent = done.then.value("intent", "unknown");
+    next.slots = SlotsFrom(done.then["slots"]);
+    next.confidence = 1.0;
+    next.text = done.then.value("text", "");
+    next.normalized = done.then.value("normalized", next.intent);
+    Dispatch(ctx, state, next, turn);
+  } else {
+    Finish(ctx, state, turn);
+  }
+  return true;
+}
+
+void Engine::Apply(Context& ctx, ConversationState& state, Flow& flow,
+                   const std::vector<Command>& commands, TurnState& turn) {
+  Frame& frame = state.Active();
+  std::vector<nlu::Understanding> starts;
+  bool cancelled = false;
+  for (const Command& c : commands) {
+    switch (c.kind) {
+      case CommandKind::kAnswer:
+      case CommandKind::kSecret:
+        Continue(ctx, state, flow, c.u, turn);
+        return;
+      case CommandKind::kCorrect:
+      case CommandKind::kSwitch: {
+        std::string shown = c.u.slots.count(c.slot.kind) ? c.u.slots.at(c.slot.kind) : c.u.text;
+        if (c.slot.kind == "pay_method" && replies_->Has("pay.method." + shown))
+          shown = replies_->Render("pay.method." + shown);
+        if (c.slot.kind == "amount" && c.u.slots.count("amount")) shown += "元";
+        ctx.Say(c.kind == CommandKind::kSwitch ? "switch.ack" : "correct.ack", {{"value", shown}});
+        frame.slots.erase(c.slot.key);
+        frame.step = c.slot.step;
+        frame.failures = 0;
+        Continue(ctx, state, flow, c.u, turn);
+        turn.intent = flow.name();
+        return;
+      }
+      case CommandKind::kCancel:
+        ctx.Say("cancelled", {{"flow", flow.title()}});
+        state.stack.clear();
+        state.queue = nlohmann::json::array();
+        cancelled = true;
+        break;
+      case CommandKind::kStart:
+        starts.push_back(c.u);
+        break;
+      case CommandKind::kAskAboutStep:
+        ctx.Say(c.key.empty() ? "confirm.question" : c.key);
+        flow.Prompt(ctx, frame, false);
+        turn.intent = flow.name();
+        return;
+      case CommandKind::kHandoff:
+        // A person takes over: the flow in progress ends here.
+        if (Flow* agent = FlowFor("human_agent")) {
+          Frame scratch;
+          agent->Start(ctx, scratch, c.u);
+        }
+        state.stack.clear();
+        state.queue = nlohmann::json::array();
+        turn.intent = "human_agent";
+        return;
+      case CommandKind::kChitChat:
+        if (Flow* aside = FlowFor(c.u.intent)) {
+          Frame scratch;
+          aside->Start(ctx, scratch, c.u);
+        }
+        ctx.Say("resume", {{"flow", flow.title()}});
+        flow.Prompt(ctx, frame, false);
+        return;
+      case CommandKind::kGoodbye:
+        state.stack.clear();
+        state.queue = nlohmann::json::array();
+        ctx.Say("goodbye");
+        return;
+      case CommandKind::kFrustrated:
+        ctx.Say("frustrated");
+        if (commands.size() == 1) {
+          ctx.Say("resume", {{"flow", flow.title()}});
+          flow.Prompt(ctx, frame, false);
+          return;
+        }
+        break;
+      case CommandKind::kComplaint:
+        if (Flow* complaint = FlowFor("bill_complaint")) {
+          turn.intent = "bill_complaint";
+          StartFlow(ctx, state, *complaint, c.u, turn);
+        }
+        return;
+      case CommandKind::kClarify:
+      case CommandKind::kNotUnderstood:
+        if (flow.SecretStep(frame)) {
+          // Not shaped like the secret and not understood: never a wrong password.
+          ctx.Say("secret.not_shaped");
+          flow.Prompt(ctx, frame, false);
+          return;
+        }
+        // Not an answer, not a request: ask again with a hint, or give up.
+        if (++frame.failures >= kMaxFailures) {
+          ctx.Say("gave_up", {{"flow", flow.title()}});
+          state.stack.pop_back();
+          Finish(ctx, state, turn);
+          return;
+        }
+        flow.Prompt(ctx, frame, true);
+        return;
+    }
+  }
+  if (starts.empty()) {
+    if (cancelled) turn.intent = "cancel";
+    return;
+  }
+  if (starts.size() >= 2 || cancelled) {
+    RunRequests(ctx, state, starts, turn);
+    return;
+  }
+  // An interruption: answer it, then come back to the pending question.
+  Flow* other = FlowFor(starts.front().intent);
+  turn.intent = starts.front().intent;
+  if (other) StartFlow(ctx, state, *other, starts.front(), turn);
+}
+
+void Engine::RunRequests(Context& ctx, ConversationState& state,
+                         const std::vector<nlu::Understanding>& requests, TurnState& turn) {
+  // In order; when one waits for an answer, the rest are kept for after it.
+  const size_t depth = state.stack.size();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    Flow* flow = FlowFor(requests[i].intent);
+    if (!flow) continue;
+    if (i == 0) turn.intent = requests[i].intent;
+    StartFlow(ctx, state, *flow, requests[i], turn, /*resume=*/false);
+    if (state.stack.size() > depth) {
+      std::string titles;
+      for (size_t j = i + 1; j < requests.size(); ++j) {
+        if (Flow* later = FlowFor(requests[j].intent)) {
+          state.queue.push_back(Deferred(requests[j]));
+          titles += (titles.empty() ? "" : "、") + later->title();
+        }
+      }
+      if (!titles.empty()) ctx.Say("several.queued", {{"titles", titles}});
+      return;
+    }
+  }
+  Finish(ctx, state, turn);
+}
+
 void Engine::Dispatch(Context& ctx, ConversationState& state, const nlu::Understanding& u,
                       TurnState& turn) {
   Flow* flow = u.confidence >= kMinConfidence ? FlowFor(u.intent) : nullptr;
@@ -396,7 +647,7 @@ void Engine::Dispatch(Context& ctx, ConversationState& state, const nlu::Underst
 }
 
 void Engine::StartFlow(Context& ctx, ConversationState& state, Flow& flow,
-                       const nlu::Understanding& u, TurnState& turn) {
+                       const nlu::Understanding& u, TurnState& turn, bool resume) {
   const bool interrupting = state.InFlow();
   if (flow.needs_account() && ctx.tx.Bindings(ctx.user_id).empty()) {
     if (interrupting && state.Active().flow == "bind_account") {
@@ -435,10 +686,25 @@ void Engine::StartFlow(Context& ctx, ConversationState& state, Flow& flow,
     state.last_intent = u.intent;
     state.last_slots = SlotsJson(u.slots);
   }
-  if (interrupting) Finish(ctx, state, turn);
+  if (interrupting && resume) Finish(ctx, state, turn);
 }
 
 void Engine::Finish(Context& ctx, ConversationState& state, TurnState& turn) {
+  // What an earlier message asked for too, once nothing waits.
+  while (!state.InFlow() && !state.queue.empty()) {
+    nlohmann::json next = state.queue.front();
+    state.queue.erase(state.queue.begin());
+    nlu::Understanding u;
+    u.intent = next.value("intent", "unknown");
+    u.slots = SlotsFrom(next["slots"]);
+    u.confidence = 1.0;
+    u.text = next.value("text", "");
+    u.normalized = next.value("normalized", u.intent);
+    Flow* flow = FlowFor(u.intent);
+    if (!flow) continue;
+    ctx.Say("several.next", {{"flow", flow->title()}});
+    StartFlow(ctx, state, *flow, u, turn, /*resume=*/false);
+  }
   // Resume the flow that was interrupted, if any.
   if (!state.InFlow()) return;
   Frame& below = state.Active();

@@ -1,7 +1,7 @@
 // The dialog engine: one customer message in, the bot's replies out, with the
 // conversation's state loaded and saved around it.
 //
-//   dialogs::Engine engine(model, replies, store, clock);
+//   dialogs::Engine engine(model, replies, commands, store, clock);
 //   dialogs::Inbound in{.channel = "web", .user = "u1", .text = "上个月电费多少"};
 //   dialogs::Outcome out = engine.Handle(in);
 //   // out.replies[0].text == "您户号0301000001234（…）2024年7月的电费账单：…"
@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "common/time.h"
+#include "dialogs/commands.h"
 #include "dialogs/flow.h"
 #include "dialogs/replies.h"
 #include "nlu/nlu.h"
@@ -64,6 +65,7 @@ struct Outcome {
   bool ok = true;          // false: storage failed; replies hold an apology
   bool duplicate = false;  // answered from the dedup record
   bool fallback = false;   // the bot said it did not understand
+  std::string commands;    // what the command layer made of the message (commands.h)
 };
 
 class Engine {
@@ -71,10 +73,13 @@ class Engine {
   static constexpr int kMaxFailures = 3;
 
   Engine(std::shared_ptr<const nlu::Model> nlu, std::shared_ptr<const Replies> replies,
-         storage::Store& store, std::shared_ptr<Clock> clock);
+         std::shared_ptr<const CommandRules> commands, storage::Store& store,
+         std::shared_ptr<Clock> clock);
   ~Engine();
 
   Outcome Handle(const Inbound& in);
+  // The flow waiting for the conversation's answer, "" if none.
+  std::string ActiveFlow(const std::string& channel, const std::string& user);
 
   // Menu key -> intent (corpus/menu.json). REQUIRES: called before Handle().
   void SetClickIntents(std::map<std::string, std::string> keys) {
@@ -93,16 +98,28 @@ class Engine {
  private:
   struct TurnState;
   void Step(Context& ctx, ConversationState& state, nlu::Understanding& u, TurnState& turn);
+  // Applies the command layer's commands for the active flow.
+  void Apply(Context& ctx, ConversationState& state, Flow& flow,
+             const std::vector<Command>& commands, TurnState& turn);
+  // Gives `u` to the active flow as the answer to its step; true if the flow
+  // finished (what it deferred, or the flow below, then runs).
+  bool Continue(Context& ctx, ConversationState& state, Flow& flow, const nlu::Understanding& u,
+                TurnState& turn);
+  // Several requests of one message, in order; those after one that waits
+  // are kept in the state's queue.
+  void RunRequests(Context& ctx, ConversationState& state,
+                   const std::vector<nlu::Understanding>& requests, TurnState& turn);
   void Dispatch(Context& ctx, ConversationState& state, const nlu::Understanding& u,
                 TurnState& turn);
   void StartFlow(Context& ctx, ConversationState& state, Flow& flow, const nlu::Understanding& u,
-                 TurnState& turn);
+                 TurnState& turn, bool resume = true);
   void Finish(Context& ctx, ConversationState& state, TurnState& turn);
   Flow* FlowFor(const std::string& intent) const;
   nlu::Understanding EventToUnderstanding(const Event& e, const CivilDay& today) const;
 
   std::shared_ptr<const nlu::Model> nlu_;
   std::shared_ptr<const Replies> replies_;
+  std::shared_ptr<const CommandRules> commands_;
   storage::Store& store_;
   std::shared_ptr<Clock> clock_;
   std::vector<std::unique_ptr<Flow>> flows_;

@@ -103,6 +103,26 @@ class Flow {
   // True while the pending step is a password: the answer is never run
   // through the NLU's log, and is masked in the dialog log.
   virtual bool SecretStep(const Frame& frame) const { return false; }
+  // At a secret step: whether the customer's message (normalised) is shaped
+  // like the secret asked for (six digits, with or without "密码是"; a login
+  // password's one word of letters and digits). Only such a message is taken
+  // as the secret, tested against it and counted when wrong; any other is
+  // understood like every message (a question, another request, "取消") and
+  // never counts as a wrong password.
+  virtual bool ShapedLikeSecret(const Frame& frame, const std::string& normalized) const {
+    return true;
+  }
+  // The values given earlier that the customer may correct ("不对，是柳州",
+  // "地址改成…"): the frame key, the step that asks for it, and its kind —
+  // an NLU slot name (city, district, account_no, amount, pay_method,
+  // phone, channel, email, card_no, apply_type) or a free-text kind
+  // (address, name, description). The engine (commands.h) finds the value in
+  // the message, says it understood, and gives the message without its
+  // correction words to Continue() as the answer to that step.
+  struct Corrigible {
+    std::string key, step, kind;
+  };
+  virtual std::vector<Corrigible> CorrigibleSlots() const { return {}; }
 };
 
 // Every flow of the bot, by intent name.

@@ -78,12 +78,54 @@ std::optional<std::string> PickAccount(const nlu::Understanding& u,
 
 // ---------------------------------------------------------------------------
 
+std::optional<std::string> ReferencedAccount(Context& ctx, const nlu::Understanding& u,
+                                             const std::vector<storage::Binding>& bindings) {
+  if (bindings.size() < 2) return std::nullopt;
+  const std::string text = Compact(u.normalized);
+  // "尾号4815" / "末尾是4815"
+  for (const char* cue : {"尾号", "尾数", "后四位", "末尾", "结尾"}) {
+    const size_t at = text.find(cue);
+    if (at == std::string::npos) continue;
+    const std::string digits = Digits(text.substr(at));
+    if (digits.size() < 3) continue;
+    std::optional<std::string> found;
+    for (const auto& b : bindings)
+      if (b.account_no.size() >= digits.size() &&
+          b.account_no.compare(b.account_no.size() - digits.size(), digits.size(), digits) == 0) {
+        if (found) return std::nullopt;
+        found = b.account_no;
+      }
+    if (found) return found;
+  }
+  // "第二个户号" / "第2个"
+  static const std::vector<std::string> kOrdinals = {"一", "二", "三", "四", "五"};
+  for (size_t i = 0; i < bindings.size() && i < kOrdinals.size(); ++i)
+    if (text.find("第" + kOrdinals[i] + "个") != std::string::npos ||
+        text.find("第" + std::to_string(i + 1) + "个") != std::string::npos)
+      return bindings[i].account_no;
+  // "柳州那个" / "青秀区的户号"
+  const std::string city = Slot(u, "city"), district = Slot(u, "district");
+  if (city.empty() && district.empty()) return std::nullopt;
+  std::optional<std::string> found;
+  for (const auto& b : bindings) {
+    auto account = ctx.tx.FindAccount(b.account_no);
+    if (!account) continue;
+    if ((!city.empty() && account->city != city) ||
+        (!district.empty() && account->district != district))
+      continue;
+    if (found) return std::nullopt;  // two accounts there: the default stands
+    found = b.account_no;
+  }
+  return found;
+}
+
 std::optional<storage::Account> RequestedAccount(Context& ctx, const nlu::Understanding& u) {
   std::string no = Slot(u, "account_no");
   if (!no.empty() && !ctx.IsBound(no)) {
     ctx.Say("account_not_bound", {{"account", no}});
     return std::nullopt;
   }
+  if (no.empty()) no = ReferencedAccount(ctx, u, ctx.tx.Bindings(ctx.user_id)).value_or("");
   if (no.empty()) no = ctx.DefaultAccount().value_or("");
   auto account = ctx.tx.FindAccount(no);
   if (!account) ctx.Say("account_missing", {{"account", no}});
@@ -212,6 +254,27 @@ bool IsOneOf(const std::string& normalized, const std::vector<std::string>& word
 
 bool FreeText(const nlu::Understanding& u) {
   return u.intent == "unknown" || u.confidence < kMinConfidence;
+}
+
+std::string SecretDigits(const std::string& normalized, size_t min, size_t max) {
+  std::string s = Compact(normalized);
+  for (const char* word : {"我的", "我", "服务密码", "卡密码", "登录密码", "密码", "口令", "是", "为",
+                           "就是", "应该是", "的", ":", "：", "-", "_"})
+    for (size_t p; (p = s.find(word)) != std::string::npos;) s.erase(p, std::string(word).size());
+  if (s.size() < min || s.size() > max) return "";
+  for (char c : s)
+    if (c < '0' || c > '9') return "";
+  return s;
+}
+
+bool ShapedLikeWordPassword(const std::string& normalized, size_t min) {
+  std::string s = Trimmed(normalized);
+  for (const char* word : {"我的密码是", "密码是", "密码:", "密码"})
+    if (s.rfind(word, 0) == 0) s = Trimmed(s.substr(std::string(word).size()));
+  if (s.size() < min || s.size() > 64) return false;
+  for (unsigned char c : s)
+    if (c <= 0x20 || c >= 0x7F) return false;
+  return true;
 }
 
 bool IsMobile(const std::string& s) {

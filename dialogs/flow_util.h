@@ -32,8 +32,14 @@ std::string NumberedAccounts(Context& ctx, const std::vector<storage::Binding>& 
 // line of the list ("2", "第二个"), or the last 4+ digits of one account.
 std::optional<std::string> PickAccount(const nlu::Understanding& u,
                                        const std::vector<storage::Binding>& bindings);
-// The account a data request is about: the one named (if bound), else the
-// default. nullopt, with a reply said, if the named one is not bound.
+// Which bound account a request refers to without its number: "柳州那个"
+// (the one in that city or district), "尾号4815", "第二个户号". nullopt if the
+// message names none, or several fit.
+std::optional<std::string> ReferencedAccount(Context& ctx, const nlu::Understanding& u,
+                                             const std::vector<storage::Binding>& bindings);
+// The account a data request is about: the one named (if bound) or referred
+// to ("柳州那个"), else the default. nullopt, with a reply said, if the named
+// one is not bound.
 std::optional<storage::Account> RequestedAccount(Context& ctx, const nlu::Understanding& u);
 
 // Text of a message and word lists of the replies ---------------------------
@@ -54,6 +60,16 @@ bool ContainsAny(const std::string& text, const std::vector<std::string>& words)
 bool IsOneOf(const std::string& normalized, const std::vector<std::string>& words);
 // Whether a message is free text for a form (no intent, or a weak one) rather than a request.
 bool FreeText(const nlu::Understanding& u);
+
+// Secrets ---------------------------------------------------------------------
+
+// The digits of a message shaped like a numeric secret: digits only (spaces
+// and dashes between them allowed), between `min` and `max` of them, with
+// or without words such as "我的密码是"; "" if the message is not so shaped.
+std::string SecretDigits(const std::string& normalized, size_t min, size_t max);
+// Whether a message is shaped like a typed password: one word of ASCII
+// letters, digits and symbols, `min` characters or more, no Chinese.
+bool ShapedLikeWordPassword(const std::string& normalized, size_t min);
 
 // Phones ----------------------------------------------------------------------
 

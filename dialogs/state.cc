@@ -18,6 +18,9 @@ std::string ConversationState::ToJson() const {
   j["last_intent"] = last_intent;
   j["last_slots"] = last_slots;
   j["fallbacks"] = fallbacks;
+  if (!queue.empty()) j["queue"] = queue;
+  if (!clarify.empty()) j["clarify"] = clarify;
+  if (guard_until != 0) j["guard"] = {{"flow", guard_flow}, {"step", guard_step}, {"until", guard_until}};
   if (location_at != 0) j["location"] = {{"lat", lat}, {"lng", lng}, {"at", location_at}};
   return j.dump();
 }
@@ -42,6 +45,18 @@ ConversationState ConversationState::FromJson(const std::string& text) {
   s.last_intent = j.value("last_intent", "");
   if (j.contains("last_slots") && j["last_slots"].is_object()) s.last_slots = j["last_slots"];
   s.fallbacks = j.value("fallbacks", 0);
+  if (j.contains("queue") && j["queue"].is_array())
+    for (const json& q : j["queue"])
+      if (q.is_object() && q.value("intent", "") != "") s.queue.push_back(q);
+  if (j.contains("clarify") && j["clarify"].is_array())
+    for (const json& c : j["clarify"])
+      if (c.is_string()) s.clarify.push_back(c.get<std::string>());
+  if (j.contains("guard") && j["guard"].is_object()) {
+    const json& g = j["guard"];
+    s.guard_flow = g.value("flow", "");
+    s.guard_step = g.value("step", "");
+    s.guard_until = g.value("until", static_cast<UnixSeconds>(0));
+  }
   if (j.contains("location") && j["location"].is_object()) {
     const json& l = j["location"];
     if (l.value("lat", 0.0) != 0 || l.value("lng", 0.0) != 0) {

@@ -31,6 +31,15 @@ struct ConversationState {
   // "附近的营业厅"; at == 0 if none.
   double lat = 0, lng = 0;
   UnixSeconds location_at = 0;
+  // Requests of an earlier message still to do, in order ("我欠多少 用银联交了吧"
+  // while a flow waits): each {"intent","slots","text","normalized"}.
+  nlohmann::json queue = nlohmann::json::array();
+  // The intents a short question offered ("您是想查账单、查欠费还是交电费？").
+  std::vector<std::string> clarify;
+  // A secret step that ended (a lock-out, a cancel) keeps its shape for a
+  // while: a password typed just after is masked like one typed at the step.
+  std::string guard_flow, guard_step;
+  UnixSeconds guard_until = 0;
 
   bool InFlow() const { return !stack.empty(); }
   Frame& Active() { return stack.back(); }

@@ -61,6 +61,13 @@ class BindAccountFlow : public Flow {
   }
 
   bool SecretStep(const Frame& f) const override { return f.step == "password"; }
+  bool ShapedLikeSecret(const Frame& f, const std::string& normalized) const override {
+    return !SecretDigits(normalized, 4, 8).empty();
+  }
+  std::vector<Corrigible> CorrigibleSlots() const override {
+    return {{"city", "city", "city"}, {"city", "city", "district"},
+            {"account_no", "account", "account_no"}};
+  }
 
   FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     if (f.step == "password") return CheckPassword(ctx, f, u.text);

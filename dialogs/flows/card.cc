@@ -80,6 +80,12 @@ class RechargeCardFlow : public Flow {
   }
 
   bool SecretStep(const Frame& f) const override { return f.step == "password"; }
+  bool ShapedLikeSecret(const Frame& f, const std::string& normalized) const override {
+    return !SecretDigits(normalized, 4, 10).empty();
+  }
+  std::vector<Corrigible> CorrigibleSlots() const override {
+    return {{"card_no", "card_no", "card_no"}, {"account_no", "confirm", "account_no"}};
+  }
 
   FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     if (f.step == "card_no") {
@@ -173,7 +179,7 @@ class RechargeCardFlow : public Flow {
       ctx.Say("card.locked", {{"card", card}, {"minutes", MinutesLeft(locked_until, ctx.now)}});
       return FlowResult::kDone;
     }
-    const std::string password = Compact(ctx.nlu.normalizer().Normalize(raw).text);
+    const std::string password = SecretDigits(ctx.nlu.normalizer().Normalize(raw).text, 4, 10);
     if (password != found->password) {
       if (CountWrongPassword(ctx, everyone) == 0) {
         ctx.Say("card.locked", {{"card", card}, {"minutes", std::to_string(kLockSeconds / 60)}});

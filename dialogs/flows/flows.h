@@ -10,6 +10,7 @@
 namespace gridbot::dialogs {
 
 std::unique_ptr<Flow> MakeBindAccountFlow();
+std::unique_ptr<Flow> MakeBillComplaintFlow();
 std::unique_ptr<Flow> MakeListAccountsFlow();
 std::unique_ptr<Flow> MakeSwitchAccountFlow();
 std::unique_ptr<Flow> MakeUnbindAccountFlow();

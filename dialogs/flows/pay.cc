@@ -11,6 +11,7 @@
 // page is the built-in simulator, or, with a gateway configured, hands the
 // order on to it (bot/payment_gateway.cc), so the flow never signs anything.
 #include <algorithm>
+#include <sstream>
 
 #include "dialogs/flow_util.h"
 #include "dialogs/flows/flows.h"
@@ -61,7 +62,8 @@ class PayBillFlow : public Flow {
     return {"pay.info", "pay.info_balance", "pay.no_arrears", "pay.no_arrears_unionpay",
             "pay.ask_amount", "pay.bad_amount", "pay.ask_method", "pay.bad_method", "pay.confirm",
             "pay.confirm_prepay", "pay.unionpay_needs_arrears", "pay.kept", "pay.order",
-            "pay.amount_filler_words", "pay.method.alipay", "pay.method.unionpay",
+            "pay.amount_filler_words", "pay.method.alipay", "pay.months", "pay.month_paid",
+            "pay.month_none", "pay.method.unionpay",
             // Said by the gateway (bot/payment_gateway.cc), checked here.
             "pay.notice_paid", "pay.notice_bills", "pay.notice_arrears_none",
             "pay.notice_arrears_some", "pay.page.title", "pay.page.details", "pay.page.button",
@@ -106,7 +108,15 @@ class PayBillFlow : public Flow {
     return Advance(ctx, f);
   }
 
+  std::vector<Corrigible> CorrigibleSlots() const override {
+    return {{"amount_fen", "amount", "amount"}, {"method", "method", "pay_method"}};
+  }
+
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {
+    // "只交6月的": the bill of a month.
+    if ((f.step == "amount" || f.step == "confirm") && u.slots.count("month") &&
+        (u.intent == "unknown" || u.intent == "pay_bill" || u.intent == "query_bill"))
+      return true;
     if (f.step == "amount") return HasNumber(u) || u.slots.count("pay_method");
     if (f.step == "method") return u.slots.count("pay_method") > 0;
     if (f.step == "confirm")
@@ -121,6 +131,7 @@ class PayBillFlow : public Flow {
       ctx.Say("pay.kept");
       return FlowResult::kDone;
     }
+    if (u.slots.count("month") && !u.slots.count("amount")) return MonthsBills(ctx, f, u);
     // An amount, a method, or (at the confirmation) a change of either.
     const std::string method = Slot(u, "pay_method");
     if (!method.empty()) {
@@ -160,6 +171,38 @@ class PayBillFlow : public Flow {
   static bool ValidAmount(std::int64_t fen) { return fen > 0 && fen <= storage::kMaxOrderFen; }
   static std::string MethodName(const Context& ctx, const std::string& method) {
     return method.empty() ? "" : ctx.replies.Render("pay.method." + method);
+  }
+
+  // "只交6月的" / "交6月和7月的": the amount is those months' unpaid bills.
+  FlowResult MonthsBills(Context& ctx, Frame& f, const nlu::Understanding& u) {
+    std::vector<std::string> months;
+    std::string text = Compact(u.normalized);
+    for (const char* sep : {"和", "跟", "、", "还有", "以及"})
+      for (size_t p; (p = text.find(sep)) != std::string::npos;) text.replace(p, std::string(sep).size(), " ");
+    std::istringstream items(text);
+    for (std::string item; items >> item;) {
+      auto s = ctx.nlu.slots().Extract(item, ctx.today);
+      if (s.count("month") && std::find(months.begin(), months.end(), s["month"]) == months.end())
+        months.push_back(s["month"]);
+    }
+    if (months.empty()) months.push_back(Slot(u, "month"));
+    const std::string no = FrameSlot(f, "account_no");
+    std::int64_t total = 0;
+    std::string names;
+    for (const std::string& m : months) {
+      auto bill = ctx.tx.FindBill(no, m);
+      if (!bill || bill->paid || m > ctx.LastBilledMonth()) {
+        ctx.Say(bill && bill->paid ? "pay.month_paid" : "pay.month_none",
+                {{"month", ChineseMonth(m)}, {"account", no}});
+        Prompt(ctx, f, false);
+        return FlowResult::kWaiting;
+      }
+      total += bill->amount_fen;
+      names += (names.empty() ? "" : "、") + ChineseMonth(m);
+    }
+    f.slots["amount_fen"] = total;
+    ctx.Say("pay.months", {{"months", names}, {"amount", FormatMoney(total)}});
+    return Advance(ctx, f);
   }
 
   FlowResult Advance(Context& ctx, Frame& f) {

@@ -19,7 +19,7 @@ using nlohmann::json;
 
 const std::vector<std::string>& KnownTypes() {
   static const std::vector<std::string> kTypes = {"new_install", "capacity_increase", "change",
-                                                  "repair"};
+                                                  "repair", "meter_check"};
   return kTypes;
 }
 

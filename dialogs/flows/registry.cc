@@ -27,6 +27,7 @@ std::vector<std::unique_ptr<Flow>> MakeFlows() {
   f.push_back(MakeRechargeCardFlow());
   f.push_back(MakePayBillFlow());
   f.push_back(MakeReportFaultFlow());
+  f.push_back(MakeBillComplaintFlow());
   f.push_back(MakeApplyServiceFlow());
   f.push_back(MakeSubscribeFlow());
   f.push_back(MakeUnsubscribeFlow());

@@ -109,6 +109,12 @@ class RegisterFlow : public Flow {
     return Advance(ctx, f);
   }
 
+  bool ShapedLikeSecret(const Frame& f, const std::string& normalized) const override {
+    return ShapedLikeWordPassword(normalized, 1);
+  }
+  std::vector<Corrigible> CorrigibleSlots() const override {
+    return {{"city", "city", "city"}, {"phone", "phone", "phone"}};
+  }
   bool SecretStep(const Frame& f) const override {
     return f.step == "password" || f.step == "password2";
   }
@@ -281,6 +287,10 @@ class LoginFlow : public Flow {
   }
 
   bool SecretStep(const Frame& f) const override { return f.step == "password"; }
+  bool ShapedLikeSecret(const Frame& f, const std::string& normalized) const override {
+    return ShapedLikeWordPassword(normalized, 4);
+  }
+  std::vector<Corrigible> CorrigibleSlots() const override { return {{"phone", "phone", "phone"}}; }
 
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {
     return f.step == "phone" && MayBePhone(u);

@@ -26,6 +26,15 @@ inline std::shared_ptr<const nlu::Model> SharedModel() {
   return model;
 }
 
+inline std::shared_ptr<const dialogs::CommandRules> SharedCommands() {
+  static std::shared_ptr<const dialogs::CommandRules> rules = [] {
+    auto r = dialogs::CommandRules::Load(CorpusDir() + "/dialog/commands.rules");
+    EXPECT_TRUE(r.ok()) << r.error();
+    return *r;
+  }();
+  return rules;
+}
+
 inline std::shared_ptr<const dialogs::Replies> SharedReplies() {
   static std::shared_ptr<const dialogs::Replies> replies = [] {
     auto r = dialogs::Replies::Load(CorpusDir() + "/replies");
@@ -51,7 +60,8 @@ class Conversation {
       EXPECT_TRUE(tx.ReplaceBackend(*data).ok());
     }
     EXPECT_TRUE(tx.Commit().ok());
-    engine_ = std::make_unique<dialogs::Engine>(SharedModel(), SharedReplies(), *store_, clock_);
+    engine_ = std::make_unique<dialogs::Engine>(SharedModel(), SharedReplies(), SharedCommands(),
+                                                *store_, clock_);
     Status replies_ok = engine_->CheckReplies();
     EXPECT_TRUE(replies_ok.ok()) << replies_ok.message();
   }

@@ -1,0 +1,532 @@
+#include "dialogs/commands.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "dialogs/flow_util.h"
+
+namespace gridbot::dialogs {
+namespace {
+
+constexpr double kRequestConfidence = 0.5;   // an intent we act on
+constexpr double kStrongConfidence = 0.84;   // an ordinary cue of an intent (intents.rules tier S)
+
+std::string Trim(std::string s) {
+  const char* ws = " \t\r\n";
+  s.erase(0, s.find_first_not_of(ws));
+  const size_t end = s.find_last_not_of(ws);
+  s.erase(end == std::string::npos ? 0 : end + 1);
+  return s;
+}
+
+bool Expand(std::string& pattern, const std::map<std::string, std::string>& macros,
+            std::string* bad) {
+  std::string out;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '{' && i + 1 < pattern.size() &&
+        (std::isupper(static_cast<unsigned char>(pattern[i + 1])) || pattern[i + 1] == '_')) {
+      const size_t close = pattern.find('}', i);
+      const std::string name =
+          close == std::string::npos ? pattern.substr(i) : pattern.substr(i + 1, close - i - 1);
+      auto it = macros.find(name);
+      if (close == std::string::npos || it == macros.end()) {
+        *bad = name;
+        return false;
+      }
+      out += "(?:" + it->second + ")";
+      i = close;
+    } else {
+      out += pattern[i];
+    }
+  }
+  pattern = out;
+  return true;
+}
+
+}  // namespace
+
+const char* CommandName(CommandKind k) {
+  switch (k) {
+    case CommandKind::kAnswer: return "Answer";
+    case CommandKind::kSecret: return "Secret";
+    case CommandKind::kCorrect: return "Correct";
+    case CommandKind::kSwitch: return "Switch";
+    case CommandKind::kStart: return "Start";
+    case CommandKind::kCancel: return "Cancel";
+    case CommandKind::kAskAboutStep: return "AskAboutStep";
+    case CommandKind::kClarify: return "Clarify";
+    case CommandKind::kHandoff: return "Handoff";
+    case CommandKind::kChitChat: return "ChitChat";
+    case CommandKind::kGoodbye: return "Goodbye";
+    case CommandKind::kFrustrated: return "Frustrated";
+    case CommandKind::kComplaint: return "Complaint";
+    case CommandKind::kNotUnderstood: return "NotUnderstood";
+  }
+  return "?";
+}
+
+std::string ToString(const std::vector<Command>& commands) {
+  std::string out;
+  for (const Command& c : commands) {
+    if (!out.empty()) out += ", ";
+    out += CommandName(c.kind);
+    std::string args;
+    if (c.kind == CommandKind::kStart || c.kind == CommandKind::kChitChat) args = c.u.intent;
+    if (c.kind == CommandKind::kCorrect || c.kind == CommandKind::kSwitch) args = c.slot.key;
+    if (c.kind == CommandKind::kAskAboutStep) args = c.key;
+    if (c.kind == CommandKind::kCancel && c.all) args = "all";
+    if (c.kind == CommandKind::kClarify)
+      for (const auto& o : c.options) args += (args.empty() ? "" : "|") + o;
+    if (c.kind != CommandKind::kSecret && c.kind != CommandKind::kAskAboutStep)
+      for (const auto& [k, v] : c.u.slots) args += " " + k + "=" + v;
+    out += "(" + Trim(args) + ")";
+  }
+  return out;
+}
+
+bool IsTalk(const std::string& intent) {
+  return intent == "greet" || intent == "thanks" || intent == "help" || intent == "affirm" ||
+         intent == "deny" || intent == "cancel" || intent == "goodbye" ||
+         intent == "human_agent" || intent == "unknown";
+}
+
+// --------------------------------------------------------------------- rules
+
+struct CommandRules::Impl {
+  struct Ask {
+    std::string flow, step, reply;
+    bool weak;
+    std::unique_ptr<RE2> re;
+  };
+  struct Clarify {
+    std::vector<std::string> intents;
+    std::unique_ptr<RE2> re;
+  };
+  std::map<std::string, std::unique_ptr<RE2>> cues;
+  std::vector<Ask> asks;
+  std::vector<Clarify> clarifies;
+  std::vector<std::unique_ptr<RE2>> strips;
+  std::unique_ptr<RE2> split, list;
+};
+
+CommandRules::CommandRules() : impl_(std::make_unique<Impl>()) {}
+CommandRules::~CommandRules() = default;
+
+Result<std::shared_ptr<const CommandRules>> CommandRules::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::Error("cannot read " + path);
+  std::shared_ptr<CommandRules> rules(new CommandRules());
+  Impl& impl = *rules->impl_;
+  std::map<std::string, std::string> macros;
+  RE2::Options options;
+  options.set_encoding(RE2::Options::EncodingUTF8);
+  options.set_log_errors(false);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    auto fail = [&](const std::string& why) {
+      return Status::Error(path + ":" + std::to_string(n) + ": " + why);
+    };
+    line = Trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    std::string kind;
+    fields >> kind;
+    std::vector<std::string> words;
+    const int want = kind == "define" || kind == "cue" ? 1
+                     : kind == "ask" || kind == "weakask" ? 3
+                     : kind == "clarify"                  ? 1
+                                                          : 0;
+    if (kind != "define" && kind != "cue" && kind != "ask" && kind != "weakask" &&
+        kind != "clarify" && kind != "strip" && kind != "split" && kind != "list")
+      return fail("unknown rule '" + kind + "'");
+    for (int i = 0; i < want; ++i) {
+      std::string w;
+      if (!(fields >> w)) return fail("too few fields for '" + kind + "'");
+      words.push_back(w);
+    }
+    std::string pattern;
+    std::getline(fields, pattern);
+    pattern = Trim(pattern);
+    if (pattern.empty()) return fail("no pattern");
+    std::string bad;
+    if (!Expand(pattern, macros, &bad)) return fail("undefined macro {" + bad + "}");
+    if (kind == "define") {
+      macros[words[0]] = pattern;
+      continue;
+    }
+    auto re = std::make_unique<RE2>(pattern, options);
+    if (!re->ok()) return fail("bad pattern: " + re->error());
+    if (kind == "cue") {
+      impl.cues[words[0]] = std::move(re);
+    } else if (kind == "ask" || kind == "weakask") {
+      impl.asks.push_back(Impl::Ask{words[0], words[1], words[2], kind == "weakask", std::move(re)});
+    } else if (kind == "clarify") {
+      Impl::Clarify c;
+      std::stringstream list(words[0]);
+      for (std::string i; std::getline(list, i, ',');) c.intents.push_back(i);
+      if (c.intents.size() < 2) return fail("clarify needs two intents or more");
+      c.re = std::move(re);
+      impl.clarifies.push_back(std::move(c));
+    } else if (kind == "strip") {
+      impl.strips.push_back(std::move(re));
+    } else if (kind == "split") {
+      impl.split = std::move(re);
+    } else {
+      impl.list = std::move(re);
+    }
+  }
+  for (const char* cue : {"question", "correction", "switch", "moving_on", "cancel_all",
+                          "frustration", "complaint", "meter_question", "same_value", "detail"})
+    if (!impl.cues.count(cue)) return Status::Error(path + ": missing cue '" + std::string(cue) + "'");
+  if (!impl.split || !impl.list) return Status::Error(path + ": needs a split and a list rule");
+  return std::shared_ptr<const CommandRules>(std::move(rules));
+}
+
+bool CommandRules::Cue(const std::string& name, const std::string& normalized) const {
+  auto it = impl_->cues.find(name);
+  return it != impl_->cues.end() && RE2::PartialMatch(normalized, *it->second);
+}
+
+std::string CommandRules::StepQuestion(const std::string& flow, const std::string& step,
+                                       const std::string& normalized, bool strong_only) const {
+  for (const auto& a : impl_->asks) {
+    if (strong_only && a.weak) continue;
+    if (a.flow != "*" && a.flow != flow) continue;
+    if (a.step != "*" && a.step != step) continue;
+    if (a.flow != "*" && flow.empty()) continue;
+    if (RE2::PartialMatch(normalized, *a.re)) return a.reply;
+  }
+  return "";
+}
+
+std::vector<std::string> CommandRules::Clarify(const std::string& normalized) const {
+  const std::string compact = Compact(normalized);
+  for (const auto& c : impl_->clarifies)
+    if (RE2::PartialMatch(compact, *c.re)) return c.intents;
+  return {};
+}
+
+std::string CommandRules::StripCorrection(const std::string& normalized) const {
+  std::string s = Trim(normalized);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& re : impl_->strips) {
+      RE2::GlobalReplace(&s, *re, "");
+      s = Trim(s);
+    }
+  }
+  return s;
+}
+
+std::vector<std::string> CommandRules::Clauses(const std::string& normalized) const {
+  // Cut before every connector, then at spaces.
+  std::string marked;
+  re2::StringPiece rest(normalized), m;
+  while (!rest.empty() && RE2::PartialMatch(rest, "(" + impl_->split->pattern() + ")", &m)) {
+    const size_t at = static_cast<size_t>(m.data() - rest.data());
+    marked.append(rest.data(), at);
+    marked += ' ';
+    marked.append(m.data(), m.size());
+    rest.remove_prefix(at + m.size());
+    if (m.empty()) break;
+  }
+  marked.append(rest.data(), rest.size());
+  std::vector<std::string> out;
+  std::istringstream words(marked);
+  for (std::string w; words >> w;) out.push_back(w);
+  return out;
+}
+
+std::vector<std::string> CommandRules::ListItems(const std::string& normalized) const {
+  std::string s = normalized;
+  RE2::GlobalReplace(&s, *impl_->list, " ");
+  std::vector<std::string> out;
+  std::istringstream words(s);
+  for (std::string w; words >> w;) out.push_back(w);
+  return out;
+}
+
+std::vector<std::string> CommandRules::ReplyKeys() const {
+  std::vector<std::string> keys;
+  for (const auto& a : impl_->asks) keys.push_back(a.reply);
+  return keys;
+}
+
+// --------------------------------------------------------------------- deciding
+
+namespace {
+
+struct Decider {
+  const CommandRules& rules;
+  const TurnInput& in;
+  const nlu::Understanding& u;
+
+  bool Question() const {
+    return rules.Cue("question", u.normalized) || u.text.find('?') != std::string::npos ||
+           u.text.find("？") != std::string::npos;
+  }
+  bool Request(const nlu::Understanding& x) const {
+    return !IsTalk(x.intent) && x.confidence >= kRequestConfidence && in.has_flow(x.intent);
+  }
+
+  Command Make(CommandKind kind, const nlu::Understanding& x) const {
+    Command c{kind, x, "", {}, {}, false};
+    return c;
+  }
+
+  // The message's requests, one per clause, when it holds two or more
+  // different ones ("我欠多少 用银联交了吧"); else empty.
+  std::vector<nlu::Understanding> SeveralRequests() const {
+    std::vector<std::string> clauses = rules.Clauses(u.normalized);
+    if (clauses.size() < 2) return {};
+    std::vector<nlu::Understanding> requests;
+    for (const std::string& c : clauses) {
+      nlu::Understanding p = in.nlu.Parse(c, in.today);
+      if (!Request(p)) {
+        // Slots of a clause without a request of its own ("户号0301…")
+        // belong to the request before it.
+        if (!requests.empty())
+          for (const auto& [k, v] : p.slots) requests.back().slots.emplace(k, v);
+        continue;
+      }
+      if (!requests.empty() && requests.back().intent == p.intent) {
+        for (const auto& [k, v] : p.slots) requests.back().slots.emplace(k, v);
+        continue;
+      }
+      p.text = c;
+      requests.push_back(std::move(p));
+    }
+    if (requests.size() < 2) return {};
+    return requests;
+  }
+
+  // "三月份和四月份的电费": one request per month listed.
+  std::vector<nlu::Understanding> SeveralMonths() const {
+    if (u.intent != "query_bill" && u.intent != "query_payments") return {};
+    if (u.slots.count("start_month")) return {};
+    std::vector<std::string> months;
+    for (const std::string& item : rules.ListItems(u.normalized)) {
+      nlu::Slots s = in.nlu.slots().Extract(item, in.today);
+      auto it = s.find("month");
+      if (it != s.end() && std::find(months.begin(), months.end(), it->second) == months.end())
+        months.push_back(it->second);
+    }
+    if (months.size() < 2) return {};
+    std::vector<nlu::Understanding> out;
+    for (const std::string& m : months) {
+      nlu::Understanding x = u;
+      x.slots["month"] = m;
+      out.push_back(std::move(x));
+    }
+    return out;
+  }
+
+  // A value the message gives for one of the flow's corrigible slots, with
+  // the message reduced to that value.
+  std::optional<Command> Correction(bool cued) const {
+    if (!in.flow || !in.frame) return std::nullopt;
+    const auto specs = in.flow->CorrigibleSlots();
+    if (specs.empty()) return std::nullopt;
+    const std::string value_text = rules.StripCorrection(u.normalized);
+    if (value_text.empty()) return std::nullopt;
+    nlu::Understanding v = in.nlu.Parse(value_text, in.today);
+    v.text = value_text;
+    // The slot named ("地址改成…"), else the one whose kind the value has.
+    auto named = [&](const std::string& kind) {
+      static const std::map<std::string, std::vector<std::string>> kWords = {
+          {"address", {"地址", "住址"}},
+          {"name", {"名字", "姓名", "称呼"}},
+          {"phone", {"电话", "手机", "号码", "联系方式"}},
+          {"description", {"描述", "情况", "故障"}},
+          {"amount", {"金额", "钱"}},
+          {"email", {"邮箱"}}};
+      auto it = kWords.find(kind);
+      if (it == kWords.end()) return false;
+      for (const std::string& w : it->second)
+        if (u.normalized.find(w) != std::string::npos) return true;
+      return false;
+    };
+    const Flow::Corrigible* chosen = nullptr;
+    for (const auto& s : specs)
+      if (named(s.kind) && cued) chosen = chosen ? chosen : &s;
+    if (!chosen)
+      for (const auto& s : specs)
+        if (!chosen && v.slots.count(s.kind)) chosen = &s;
+    if (!chosen && cued) {
+      // A bare amount ("改成200") at a flow that takes one.
+      for (const auto& s : specs)
+        if (!chosen && s.kind == "amount" && !Digits(value_text).empty()) chosen = &s;
+    }
+    if (!chosen) return std::nullopt;
+    // Only a value given before can be corrected; a new one is an answer.
+    const bool filled = in.frame->slots.contains(chosen->key) &&
+                        !(in.frame->slots[chosen->key].is_string() &&
+                          in.frame->slots[chosen->key].get<std::string>().empty());
+    if (!filled) return std::nullopt;
+    if (!cued && v.slots.count(chosen->kind) && in.frame->slots[chosen->key].is_string() &&
+        in.frame->slots[chosen->key].get<std::string>() == v.slots.at(chosen->kind))
+      return std::nullopt;  // the same value again
+    const bool option = chosen->kind == "pay_method" || chosen->kind == "channel";
+    Command c = Make(option ? CommandKind::kSwitch : CommandKind::kCorrect, v);
+    c.slot = *chosen;
+    return c;
+  }
+
+  std::vector<Command> InFlow() const {
+    const Flow& flow = *in.flow;
+    const Frame& frame = *in.frame;
+    const bool secret = flow.SecretStep(frame);
+    const bool confirm = frame.step == "confirm";
+    std::vector<Command> out;
+
+    if (rules.Cue("frustration", u.normalized)) {
+      out.push_back(Make(CommandKind::kFrustrated, u));
+      if (u.intent == "human_agent") out.push_back(Make(CommandKind::kHandoff, u));
+      return out;
+    }
+    if (u.intent == "human_agent") return {Make(CommandKind::kHandoff, u)};
+    // A question about the step itself, in words that name it.
+    if (std::string key = rules.StepQuestion(flow.name(), frame.step, u.normalized, true);
+        !key.empty()) {
+      Command c = Make(CommandKind::kAskAboutStep, u);
+      c.key = key;
+      return {c};
+    }
+    const bool cancel_words = u.intent == "cancel" && !flow.ClaimsCancelWords(frame);
+    const bool correction_cue = rules.Cue("correction", u.normalized);
+    const bool switch_cue = rules.Cue("switch", u.normalized);
+    // A correction ("不对，是柳州"), a switch ("算了还是银联"), or a bare new
+    // value of a slot given before where the step asks something else.
+    if (correction_cue || switch_cue || cancel_words || u.intent == "deny") {
+      if (auto c = Correction(true)) return {*c};
+    }
+    if (cancel_words || (u.intent == "deny" && !flow.Answers(frame, u))) {
+      out.push_back(Make(CommandKind::kCancel, u));
+      out.back().all = rules.Cue("cancel_all", u.normalized);
+      // "算了不报修了，我先交电费吧": the customer moves on.
+      for (const auto& r : Requests())
+        if (r.intent != flow.name()) out.push_back(Make(CommandKind::kStart, r));
+      return out;
+    }
+    if (rules.Cue("moving_on", u.normalized)) {
+      // "不报了 我先交电费": the old flow ends, the new one starts.
+      auto requests = Requests();
+      if (!requests.empty() && requests.front().intent != flow.name()) {
+        out.push_back(Make(CommandKind::kCancel, u));
+        for (const auto& r : requests) out.push_back(Make(CommandKind::kStart, r));
+        return out;
+      }
+    }
+    const bool other_request = Request(u) && u.intent != flow.name();
+    // A question at a confirmation is never a yes.
+    if (confirm && Question() && u.intent != "affirm" && u.intent != "deny" &&
+        !(other_request && u.confidence >= kStrongConfidence)) {
+      Command c = Make(CommandKind::kAskAboutStep, u);
+      c.key = rules.StepQuestion(flow.name(), frame.step, u.normalized, false);
+      return {c};
+    }
+    if (!secret) {
+      // A question that is another request ("西乡塘区有没有停电" at the city
+      // prompt) is that request, even if it holds a value of the step.
+      const bool answers = flow.Answers(frame, u);
+      if (answers && !(other_request && Question() && u.confidence >= kStrongConfidence)) {
+        if (auto c = Correction(false); c && !flow.Answers(frame, c->u)) return {*c};
+        return {Make(CommandKind::kAnswer, u)};
+      }
+    } else if (auto c = Correction(false)) {
+      return {*c};  // "柳州" at the password prompt: the city was wrong
+    }
+    if (!other_request) {
+      if (std::string key = rules.StepQuestion(flow.name(), frame.step, u.normalized, false);
+          !key.empty()) {
+        Command c = Make(CommandKind::kAskAboutStep, u);
+        c.key = key;
+        return {c};
+      }
+    }
+    if (u.intent == "help" || u.intent == "greet" || u.intent == "thanks")
+      return {Make(CommandKind::kChitChat, u)};
+    if (u.intent == "goodbye") return {Make(CommandKind::kGoodbye, u)};
+    if (rules.Cue("complaint", u.normalized) && ComplaintIntent())
+      return {Make(CommandKind::kComplaint, u)};
+    if (other_request) {
+      for (const auto& r : Requests()) out.push_back(Make(CommandKind::kStart, r));
+      if (out.empty()) out.push_back(Make(CommandKind::kStart, u));
+      return out;
+    }
+    return {Make(CommandKind::kNotUnderstood, u)};
+  }
+
+  // The requests of the message, in order: several, one per month, or the one.
+  std::vector<nlu::Understanding> Requests() const {
+    auto several = SeveralRequests();
+    if (!several.empty()) return several;
+    auto months = SeveralMonths();
+    if (!months.empty()) return months;
+    if (Request(u)) return {u};
+    return {};
+  }
+
+  bool ComplaintIntent() const {
+    if (u.intent == "report_fault") return rules.Cue("meter_question", u.normalized) &&
+                                           !rules.Cue("danger", u.normalized);
+    return u.intent == "query_bill" || u.intent == "query_arrears" ||
+           u.intent == "query_payments" || u.intent == "unknown" || u.intent == "human_agent";
+  }
+
+  std::vector<Command> TopLevel() const {
+    std::vector<Command> out;
+    if (rules.Cue("frustration", u.normalized)) {
+      out.push_back(Make(CommandKind::kFrustrated, u));
+      if (u.intent == "human_agent") {
+        out.push_back(Make(CommandKind::kHandoff, u));
+        return out;
+      }
+    }
+    if (rules.Cue("complaint", u.normalized) && ComplaintIntent()) {
+      out.push_back(Make(CommandKind::kComplaint, u));
+      return out;
+    }
+    if (std::string key = rules.StepQuestion("", "", u.normalized, false); !key.empty()) {
+      Command c = Make(CommandKind::kAskAboutStep, u);
+      c.key = key;
+      out.push_back(c);
+      return out;
+    }
+    if (auto options = rules.Clarify(u.normalized); !options.empty()) {
+      Command c = Make(CommandKind::kClarify, u);
+      c.options = options;
+      out.push_back(c);
+      return out;
+    }
+    if (u.intent == "human_agent") {
+      out.push_back(Make(CommandKind::kHandoff, u));
+      return out;
+    }
+    auto requests = Requests();
+    if (requests.size() >= 2) {
+      for (const auto& r : requests) out.push_back(Make(CommandKind::kStart, r));
+      return out;
+    }
+    // One request, or talk: the engine's own handling (follow-ups, bare
+    // numbers, fallbacks) takes it from here.
+    out.push_back(Make(CommandKind::kStart, u));
+    return out;
+  }
+};
+
+}  // namespace
+
+std::vector<Command> Decide(const CommandRules& rules, const TurnInput& in) {
+  Decider d{rules, in, in.u};
+  if (in.flow && in.frame) return d.InFlow();
+  return d.TopLevel();
+}
+
+}  // namespace gridbot::dialogs
