@@ -112,6 +112,7 @@ struct CommandRules::Impl {
   std::vector<Clarify> clarifies;
   std::vector<std::unique_ptr<RE2>> strips;
   std::unique_ptr<RE2> split, list;
+  std::map<std::string, std::unique_ptr<RE2>> followups;
 };
 
 CommandRules::CommandRules() : impl_(std::make_unique<Impl>()) {}
@@ -139,12 +140,13 @@ Result<std::shared_ptr<const CommandRules>> CommandRules::Load(const std::string
     std::string kind;
     fields >> kind;
     std::vector<std::string> words;
-    const int want = kind == "define" || kind == "cue" ? 1
+    const int want = kind == "define" || kind == "cue" || kind == "followup" ? 1
                      : kind == "ask" || kind == "weakask" ? 3
                      : kind == "clarify"                  ? 1
                                                           : 0;
     if (kind != "define" && kind != "cue" && kind != "ask" && kind != "weakask" &&
-        kind != "clarify" && kind != "strip" && kind != "split" && kind != "list")
+        kind != "clarify" && kind != "strip" && kind != "split" && kind != "list" &&
+        kind != "followup")
       return fail("unknown rule '" + kind + "'");
     for (int i = 0; i < want; ++i) {
       std::string w;
@@ -165,6 +167,8 @@ Result<std::shared_ptr<const CommandRules>> CommandRules::Load(const std::string
     if (!re->ok()) return fail("bad pattern: " + re->error());
     if (kind == "cue") {
       impl.cues[words[0]] = std::move(re);
+    } else if (kind == "followup") {
+      impl.followups[words[0]] = std::move(re);
     } else if (kind == "ask" || kind == "weakask") {
       impl.asks.push_back(Impl::Ask{words[0], words[1], words[2], kind == "weakask", std::move(re)});
     } else if (kind == "clarify") {
@@ -183,7 +187,7 @@ Result<std::shared_ptr<const CommandRules>> CommandRules::Load(const std::string
     }
   }
   for (const char* cue : {"question", "correction", "switch", "moving_on", "cancel_all",
-                          "frustration", "complaint", "meter_question", "same_value", "detail"})
+                          "frustration", "complaint", "meter_question", "danger"})
     if (!impl.cues.count(cue)) return Status::Error(path + ": missing cue '" + std::string(cue) + "'");
   if (!impl.split || !impl.list) return Status::Error(path + ": needs a split and a list rule");
   return std::shared_ptr<const CommandRules>(std::move(rules));
@@ -250,6 +254,17 @@ std::vector<std::string> CommandRules::ListItems(const std::string& normalized) 
   std::istringstream words(s);
   for (std::string w; words >> w;) out.push_back(w);
   return out;
+}
+
+bool CommandRules::FollowUp(const std::string& intent, const std::string& normalized) const {
+  auto it = impl_->followups.find(intent);
+  return it != impl_->followups.end() && RE2::PartialMatch(normalized, *it->second);
+}
+
+bool Followable(const std::string& intent) {
+  return intent == "query_bill" || intent == "query_arrears" || intent == "query_payments" ||
+         intent == "query_outage" || intent == "query_progress" || intent == "find_outlet" ||
+         intent == "query_profile";
 }
 
 std::vector<std::string> CommandRules::ReplyKeys() const {
@@ -391,6 +406,19 @@ struct Decider {
       return out;
     }
     if (u.intent == "human_agent") return {Make(CommandKind::kHandoff, u)};
+    // "不要银联" / "我不想用支付宝": the other option of the flow.
+    if (auto n = u.negated.find("pay_method"); n != u.negated.end() && Slot(u, "pay_method").empty()) {
+      for (const auto& spec : flow.CorrigibleSlots()) {
+        if (spec.kind != "pay_method") continue;
+        nlu::Understanding v = u;
+        v.negated.clear();
+        v.intent = "unknown";
+        v.slots = {{"pay_method", n->second == "alipay" ? "unionpay" : "alipay"}};
+        Command c = Make(CommandKind::kSwitch, v);
+        c.slot = spec;
+        return {c};
+      }
+    }
     // A question about the step itself, in words that name it.
     if (std::string key = rules.StepQuestion(flow.name(), frame.step, u.normalized, true);
         !key.empty()) {
@@ -423,7 +451,10 @@ struct Decider {
         return out;
       }
     }
-    const bool other_request = Request(u) && u.intent != flow.name();
+    const auto resolved = Resolved();
+    const bool other_request = (Request(u) && u.intent != flow.name()) ||
+                               (resolved && Request(*resolved) && resolved->intent != flow.name() &&
+                                !flow.Answers(frame, u));
     // A question at a confirmation is never a yes.
     if (confirm && Question() && u.intent != "affirm" && u.intent != "deny" &&
         !(other_request && u.confidence >= kStrongConfidence)) {
@@ -457,7 +488,7 @@ struct Decider {
       return {Make(CommandKind::kComplaint, u)};
     if (other_request) {
       for (const auto& r : Requests()) out.push_back(Make(CommandKind::kStart, r));
-      if (out.empty()) out.push_back(Make(CommandKind::kStart, u));
+      if (out.empty()) out.push_back(Make(CommandKind::kStart, resolved ? *resolved : u));
       return out;
     }
     return {Make(CommandKind::kNotUnderstood, u)};
@@ -470,7 +501,52 @@ struct Decider {
     auto months = SeveralMonths();
     if (!months.empty()) return months;
     if (Request(u)) return {u};
+    if (auto r = Resolved(); r && Request(*r)) return {*r};
     return {};
+  }
+
+  // What a message without a request of its own asks, from the
+  // conversation: a bare number (a 户号 to bind or, if bound, its bill; a
+  // card to recharge with; a business number to follow), or a follow-up of
+  // the last answer with new slots ("那3月份的呢", "柳州的呢") or about one of
+  // its details ("几号之前要交").
+  std::optional<nlu::Understanding> Resolved() const {
+    if (u.intent != "unknown" && u.confidence >= kRequestConfidence) return std::nullopt;
+    nlu::Understanding r = u;
+    r.confidence = std::max(r.confidence, kRequestConfidence);
+    const bool followable = Followable(in.last_intent);
+    if (u.slots.size() == 1 && !followable) {
+      const std::string& slot = u.slots.begin()->first;
+      if (slot == "account_no")
+        r.intent = in.is_bound && in.is_bound(u.slots.at("account_no")) ? "query_bill" : "bind_account";
+      if (slot == "card_no") r.intent = "recharge_card";
+      if (slot == "business_no") r.intent = "query_progress";
+      if (r.intent != "unknown") return r;
+    }
+    if (!followable) return std::nullopt;
+    if (!u.slots.empty() || rules.FollowUp(in.last_intent, u.normalized) ||
+        (u.slots.empty() && ReferencesAccount())) {
+      nlu::Slots merged = in.last_slots;
+      const bool new_time =
+          u.slots.count("month") || u.slots.count("start_month") || u.slots.count("end_month");
+      if (new_time)
+        for (const char* k : {"month", "start_month", "end_month"}) merged.erase(k);
+      if (u.slots.count("city") || u.slots.count("district"))
+        for (const char* k : {"city", "district"}) merged.erase(k);
+      if (u.slots.count("account_no") || ReferencesAccount()) merged.erase("account_no");
+      for (const auto& [k, v] : u.slots) merged[k] = v;
+      r.slots = merged;
+      r.intent = in.last_intent;
+      return r;
+    }
+    return std::nullopt;
+  }
+
+  // "尾号1234的呢", "第一个的呢": another of the bound accounts.
+  bool ReferencesAccount() const {
+    for (const char* cue : {"尾号", "尾数", "后四位", "第一个", "第二个", "第三个", "另一个", "另外一个"})
+      if (u.normalized.find(cue) != std::string::npos) return true;
+    return false;
   }
 
   bool ComplaintIntent() const {
@@ -514,9 +590,15 @@ struct Decider {
       for (const auto& r : requests) out.push_back(Make(CommandKind::kStart, r));
       return out;
     }
-    // One request, or talk: the engine's own handling (follow-ups, bare
-    // numbers, fallbacks) takes it from here.
-    out.push_back(Make(CommandKind::kStart, u));
+    // One request (resolved from the conversation if it has none of its
+    // own), or talk, or nothing understood: the engine dispatches it.
+    if (requests.size() == 1) {
+      out.push_back(Make(CommandKind::kStart, requests.front()));
+    } else if (auto r = Resolved()) {
+      out.push_back(Make(CommandKind::kStart, *r));
+    } else {
+      out.push_back(Make(CommandKind::kStart, u));
+    }
     return out;
   }
 };

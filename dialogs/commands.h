@@ -81,8 +81,8 @@ class CommandRules {
   static Result<std::shared_ptr<const CommandRules>> Load(const std::string& path);
   ~CommandRules();
 
-  // Whether cue `name` (question, correction, switch, moving_on, frustration,
-  // complaint, cancel_all, same_value, detail) matches the normalised text.
+  // Whether cue `name` (question, correction, switch, moving_on, cancel_all,
+  // frustration, complaint, meter_question, danger) matches the normalised text.
   bool Cue(const std::string& name, const std::string& normalized) const;
   // The reply key answering a question about step `step` of `flow` ("" if
   // none). Rules for flow "*" answer at any step and with no flow.
@@ -99,6 +99,9 @@ class CommandRules {
   // 然后, 顺便, 再查 …), and where it lists values (和, 跟, 、).
   std::vector<std::string> Clauses(const std::string& normalized) const;
   std::vector<std::string> ListItems(const std::string& normalized) const;
+  // Whether a message asks about a detail of the last answer to `intent`
+  // ("几号之前要交" after a bill, "营业时间呢" after outlets).
+  bool FollowUp(const std::string& intent, const std::string& normalized) const;
   // Every reply key the rules name (checked at start-up).
   std::vector<std::string> ReplyKeys() const;
 
@@ -117,9 +120,17 @@ struct TurnInput {
   const Frame* frame = nullptr;  // its frame
   // Whether an intent has a flow (the engine's list).
   std::function<bool(const std::string&)> has_flow;
+  // The last answered request, for bare follow-ups ("那3月份的呢", "几号之前要交").
+  std::string last_intent;
+  nlu::Slots last_slots;
+  // Whether the customer has bound this 户号 (a bare bound 户号 asks for its bill).
+  std::function<bool(const std::string&)> is_bound;
 };
 
 std::vector<Command> Decide(const CommandRules& rules, const TurnInput& in);
+
+// Intents whose answer a bare follow-up can repeat with new slots.
+bool Followable(const std::string& intent);
 
 // Intents that are talk, not requests: greet, thanks, help, affirm, deny,
 // cancel, goodbye, human_agent, unknown.

@@ -17,13 +17,6 @@ constexpr double kMinConfidence = 0.5;  // below: not a request we act on
 constexpr size_t kMaxStack = 3;         // flows waiting at once (one active, two interrupted)
 constexpr UnixSeconds kLocationFreshSeconds = 30 * 60;  // a reported location still holds
 
-// Intents whose answer a bare follow-up ("那3月份的呢") can repeat.
-bool Followable(const std::string& intent) {
-  return intent == "query_bill" || intent == "query_arrears" || intent == "query_payments" ||
-         intent == "query_outage" || intent == "query_progress" || intent == "find_outlet" ||
-         intent == "query_profile";
-}
-
 // Answered anywhere, after which the pending question is asked again.
 bool Aside(const std::string& intent) {
   return intent == "help" || intent == "greet" || intent == "thanks";
@@ -293,6 +286,7 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
     return;
   }
   auto has_flow = [this](const std::string& intent) { return FlowFor(intent) != nullptr; };
+  auto is_bound = [&ctx](const std::string& no) { return ctx.IsBound(no); };
 
   if (state.InFlow()) {
     Frame& frame = state.Active();
@@ -319,7 +313,16 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
         }
         turn.masked = MightHoldSecret(u.normalized);
       }
-      TurnInput in{u, *nlu_, ctx.today, flow, &frame, has_flow};
+      if (const std::string want = flow->ExpectedSlot(frame); !want.empty() && !u.slots.count(want)) {
+        // A bare number at a prompt that asks for one is read as one.
+        const char* word = want == "account_no" ? "户号" : want == "card_no" ? "卡号" : "手机";
+        nlu::Slots s =
+            nlu_->slots().Extract(std::string(word) + " " + nlu::ChineseDigitRunsToAscii(u.normalized),
+                                  ctx.today);
+        if (s.count(want)) u.slots[want] = s[want];
+      }
+      TurnInput in{u,        *nlu_,           ctx.today, flow, &frame, has_flow, state.last_intent,
+                   SlotsFrom(state.last_slots), is_bound};
       const std::vector<Command> commands = Decide(*commands_, in);
       turn.commands = ToString(commands);
       const bool at_secret = flow->SecretStep(frame);
@@ -372,7 +375,8 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
     }
   }
 
-  TurnInput in{u, *nlu_, ctx.today, nullptr, nullptr, has_flow};
+  TurnInput in{u,        *nlu_,           ctx.today, nullptr, nullptr, has_flow, state.last_intent,
+               SlotsFrom(state.last_slots), is_bound};
   const std::vector<Command> commands = Decide(*commands_, in);
   turn.commands = ToString(commands);
   std::vector<nlu::Understanding> starts;
@@ -410,6 +414,8 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
         if (Flow* complaint = FlowFor("bill_complaint")) {
           turn.intent = "bill_complaint";
           StartFlow(ctx, state, *complaint, c.u, turn);
+          state.last_intent = "query_bill";  // "那3月份呢" afterwards is about bills
+          state.last_slots = nlohmann::json::object();
         }
         return;
       case CommandKind::kStart:
@@ -432,37 +438,6 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
       (u.intent == "unknown" || u.confidence < kMinConfidence))
     return;  // the apology and the offer of a person say it all
 
-  // A bare number with nothing going on says what the customer wants: a 户号
-  // to bind (or, if bound, its bill), a card to recharge with, a business
-  // number to follow.
-  if (u.intent == "unknown" && u.slots.size() == 1 && !Followable(state.last_intent)) {
-    const std::string& slot = u.slots.begin()->first;
-    if (slot == "account_no")
-      u.intent = ctx.IsBound(u.slots.at("account_no")) ? "query_bill" : "bind_account";
-    if (slot == "card_no") u.intent = "recharge_card";
-    if (slot == "business_no") u.intent = "query_progress";
-    if (u.intent != "unknown") u.confidence = std::max(u.confidence, kMinConfidence);
-  }
-  // A bare follow-up ("那3月份的呢") repeats the last request with new slots.
-  if (u.intent == "unknown" && !u.slots.empty() && Followable(state.last_intent)) {
-    nlu::Slots merged = SlotsFrom(state.last_slots);
-    const bool new_time =
-        u.slots.count("month") || u.slots.count("start_month") || u.slots.count("end_month");
-    if (new_time) {
-      merged.erase("month");
-      merged.erase("start_month");
-      merged.erase("end_month");
-    }
-    const bool new_place = u.slots.count("city") || u.slots.count("district");
-    if (new_place) {
-      merged.erase("city");
-      merged.erase("district");
-    }
-    for (const auto& [k, v] : u.slots) merged[k] = v;
-    u.slots = merged;
-    u.intent = state.last_intent;
-    u.confidence = std::max(u.confidence, kMinConfidence);
-  }
   // "附近的营业厅" with no place named: a location WeChat reported lately
   // stands in for one.
   if (u.intent == "find_outlet" && !u.slots.count("lat") && !u.slots.count("city") &&

@@ -119,6 +119,10 @@ class Flow {
   // (address, name, description). The engine (commands.h) finds the value in
   // the message, says it understood, and gives the message without its
   // correction words to Continue() as the answer to that step.
+  // The number the pending step asks for, if any: "account_no", "card_no"
+  // or "phone". A bare number there is read as one ("0301 0000 01234" at
+  // the 户号 prompt), as a sentence naming it would be.
+  virtual std::string ExpectedSlot(const Frame& frame) const { return ""; }
   struct Corrigible {
     std::string key, step, kind;
   };

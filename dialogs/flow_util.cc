@@ -8,6 +8,10 @@
 namespace gridbot::dialogs {
 
 std::string Slot(const nlu::Understanding& u, const std::string& name) {
+  if (auto n = u.negated.find(name); n != u.negated.end()) {
+    auto it = u.slots.find(name);
+    if (it != u.slots.end() && it->second == n->second) return "";
+  }
   auto it = u.slots.find(name);
   return it == u.slots.end() ? "" : it->second;
 }
@@ -29,6 +33,16 @@ std::string DueText(const storage::Bill& b) {
   if (!d) return b.due_date;
   return std::to_string(d->year) + "年" + std::to_string(d->month) + "月" + std::to_string(d->day) +
          "日";
+}
+
+int OverdueDays(const storage::Bill& b, const CivilDay& today) {
+  auto due = ParseCivilDay(b.due_date);
+  if (b.paid || !due) return 0;
+  const auto days = [](const CivilDay& d) {
+    return FromCivil(CivilTime{d, 12, 0, 0}) / 86400;
+  };
+  const std::int64_t late = days(today) - days(*due);
+  return late > 0 ? static_cast<int>(late) : 0;
 }
 
 std::string NumberedAccounts(Context& ctx, const std::vector<storage::Binding>& bindings) {

@@ -16,7 +16,7 @@ namespace gridbot::dialogs {
 
 inline constexpr int kMaxBindings = 5;
 
-// A slot of the message, "" if absent.
+// A slot of the message, "" if absent or negated ("不要支付宝").
 std::string Slot(const nlu::Understanding& u, const std::string& name);
 // A string slot the flow collected, "" if absent.
 std::string FrameSlot(const Frame& f, const std::string& name);
@@ -24,6 +24,8 @@ std::string FrameSlot(const Frame& f, const std::string& name);
 std::string CityOf(const Context& ctx, const nlu::Understanding& u);
 // "2024年8月20日" from a bill's due date.
 std::string DueText(const storage::Bill& b);
+// How many days a bill is past its due date on `today` (0 if paid or not yet due).
+int OverdueDays(const storage::Bill& b, const CivilDay& today);
 // "2024年8月5日 08:00" from a time.
 std::string ChineseDateTime(UnixSeconds t);
 // The bound accounts as numbered lines, for choosing.

@@ -5,6 +5,10 @@
 
 namespace gridbot::nlu {
 
+// The text without its negated parts must score at least this (tier S of
+// intents.rules) to decide the intent instead.
+constexpr double kNegationRestConfidence = 0.84;
+
 const std::vector<std::string>& KnownIntents() {
   static const std::vector<std::string> kIntents = {
       "greet",          "goodbye",          "thanks",
@@ -58,8 +62,142 @@ Understanding Model::Parse(std::string_view text, const CivilDay& today, bool in
   u.intent = std::move(s.intent);
   u.confidence = s.confidence;
   u.rule_line = s.rule_line;
-  if (!intent_only) u.slots = slots_->Extract(u.normalized, today);
+  const std::vector<NegatedSpan> negated = NegatedSpans(u.normalized);
+  if (!negated.empty()) {
+    // What is negated does not vote: "我不是要交费，是想查账单" is a bill
+    // question. The text without the negated parts decides when it holds a
+    // request of its own; else the intent stands ("我不想用支付宝" still
+    // wants to pay) and only the negated values are set aside.
+    std::string rest = u.normalized;
+    for (const NegatedSpan& n : negated)
+      for (size_t i = n.cue; i < n.end; ++i) rest[i] = ' ';
+    IntentScore r = rules_->Classify(rest);
+    if (r.intent != "unknown" && r.intent != u.intent && r.confidence >= kNegationRestConfidence) {
+      u.intent = std::move(r.intent);
+      u.confidence = r.confidence;
+      u.rule_line = r.rule_line;
+    }
+  }
+  if (intent_only) return u;
+  const std::string digits = ChineseDigitRunsToAscii(u.normalized);
+  u.slots = slots_->Extract(digits, today);
+  for (const NegatedSpan& n : negated) {
+    const Slots in_span =
+        slots_->Extract(std::string_view(u.normalized).substr(n.begin, n.end - n.begin), today);
+    for (const auto& [k, v] : in_span) {
+      auto it = u.slots.find(k);
+      if (it == u.slots.end() || it->second != v) continue;
+      if (k != "pay_method" && k != "channel" && k != "apply_type") continue;  // options only
+      if (k == "channel" && u.intent == "unsubscribe_bill") continue;  // "别再发短信了": that one
+      u.negated[k] = v;
+    }
+  }
   return u;
+}
+
+namespace {
+
+// The UTF-8 code point at s[i] and its length (1 for a byte that starts none).
+char32_t CodePointAt(std::string_view s, size_t i, size_t* len) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80 || i + 1 >= s.size()) return *len = 1, c;
+  if ((c >> 5) == 0x6 && i + 1 < s.size())
+    return *len = 2, ((c & 0x1F) << 6) | (s[i + 1] & 0x3F);
+  if ((c >> 4) == 0xE && i + 2 < s.size())
+    return *len = 3, ((c & 0x0F) << 12) | ((s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
+  if ((c >> 3) == 0x1E && i + 3 < s.size())
+    return *len = 4, ((c & 0x07) << 18) | ((s[i + 1] & 0x3F) << 12) | ((s[i + 2] & 0x3F) << 6) |
+                     (s[i + 3] & 0x3F);
+  return *len = 1, c;
+}
+
+bool StartsWithAt(std::string_view s, size_t i, std::string_view w) {
+  return s.substr(i, w.size()) == w;
+}
+
+}  // namespace
+
+std::vector<NegatedSpan> NegatedSpans(std::string_view s) {
+  // Longest first. "不" alone negates too much ("不能用电", "用不了", "不来电").
+  static const std::vector<std::string_view> kCues = {
+      "不需要", "不打算", "不会用", "不是要", "不是想", "不想", "不要", "不用", "不是", "不会",
+      "别再",   "不必",   "无需",   "唔使",   "唔要",   "唔想", "冇想", "别"};
+  // Where a contrast starts what is not negated ("不是停电，是跳闸").
+  static const std::vector<std::string_view> kContrast = {"而是", "但是", "可是", "只是", "就是",
+                                                          "我想", "我要", "但",   "是",   "就"};
+  std::vector<NegatedSpan> spans;
+  if (s.find("不") == std::string_view::npos && s.find("别") == std::string_view::npos &&
+      s.find("唔") == std::string_view::npos && s.find("冇") == std::string_view::npos &&
+      s.find("无需") == std::string_view::npos)
+    return spans;
+  for (size_t i = 0; i < s.size();) {
+    size_t len = 1;
+    CodePointAt(s, i, &len);
+    std::string_view cue;
+    for (std::string_view c : kCues)
+      if (StartsWithAt(s, i, c)) {
+        cue = c;
+        break;
+      }
+    if (cue.empty()) {
+      i += len;
+      continue;
+    }
+    // "是不是", "要不要", "会不会", "用不用": a question, not a negation.
+    const size_t after = i + cue.size();
+    if (i >= 3 && s.substr(i - 3, 3) == s.substr(i + 3, 3)) {
+      i += len;
+      continue;
+    }
+    size_t end = after;
+    while (end < s.size() && s[end] != ' ') {
+      size_t l = 1;
+      CodePointAt(s, end, &l);
+      bool contrast = false;
+      if (end > after)
+        for (std::string_view c : kContrast)
+          if (StartsWithAt(s, end, c)) contrast = true;
+      if (contrast) break;
+      end += l;
+    }
+    if (end > after) spans.push_back(NegatedSpan{i, after, end});
+    i = end;
+  }
+  return spans;
+}
+
+std::string ChineseDigitRunsToAscii(std::string_view s) {
+  static const std::vector<std::pair<std::string_view, char>> kDigits = {
+      {"零", '0'}, {"〇", '0'}, {"幺", '1'}, {"一", '1'}, {"二", '2'}, {"三", '3'}, {"四", '4'},
+      {"五", '5'}, {"六", '6'}, {"七", '7'}, {"八", '8'}, {"九", '9'}};
+  auto digit_at = [&](size_t i) -> char {
+    for (const auto& [w, d] : kDigits)
+      if (StartsWithAt(s, i, w)) return d;
+    return 0;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    size_t j = i;
+    std::string run;
+    while (j < s.size()) {
+      const char d = digit_at(j);
+      if (!d) break;
+      run += d;
+      j += 3;  // every Chinese digit is three bytes of UTF-8
+    }
+    if (run.size() >= 7) {
+      out += run;
+      i = j;
+    } else if (j > i) {
+      out.append(s.substr(i, j - i));
+      i = j;
+    } else {
+      out += s[i];
+      ++i;
+    }
+  }
+  return out;
 }
 
 namespace {

@@ -39,6 +39,10 @@ struct Understanding {
   std::string intent = "unknown";
   double confidence = 0.0;
   Slots slots;
+  // Slot values the message negates ("我不想用支付宝": pay_method=alipay).
+  // They stay in `slots` too (the message names them: nlu.md); the dialog
+  // reads slots through dialogs::Slot(), which leaves negated ones out.
+  Slots negated;
   bool valid_utf8 = true;
   int rule_line = 0;  // the intents.rules line that decided, 0 if none
 };
@@ -70,6 +74,20 @@ class Model {
   std::unique_ptr<Segmenter> segmenter_;
   std::unique_ptr<SlotExtractor> slots_;
 };
+
+// Negation scopes: where a negation cue (不想, 不要, 不是, 别, 不用, 唔使 …)
+// starts and how far what it negates runs — to the end of the clause or to
+// a contrast word ("不是停电，是跳闸": only 停电). Byte offsets into the
+// normalised text; the cue itself is [cue, begin).
+struct NegatedSpan {
+  size_t cue, begin, end;
+};
+std::vector<NegatedSpan> NegatedSpans(std::string_view normalized);
+
+// Runs of seven or more Chinese digits ("零三零一零零…", "幺三八…") as ASCII
+// digits, the rest unchanged: how an account, card or phone number read out
+// digit by digit is written.
+std::string ChineseDigitRunsToAscii(std::string_view normalized);
 
 // `{"text":…,"intent":…,"confidence":…,"slots":{…}}` as `gridbot nlu` prints it.
 std::string ToJsonLine(const Understanding& u);

@@ -64,6 +64,9 @@ class BindAccountFlow : public Flow {
   bool ShapedLikeSecret(const Frame& f, const std::string& normalized) const override {
     return !SecretDigits(normalized, 4, 8).empty();
   }
+  std::string ExpectedSlot(const Frame& f) const override {
+    return f.step == "city" || f.step == "account" ? "account_no" : "";
+  }
   std::vector<Corrigible> CorrigibleSlots() const override {
     return {{"city", "city", "city"}, {"city", "city", "district"},
             {"account_no", "account", "account_no"}};

@@ -31,6 +31,9 @@ class ApplyServiceFlow : public Flow {
             "apply.ask_type",
             "apply.bad_type",
             "apply.ask_city",
+            "apply.ask_place_offer",
+            "apply.place_taken",
+            "services.same_address_words",
             "apply.bad_city",
             "apply.ask_district",
             "apply.bad_district",
@@ -60,13 +63,36 @@ class ApplyServiceFlow : public Flow {
     TakePlace(ctx, f, u, /*quiet=*/true);
     const std::string phone = PhoneOf(u);
     if (!phone.empty()) f.slots["phone"] = phone;
+    // A bound customer applies, most often, where the account is: offered.
+    if (FrameSlot(f, "city").empty()) {
+      if (auto no = ctx.DefaultAccount()) {
+        if (auto account = ctx.tx.FindAccount(*no); account && !account->address.empty()) {
+          f.slots["offered_account"] = account->account_no;
+          f.slots["offered_city"] = account->city;
+          f.slots["offered_district"] = account->district;
+          f.slots["offered_address"] = account->address;
+          if (SameAddress(ctx, u)) TakeOffered(ctx, f);
+        }
+      }
+    }
     return Advance(ctx, f);
+  }
+
+  std::string ExpectedSlot(const Frame& f) const override {
+    return f.step == "phone" || f.step == "phone_offer" ? "phone" : "";
+  }
+  std::vector<Corrigible> CorrigibleSlots() const override {
+    return {{"apply_type", "type", "apply_type"}, {"city", "city", "city"},
+            {"district", "district", "district"}, {"name", "name", "name"},
+            {"phone", "phone", "phone"},          {"address", "address", "address"},
+            {"description", "description", "description"}};
   }
 
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {
     const bool yes_no = u.intent == "affirm" || u.intent == "deny";
     const bool place = u.slots.count("city") || u.slots.count("district");
     if (f.step == "confirm") return yes_no;
+    if (f.step == "place_offer") return yes_no || place || FreeText(u);
     if (f.step == "type")
       return u.slots.count("apply_type") || FreeText(u) || u.intent == "apply_service";
     if (f.step == "city" || f.step == "district") return place || FreeText(u);
@@ -81,6 +107,27 @@ class ApplyServiceFlow : public Flow {
   FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     const std::string text = Trimmed(u.text);
     if (f.step == "confirm") return u.intent == "affirm" ? Submit(ctx, f) : Kept(ctx);
+    if (f.step == "place_offer") {
+      const bool place = u.slots.count("city") || u.slots.count("district");
+      if (!place && (u.intent == "affirm" || SameAddress(ctx, u))) {
+        TakeOffered(ctx, f);
+      } else if (place) {
+        // "不是 是新房子 在南宁市西乡塘区大学东路100号": the new place, and
+        // the address from where the place begins.
+        f.slots["address_declined"] = true;
+        TakePlace(ctx, f, u, /*quiet=*/true);
+        const std::string address = AddressFrom(ctx, u);
+        if (CodePoints(address) >= 5) f.slots["address"] = address;
+      } else if (u.intent == "deny") {
+        f.slots["address_declined"] = true;
+      } else {
+        if (CodePoints(Compact(u.normalized)) < 5) return Retry(ctx, *this, f, kMaxTries);
+        f.slots["address_declined"] = true;
+        f.slots["address"] = Trimmed(u.text);
+      }
+      f.failures = 0;
+      return Advance(ctx, f);
+    }
     if (f.step == "type") {
       if (!TakeType(f, u) && !TypeByNumber(f, u)) return Retry(ctx, *this, f, kMaxTries);
     } else if (f.step == "city" || f.step == "district") {
@@ -114,6 +161,10 @@ class ApplyServiceFlow : public Flow {
   void Prompt(Context& ctx, const Frame& f, bool hint) override {
     const std::string city = FrameSlot(f, "city");
     if (f.step == "type") ctx.Say(hint ? "apply.bad_type" : "apply.ask_type");
+    if (f.step == "place_offer")
+      ctx.Say("apply.ask_place_offer", {{"type", TypeName(ctx, f)},
+                                        {"account", FrameSlot(f, "offered_account")},
+                                        {"address", FrameSlot(f, "offered_address")}});
     if (f.step == "city")
       ctx.Say(hint ? "apply.bad_city" : "apply.ask_city", {{"type", TypeName(ctx, f)}});
     if (f.step == "district")
@@ -149,6 +200,35 @@ class ApplyServiceFlow : public Flow {
   static std::string ExampleDistrict(const Context& ctx, const std::string& city) {
     auto districts = ctx.nlu.gazetteer().DistrictsOf(city);
     return districts.empty() ? "" : districts.front();
+  }
+
+  static bool SameAddress(const Context& ctx, const nlu::Understanding& u) {
+    return ContainsAny(Compact(u.normalized), ReplyWords(ctx, "services.same_address_words"));
+  }
+
+  void TakeOffered(Context& ctx, Frame& f) {
+    f.slots["city"] = FrameSlot(f, "offered_city");
+    f.slots["district"] = FrameSlot(f, "offered_district");
+    f.slots["address"] = FrameSlot(f, "offered_address");
+    ctx.Say("apply.place_taken", {{"address", FrameSlot(f, "offered_address")}});
+  }
+
+  // The address of a message that names its place: from the first place
+  // name on ("不是 是新房子 在南宁市西乡塘区大学东路100号" → "南宁市西乡塘区大学东路100号").
+  static std::string AddressFrom(const Context& ctx, const nlu::Understanding& u) {
+    const std::string text = Compact(u.normalized);
+    size_t at = std::string::npos;
+    for (const char* slot : {"city", "district"}) {
+      std::string name = Slot(u, slot);
+      for (int pass = 0; pass < 2 && !name.empty(); ++pass) {
+        const size_t p = text.find(name);
+        if (p != std::string::npos) at = std::min(at, p);
+        // without 市/区/县 ("南宁", "西乡塘")
+        name = name.substr(0, name.size() - 3);
+        if (CodePoints(name) < 2) break;
+      }
+    }
+    return at == std::string::npos ? "" : text.substr(at);
   }
 
   static bool TakeType(Frame& f, const nlu::Understanding& u) {
@@ -206,6 +286,9 @@ class ApplyServiceFlow : public Flow {
   FlowResult Advance(Context& ctx, Frame& f) {
     if (f.step == "gave_up") return FlowResult::kDone;
     if (FrameSlot(f, "apply_type").empty()) return Ask(ctx, *this, f, "type");
+    if (FrameSlot(f, "city").empty() && !FrameSlot(f, "offered_address").empty() &&
+        !FrameFlag(f, "address_declined"))
+      return Ask(ctx, *this, f, "place_offer");
     if (FrameSlot(f, "city").empty()) return Ask(ctx, *this, f, "city");
     if (FrameSlot(f, "district").empty()) return Ask(ctx, *this, f, "district");
     if (FrameSlot(f, "name").empty()) return Ask(ctx, *this, f, "name");

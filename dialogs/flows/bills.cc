@@ -5,6 +5,18 @@
 namespace gridbot::dialogs {
 namespace {
 
+std::string NextMonth(const std::string& ym) {
+  int y = std::stoi(ym.substr(0, 4)), m = std::stoi(ym.substr(5, 2)) + 1;
+  if (m > 12) m = 1, ++y;
+  return FormatYearMonth(y, m);
+}
+
+std::string PreviousMonth(const std::string& ym) {
+  int y = std::stoi(ym.substr(0, 4)), m = std::stoi(ym.substr(5, 2)) - 1;
+  if (m == 0) m = 12, --y;
+  return FormatYearMonth(y, m);
+}
+
 using storage::FormatMoney;
 
 class BillFlow : public Flow {
@@ -13,7 +25,8 @@ class BillFlow : public Flow {
   std::vector<std::string> replies() const override {
     return {"bill.paid",        "bill.unpaid",       "bill.none",       "bill.none_month",
             "bill.not_issued",  "bill.range",        "bill.range_item", "bill.range_none",
-            "bill.status_paid", "bill.status_unpaid"};
+            "bill.status_paid", "bill.status_unpaid", "bill.overdue", "bill.status_overdue",
+            "bill.recent_note"};
   }
   std::string title() const override { return "账单查询"; }
   bool one_shot() const override { return true; }
@@ -24,7 +37,20 @@ class BillFlow : public Flow {
     if (!account) return FlowResult::kDone;
     const std::string& no = account->account_no;
     const std::string start = Slot(u, "start_month"), end = Slot(u, "end_month");
-    if (!start.empty() && !end.empty()) return Range(ctx, *account, start, end);
+    if (!start.empty() && !end.empty()) {
+      // "最近三个月" counts bills, not calendar months: this month's is not
+      // issued yet, so the last three that exist are shown.
+      if (end > ctx.LastBilledMonth() && Compact(u.normalized).find("近") != std::string::npos) {
+        int count = 0;
+        for (std::string m = start; m <= end && count < 24; m = NextMonth(m)) ++count;
+        std::string last = ctx.LastBilledMonth(), first = last;
+        for (int i = 1; i < count; ++i) first = PreviousMonth(first);
+        ctx.Say("bill.recent_note", {{"month", ChineseMonth(ctx.CurrentMonth())},
+                                      {"count", std::to_string(count)}});
+        return Range(ctx, *account, first, last);
+      }
+      return Range(ctx, *account, start, end);
+    }
     const std::string month = Slot(u, "month");
     std::optional<storage::Bill> bill = month.empty() ? ctx.tx.LatestBill(no, ctx.LastBilledMonth())
                                         : month > ctx.LastBilledMonth()
@@ -42,7 +68,10 @@ class BillFlow : public Flow {
       }
       return FlowResult::kDone;
     }
-    ctx.Say(bill->paid ? "bill.paid" : "bill.unpaid", {{"account", no},
+    const int late = OverdueDays(*bill, ctx.today);
+    ctx.Say(bill->paid ? "bill.paid" : late > 0 ? "bill.overdue" : "bill.unpaid",
+            {{"account", no},
+             {"days", std::to_string(late)},
                                                        {"address", account->address},
                                                        {"month", ChineseMonth(bill->month)},
                                                        {"kwh", std::to_string(bill->kwh)},
@@ -67,14 +96,16 @@ class BillFlow : public Flow {
             {{"month", ChineseMonth(m)},
              {"kwh", std::to_string(b->kwh)},
              {"amount", FormatMoney(b->amount_fen)},
-             {"status", ctx.replies.Render(b->paid ? "bill.status_paid" : "bill.status_unpaid")}});
+             {"status", ctx.replies.Render(
+                            b->paid                           ? "bill.status_paid"
+                            : OverdueDays(*b, ctx.today) > 0 ? "bill.status_overdue"
+                                                              : "bill.status_unpaid",
+                            {{"days", std::to_string(OverdueDays(*b, ctx.today))}})}});
         total += b->amount_fen;
         kwh += b->kwh;
         ++count;
       }
-      int y = std::stoi(m.substr(0, 4)), mo = std::stoi(m.substr(5, 2)) + 1;
-      if (mo > 12) mo = 1, ++y;
-      m = FormatYearMonth(y, mo);
+      m = NextMonth(m);
     }
     if (count == 0) {
       ctx.Say("bill.range_none", {{"account", account.account_no},
@@ -98,7 +129,7 @@ class ArrearsFlow : public Flow {
   std::string name() const override { return "query_arrears"; }
   std::vector<std::string> replies() const override {
     return {"arrears.none", "arrears.none_balance", "arrears.some", "arrears.some_balance",
-            "arrears.item"};
+            "arrears.item", "arrears.item_overdue"};
   }
   std::string title() const override { return "欠费查询"; }
   bool one_shot() const override { return true; }
@@ -118,9 +149,12 @@ class ArrearsFlow : public Flow {
     std::string lines;
     for (const auto& b : unpaid) {
       if (!lines.empty()) lines += "\n";
-      lines += ctx.replies.Render("arrears.item", {{"month", ChineseMonth(b.month)},
-                                                   {"amount", FormatMoney(b.amount_fen)},
-                                                   {"due", DueText(b)}});
+      const int late = OverdueDays(b, ctx.today);
+      lines += ctx.replies.Render(late > 0 ? "arrears.item_overdue" : "arrears.item",
+                                  {{"month", ChineseMonth(b.month)},
+                                   {"amount", FormatMoney(b.amount_fen)},
+                                   {"days", std::to_string(late)},
+                                   {"due", DueText(b)}});
     }
     ctx.Say(account->balance_fen > 0 ? "arrears.some_balance" : "arrears.some",
             {{"account", no},

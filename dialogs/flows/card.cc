@@ -83,6 +83,9 @@ class RechargeCardFlow : public Flow {
   bool ShapedLikeSecret(const Frame& f, const std::string& normalized) const override {
     return !SecretDigits(normalized, 4, 10).empty();
   }
+  std::string ExpectedSlot(const Frame& f) const override {
+    return f.step == "card_no" ? "card_no" : "";
+  }
   std::vector<Corrigible> CorrigibleSlots() const override {
     return {{"card_no", "card_no", "card_no"}, {"account_no", "confirm", "account_no"}};
   }

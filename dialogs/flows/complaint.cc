@@ -31,7 +31,7 @@ class BillComplaintFlow : public Flow {
   std::string title() const override { return "电费异常咨询"; }
   bool needs_account() const override { return true; }
   std::vector<std::string> replies() const override {
-    return {"complaint.compare", "complaint.compare_none", "complaint.higher",
+    return {"complaint.compare", "complaint.compare_none", "complaint.previous", "complaint.higher",
             "complaint.similar", "complaint.lower",        "complaint.offer",
             "complaint.done",    "complaint.declined",     "complaint.failed",
             "progress.type.meter_check"};
@@ -42,7 +42,8 @@ class BillComplaintFlow : public Flow {
     if (!account) return FlowResult::kDone;
     const std::string& no = account->account_no;
     f.slots["account_no"] = no;
-    const std::string month = Slot(u, "month").empty() ? ctx.LastBilledMonth() : Slot(u, "month");
+    std::string month = Slot(u, "month");
+    if (month.empty() || month > ctx.LastBilledMonth()) month = ctx.LastBilledMonth();
     auto bill = ctx.tx.FindBill(no, month);
     if (!bill) bill = ctx.tx.LatestBill(no, ctx.LastBilledMonth());
     if (!bill) {
@@ -52,6 +53,7 @@ class BillComplaintFlow : public Flow {
     std::int64_t kwh = 0, fen = 0;
     int n = 0;
     std::string m = bill->month;
+    auto previous = ctx.tx.FindBill(no, PreviousMonth(bill->month));
     for (int i = 0; i < kMonthsCompared; ++i) {
       m = PreviousMonth(m);
       if (auto b = ctx.tx.FindBill(no, m)) {
@@ -64,7 +66,13 @@ class BillComplaintFlow : public Flow {
                  {"month", ChineseMonth(bill->month)},
                  {"kwh", std::to_string(bill->kwh)},
                  {"amount", FormatMoney(bill->amount_fen)},
-                 {"months", std::to_string(n)}};
+                 {"months", std::to_string(n)},
+                 {"previous", previous ? ctx.replies.Render(
+                                             "complaint.previous",
+                                             {{"month", ChineseMonth(previous->month)},
+                                              {"kwh", std::to_string(previous->kwh)},
+                                              {"amount", FormatMoney(previous->amount_fen)}})
+                                       : ""}};
     std::string verdict;
     if (n > 0) {
       const std::int64_t avg_kwh = kwh / n, avg_fen = fen / n;

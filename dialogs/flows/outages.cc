@@ -82,6 +82,7 @@ class OutageFlow : public Flow {
             "outage.item_now",
             "outage.more",
             "outage.account",
+            "outage.account_now",
             "outage.account_none",
             "outage.out_current",
             "outage.out_none",
@@ -157,7 +158,12 @@ class OutageFlow : public Flow {
     if (!FrameFlag(f, "power_out")) {
       vars["count"] = std::to_string(covering.size());
       vars["list"] = List(ctx, covering);
-      ctx.Say(covering.empty() ? "outage.account_none" : "outage.account", vars);
+      const bool any_now = std::any_of(covering.begin(), covering.end(),
+                                       [&](const auto& o) { return Started(o, ctx.now); });
+      ctx.Say(covering.empty() ? "outage.account_none"
+              : any_now        ? "outage.account_now"
+                               : "outage.account",
+              vars);
       return FlowResult::kDone;
     }
     std::vector<storage::Outage> now, later;

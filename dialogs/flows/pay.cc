@@ -77,7 +77,10 @@ class PayBillFlow : public Flow {
     if (!account) return FlowResult::kDone;
     const std::string& no = account->account_no;
     const std::int64_t arrears = ctx.tx.ArrearsFen(no, ctx.LastBilledMonth());
-    const std::string method = Slot(u, "pay_method");
+    std::string method = Slot(u, "pay_method");
+    // "我不想用支付宝": the other one.
+    if (auto n = u.negated.find("pay_method"); method.empty() && n != u.negated.end())
+      method = n->second == "alipay" ? "unionpay" : "alipay";
     f.slots["account_no"] = no;
     f.slots["arrears_fen"] = arrears;
     const Vars vars = {{"account", no},

@@ -31,6 +31,10 @@ class ReportFaultFlow : public Flow {
             "repair.ask_description",
             "repair.bad_description",
             "repair.ask_address_offer",
+            "repair.detail_added",
+            "repair.detail_words",
+            "repair.detail_lead_words",
+            "services.same_address_words",
             "repair.ask_address",
             "repair.bad_address",
             "repair.ask_phone_offer",
@@ -50,7 +54,9 @@ class ReportFaultFlow : public Flow {
     // The account the repair is about: the one named (if bound; the outage
     // flow passes the account it checked), else the default one.
     std::string no = Slot(u, "account_no");
-    if (no.empty() || !ctx.IsBound(no)) no = ctx.DefaultAccount().value_or("");
+    if (no.empty() || !ctx.IsBound(no))
+      no = ReferencedAccount(ctx, u, ctx.tx.Bindings(ctx.user_id)).value_or("");
+    if (no.empty()) no = ctx.DefaultAccount().value_or("");
     f.slots["account_no"] = no;
     // The outage flow may hand over what the customer said ("家里停电了").
     std::string description = Trimmed(Slot(u, "description"));
@@ -69,9 +75,22 @@ class ReportFaultFlow : public Flow {
     return Advance(ctx, f);
   }
 
+  std::string ExpectedSlot(const Frame& f) const override {
+    return f.step == "phone" || f.step == "phone_offer" ? "phone" : "";
+  }
+  std::vector<Corrigible> CorrigibleSlots() const override {
+    return {{"address", "address", "address"},
+            {"phone", "phone", "phone"},
+            {"name", "name", "name"},
+            {"description", "description", "description"}};
+  }
+
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {
     const bool yes_no = u.intent == "affirm" || u.intent == "deny";
     if (f.step == "confirm") return yes_no;
+    // More about the fault, at any later step ("整栋楼都没电了", "还有一股焦味").
+    if (f.step != "description" && (u.intent == "report_fault" || u.intent == "query_outage"))
+      return true;
     if (f.step == "description")
       return FreeText(u) || u.intent == "report_fault" || u.intent == "query_outage";
     if (f.step == "address")
@@ -87,11 +106,21 @@ class ReportFaultFlow : public Flow {
   FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     const std::string text = Trimmed(u.text);
     if (f.step == "confirm") return u.intent == "affirm" ? Submit(ctx, f) : Kept(ctx);
+    if (f.step != "description" && AddDetail(ctx, f, u)) {
+      // The detail may come with the answer ("是的 对了插座还冒烟了").
+      const bool answered = u.intent == "affirm" || u.intent == "deny" || !PhoneOf(u).empty();
+      if (!answered || f.step == "address" || f.step == "name") {
+        Prompt(ctx, f, false);
+        return FlowResult::kWaiting;
+      }
+    }
     if (f.step == "description") {
       if (CodePoints(Compact(u.normalized)) < 2) return Retry(ctx, *this, f, kMaxTries);
       f.slots["description"] = text;
       WarnIfDangerous(ctx, text);
-    } else if (f.step == "address_offer" && u.intent == "affirm") {
+    } else if (f.step == "address_offer" &&
+               (u.intent == "affirm" ||
+                ContainsAny(Compact(u.normalized), ReplyWords(ctx, "services.same_address_words")))) {
       f.slots["address"] = FrameSlot(f, "offered_address");
     } else if (f.step == "address_offer" && u.intent == "deny") {
       f.slots["address_declined"] = true;
@@ -151,6 +180,28 @@ class ReportFaultFlow : public Flow {
     for (char c : rest)
       if (!(c >= '0' && c <= '9')) meaningful += c;
     return CodePoints(meaningful) >= 2 ? text : "";
+  }
+
+  // A message during the repair that tells more of the fault is added to its
+  // description; true if it did.
+  bool AddDetail(Context& ctx, Frame& f, const nlu::Understanding& u) {
+    const std::string said = Compact(u.normalized);
+    const bool about_fault = u.intent == "report_fault" || u.intent == "query_outage" ||
+                             ContainsAny(said, ReplyWords(ctx, "repair.detail_words"));
+    if (!about_fault || (f.step == "address" && (u.slots.count("city") || u.slots.count("district"))))
+      return false;
+    std::string detail = Trimmed(u.text);
+    for (const std::string& lead : ReplyWords(ctx, "repair.detail_lead_words"))
+      if (detail.rfind(lead, 0) == 0) detail = Trimmed(detail.substr(lead.size()));
+    while (!detail.empty() && (detail.rfind("，", 0) == 0 || detail.rfind(",", 0) == 0 ||
+                               detail.rfind(" ", 0) == 0))
+      detail = Trimmed(detail.substr(detail[0] == ',' || detail[0] == ' ' ? 1 : 3));
+    if (CodePoints(detail) < 2) return false;
+    const std::string before = FrameSlot(f, "description");
+    f.slots["description"] = before.empty() ? detail : before + "；" + detail;
+    ctx.Say("repair.detail_added", {{"detail", detail}});
+    WarnIfDangerous(ctx, detail);
+    return true;
   }
 
   static void WarnIfDangerous(Context& ctx, const std::string& description) {

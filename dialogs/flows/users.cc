@@ -115,6 +115,9 @@ class RegisterFlow : public Flow {
   std::vector<Corrigible> CorrigibleSlots() const override {
     return {{"city", "city", "city"}, {"phone", "phone", "phone"}};
   }
+  std::string ExpectedSlot(const Frame& f) const override {
+    return f.step == "phone" ? "phone" : "";
+  }
   bool SecretStep(const Frame& f) const override {
     return f.step == "password" || f.step == "password2";
   }
@@ -291,6 +294,9 @@ class LoginFlow : public Flow {
     return ShapedLikeWordPassword(normalized, 4);
   }
   std::vector<Corrigible> CorrigibleSlots() const override { return {{"phone", "phone", "phone"}}; }
+  std::string ExpectedSlot(const Frame& f) const override {
+    return f.step == "phone" ? "phone" : "";
+  }
 
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {
     return f.step == "phone" && MayBePhone(u);
