@@ -82,7 +82,9 @@ std::string ToString(const std::vector<Command>& commands) {
     if (c.kind == CommandKind::kCancel && c.all) args = "all";
     if (c.kind == CommandKind::kClarify)
       for (const auto& o : c.options) args += (args.empty() ? "" : "|") + o;
-    if (c.kind != CommandKind::kSecret && c.kind != CommandKind::kAskAboutStep)
+    const bool carries = c.kind == CommandKind::kAnswer || c.kind == CommandKind::kStart ||
+                         c.kind == CommandKind::kCorrect || c.kind == CommandKind::kSwitch;
+    if (carries)
       for (const auto& [k, v] : c.u.slots) args += " " + k + "=" + v;
     out += "(" + Trim(args) + ")";
   }
@@ -187,7 +189,7 @@ Result<std::shared_ptr<const CommandRules>> CommandRules::Load(const std::string
     }
   }
   for (const char* cue : {"question", "correction", "switch", "moving_on", "cancel_all",
-                          "frustration", "complaint", "meter_question", "danger"})
+                          "frustration", "person", "complaint", "meter_question", "danger"})
     if (!impl.cues.count(cue)) return Status::Error(path + ": missing cue '" + std::string(cue) + "'");
   if (!impl.split || !impl.list) return Status::Error(path + ": needs a split and a list rule");
   return std::shared_ptr<const CommandRules>(std::move(rules));
@@ -297,12 +299,46 @@ struct Decider {
 
   // The message's requests, one per clause, when it holds two or more
   // different ones ("我欠多少 用银联交了吧"); else empty.
+  // The message's clauses: cut where the customer put a space or a
+  // punctuation mark (the normaliser joins Han characters across spaces, so
+  // the customer's own text is cut first), at connectors (然后, 顺便, 还有 …)
+  // and between listed requests ("上个月电费和缴费记录").
+  std::vector<std::string> Clauses() const {
+    std::vector<std::string> pieces;
+    std::string piece;
+    auto flush = [&] {
+      if (piece.empty()) return;
+      const std::string n = in.nlu.normalizer().Normalize(piece).text;
+      for (const std::string& c : rules.Clauses(n))
+        for (const std::string& item : rules.ListItems(c)) pieces.push_back(item);
+      piece.clear();
+    };
+    static const std::vector<std::string> kBreaks = {" ", "\t", "，", "。", "！", "？", "；", "～",
+                                                     ",", "!", "?", ";", "~", "\n", "　", "…"};
+    const std::string& t = u.text;
+    for (size_t i = 0; i < t.size();) {
+      bool cut = false;
+      for (const std::string& b : kBreaks) {
+        if (t.compare(i, b.size(), b) == 0) {
+          flush();
+          i += b.size();
+          cut = true;
+          break;
+        }
+      }
+      if (!cut) piece += t[i++];
+    }
+    flush();
+    return pieces;
+  }
+
   std::vector<nlu::Understanding> SeveralRequests() const {
-    std::vector<std::string> clauses = rules.Clauses(u.normalized);
+    std::vector<std::string> clauses = Clauses();
     if (clauses.size() < 2) return {};
     std::vector<nlu::Understanding> requests;
     for (const std::string& c : clauses) {
       nlu::Understanding p = in.nlu.Parse(c, in.today);
+      // "…一共欠多少": the clause's own words.
       if (!Request(p)) {
         // Slots of a clause without a request of its own ("户号0301…")
         // belong to the request before it.
@@ -402,7 +438,8 @@ struct Decider {
 
     if (rules.Cue("frustration", u.normalized)) {
       out.push_back(Make(CommandKind::kFrustrated, u));
-      if (u.intent == "human_agent") out.push_back(Make(CommandKind::kHandoff, u));
+      if (u.intent == "human_agent" && rules.Cue("person", u.normalized))
+        out.push_back(Make(CommandKind::kHandoff, u));
       return out;
     }
     if (u.intent == "human_agent") return {Make(CommandKind::kHandoff, u)};
@@ -443,11 +480,13 @@ struct Decider {
       return out;
     }
     if (rules.Cue("moving_on", u.normalized)) {
-      // "不报了 我先交电费": the old flow ends, the new one starts.
-      auto requests = Requests();
-      if (!requests.empty() && requests.front().intent != flow.name()) {
+      // "算了不报修了，我先交电费吧": the old flow ends, the new one starts.
+      std::vector<nlu::Understanding> others;
+      for (const auto& r : Requests())
+        if (r.intent != flow.name()) others.push_back(r);
+      if (!others.empty()) {
         out.push_back(Make(CommandKind::kCancel, u));
-        for (const auto& r : requests) out.push_back(Make(CommandKind::kStart, r));
+        for (const auto& r : others) out.push_back(Make(CommandKind::kStart, r));
         return out;
       }
     }
@@ -559,11 +598,16 @@ struct Decider {
   std::vector<Command> TopLevel() const {
     std::vector<Command> out;
     if (rules.Cue("frustration", u.normalized)) {
+      // An apology and the offer of a person; a person at once when asked
+      // for ("我要投诉", "太笨了 转人工"), and a request still answered.
       out.push_back(Make(CommandKind::kFrustrated, u));
-      if (u.intent == "human_agent") {
+      if (u.intent == "human_agent" && rules.Cue("person", u.normalized)) {
         out.push_back(Make(CommandKind::kHandoff, u));
         return out;
       }
+      auto requests = Requests();
+      for (const auto& r : requests) out.push_back(Make(CommandKind::kStart, r));
+      return out;
     }
     if (rules.Cue("complaint", u.normalized) && ComplaintIntent()) {
       out.push_back(Make(CommandKind::kComplaint, u));

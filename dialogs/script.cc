@@ -172,7 +172,7 @@ ScriptResult ScriptRunner::Run(const Script& script) const {
     reply.clear();
     for (const Reply& r : out.replies) reply += (reply.empty() ? "" : "\n") + r.text;
     said = text;
-    result.transcript += "你：" + text + "\n小南：" + reply + "\n\n";
+    result.transcript += "你：" + text + "  [" + out.intent + " " + out.commands + "]\n小南：" + reply + "\n\n";
   };
   auto quote = [&]() { return " (to '" + said + "'; the reply: " + reply + ")"; };
   for (const ScriptLine& l : script.lines) {

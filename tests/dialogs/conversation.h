@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <regex>
 #include <string>
+#include <vector>
 
 #include "dialogs/engine.h"
 #include "storage/fixtures.h"
@@ -99,5 +101,69 @@ class Conversation {
   std::unique_ptr<dialogs::Engine> engine_;
   dialogs::Outcome last_;
 };
+
+
+// Helpers of several test files -------------------------------------------
+
+// The first column of the first row of `sql` (one text parameter), "" if none.
+inline std::string QueryText(Conversation& c, const std::string& sql, const std::string& param = "") {
+  storage::Tx tx = c.store().Begin();
+  storage::Statement st = tx.Prep(sql);
+  if (!param.empty()) st.Bind(1, param);
+  return st.Step() ? st.Text(0) : "";
+}
+
+// The code of the latest SMS to `phone`, read from the outbox.
+inline std::string LastSmsCode(Conversation& c, const std::string& phone) {
+  const std::string body = QueryText(
+      c, "SELECT body FROM outbox WHERE channel = 'sms' AND recipient = ? ORDER BY id DESC LIMIT 1",
+      phone);
+  std::smatch m;
+  return std::regex_search(body, m, std::regex("([0-9]{6})")) ? m[1].str() : "";
+}
+
+// Rows of any table of the database whose any column contains `needle`:
+// "table.column" per hit.
+inline std::vector<std::string> WhereFound(Conversation& c, const std::string& needle) {
+  storage::Tx tx = c.store().Begin();
+  std::vector<std::string> tables, hits;
+  {
+    storage::Statement st = tx.Prep("SELECT name FROM sqlite_master WHERE type = 'table'");
+    while (st.Step()) tables.push_back(st.Text(0));
+  }
+  for (const auto& t : tables) {
+    std::vector<std::string> columns;
+    storage::Statement info = tx.Prep("SELECT name FROM pragma_table_info(?)");
+    info.Bind(1, t);
+    while (info.Step()) columns.push_back(info.Text(0));
+    for (const auto& col : columns) {
+      storage::Statement st = tx.Prep("SELECT COUNT(*) FROM \"" + t + "\" WHERE instr(CAST(\"" +
+                                      col + "\" AS TEXT), ?) > 0");
+      st.Bind(1, needle);
+      if (st.Step() && st.Int(0) > 0) hits.push_back(t + "." + col);
+    }
+  }
+  return hits;
+}
+
+// WhereFound() outside the back end's own tables (accounts hold their
+// service passwords, cards theirs: fixtures.md).
+inline std::vector<std::string> WhereFoundInBotTables(Conversation& c, const std::string& needle) {
+  std::vector<std::string> hits;
+  for (const std::string& h : WhereFound(c, needle))
+    if (h.rfind("accounts.", 0) != 0 && h.rfind("prepaid_cards.", 0) != 0) hits.push_back(h);
+  return hits;
+}
+
+// Registers `phone` with `password` in the conversation of `user`.
+inline std::string Register(Conversation& c, const std::string& user, const std::string& phone,
+                     const std::string& password) {
+  c.Say("注册", user);
+  c.Say("南宁", user);
+  c.Say(phone, user);
+  c.Say(password, user);
+  c.Say(password, user);
+  return c.Say(LastSmsCode(c, phone), user);
+}
 
 }  // namespace gridbot::testing
