@@ -28,7 +28,9 @@ bool Expand(std::string& pattern, const std::map<std::string, std::string>& macr
             std::string* bad) {
   std::string out;
   for (size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i] == '{' && i + 1 < pattern.size() &&
+    const bool unicode_class = i >= 2 && pattern[i - 2] == '\\' &&
+                               (pattern[i - 1] == 'p' || pattern[i - 1] == 'P');  // \p{Han}
+    if (pattern[i] == '{' && i + 1 < pattern.size() && !unicode_class &&
         (std::isupper(static_cast<unsigned char>(pattern[i + 1])) || pattern[i + 1] == '_')) {
       const size_t close = pattern.find('}', i);
       const std::string name =
@@ -464,6 +466,17 @@ struct Decider {
       return {c};
     }
     const bool cancel_words = u.intent == "cancel" && !flow.ClaimsCancelWords(frame);
+    if (rules.Cue("moving_on", u.normalized)) {
+      // "算了不报修了，我先交电费吧": the old flow ends, the new one starts.
+      std::vector<nlu::Understanding> others;
+      for (const auto& r : Requests())
+        if (r.intent != flow.name()) others.push_back(r);
+      if (!others.empty()) {
+        out.push_back(Make(CommandKind::kCancel, u));
+        for (const auto& r : others) out.push_back(Make(CommandKind::kStart, r));
+        return out;
+      }
+    }
     const bool correction_cue = rules.Cue("correction", u.normalized);
     const bool switch_cue = rules.Cue("switch", u.normalized);
     // A correction ("不对，是柳州"), a switch ("算了还是银联"), or a bare new
@@ -479,17 +492,10 @@ struct Decider {
         if (r.intent != flow.name()) out.push_back(Make(CommandKind::kStart, r));
       return out;
     }
-    if (rules.Cue("moving_on", u.normalized)) {
-      // "算了不报修了，我先交电费吧": the old flow ends, the new one starts.
-      std::vector<nlu::Understanding> others;
-      for (const auto& r : Requests())
-        if (r.intent != flow.name()) others.push_back(r);
-      if (!others.empty()) {
-        out.push_back(Make(CommandKind::kCancel, u));
-        for (const auto& r : others) out.push_back(Make(CommandKind::kStart, r));
-        return out;
-      }
-    }
+    // "那不解绑了" where no yes/no answer is taken: the customer stops.
+    if (rules.Cue("moving_on", u.normalized) && !flow.Answers(frame, u) &&
+        !(Request(u) && u.intent != flow.name()))
+      return {Make(CommandKind::kCancel, u)};
     const auto resolved = Resolved();
     const bool other_request = (Request(u) && u.intent != flow.name()) ||
                                (resolved && Request(*resolved) && resolved->intent != flow.name() &&
@@ -506,7 +512,9 @@ struct Decider {
       // prompt) is that request, even if it holds a value of the step.
       const bool answers = flow.Answers(frame, u);
       if (answers && !(other_request && Question() && u.confidence >= kStrongConfidence)) {
-        if (auto c = Correction(false); c && !flow.Answers(frame, c->u)) return {*c};
+        // A bare new value of a slot another step asked ("柳州" at the 户号
+        // prompt, after 南宁): a correction.
+        if (auto c = Correction(false); c && c->slot.step != frame.step) return {*c};
         return {Make(CommandKind::kAnswer, u)};
       }
     } else if (auto c = Correction(false)) {
@@ -550,7 +558,11 @@ struct Decider {
   // the last answer with new slots ("那3月份的呢", "柳州的呢") or about one of
   // its details ("几号之前要交").
   std::optional<nlu::Understanding> Resolved() const {
-    if (u.intent != "unknown" && u.confidence >= kRequestConfidence) return std::nullopt;
+    // "不对 是4月" after the March bill: the last request, corrected.
+    const bool corrects_last = (u.intent == "deny" || u.intent == "cancel") && !u.slots.empty() &&
+                               rules.Cue("correction", u.normalized);
+    if (u.intent != "unknown" && u.confidence >= kRequestConfidence && !corrects_last)
+      return std::nullopt;
     nlu::Understanding r = u;
     r.confidence = std::max(r.confidence, kRequestConfidence);
     const bool followable = Followable(in.last_intent);
@@ -630,6 +642,8 @@ struct Decider {
       return out;
     }
     auto requests = Requests();
+    if (requests.empty() && u.intent == "deny")
+      if (auto r = Resolved()) requests.push_back(*r);
     if (requests.size() >= 2) {
       for (const auto& r : requests) out.push_back(Make(CommandKind::kStart, r));
       return out;

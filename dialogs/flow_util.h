@@ -192,6 +192,10 @@ class PickAccountFlow : public Flow {
 
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {
     if (f.step == "confirm") return u.intent == "affirm" || u.intent == "deny";
+    // Talk ("你好") or another request is no pick.
+    if (u.intent != "unknown" && u.intent != name() && u.confidence >= 0.84 &&
+        !u.slots.count("account_no"))
+      return false;
     // A number or an account number answers "which one?"
     return u.slots.count("account_no") ||
            std::any_of(u.normalized.begin(), u.normalized.end(),
