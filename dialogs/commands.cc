@@ -597,7 +597,7 @@ struct Decider {
   bool ReferencesAccount() const {
     for (const char* cue : {"尾号", "尾数", "后四位", "第一个", "第二个", "第三个", "另一个", "另外一个"})
       if (u.normalized.find(cue) != std::string::npos) return true;
-    return false;
+    return u.slots.empty() && in.names_account && in.names_account(u);
   }
 
   bool ComplaintIntent() const {

@@ -125,6 +125,9 @@ struct TurnInput {
   nlu::Slots last_slots;
   // Whether the customer has bound this 户号 (a bare bound 户号 asks for its bill).
   std::function<bool(const std::string&)> is_bound;
+  // Whether the message refers to one of the bound accounts without its
+  // number ("民族大道那个", "柳州那个"): flow_util's ReferencedAccount().
+  std::function<bool(const nlu::Understanding&)> names_account;
 };
 
 std::vector<Command> Decide(const CommandRules& rules, const TurnInput& in);

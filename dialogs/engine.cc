@@ -189,6 +189,9 @@ Outcome Engine::Handle(const Inbound& in) {
               *nlu_, outcome.replies, settings_, in.channel, in.user};
   TurnState turn;
   turn.intent = u.intent;
+  constexpr UnixSeconds kFocusSeconds = 30 * 60;
+  if (!state.focus_account.empty() && now - state.focus_at <= kFocusSeconds)
+    ctx.focus_account = state.focus_account;
 
   Step(ctx, state, u, turn);
   if (in.channel == "web" || in.channel == "cli") {
@@ -202,6 +205,10 @@ Outcome Engine::Handle(const Inbound& in) {
   }
 
   if (tx.ok()) {
+    if (!ctx.focus_account.empty()) {
+      state.focus_account = ctx.focus_account;
+      state.focus_at = now;
+    }
     tx.SaveSession(in.channel, in.user, state.ToJson(), now);
     storage::TurnLog log;
     log.at = now;
@@ -287,6 +294,9 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
   }
   auto has_flow = [this](const std::string& intent) { return FlowFor(intent) != nullptr; };
   auto is_bound = [&ctx](const std::string& no) { return ctx.IsBound(no); };
+  auto names_account = [&ctx](const nlu::Understanding& x) {
+    return ReferencedAccount(ctx, x, ctx.tx.Bindings(ctx.user_id)).has_value();
+  };
 
   if (state.InFlow()) {
     Frame& frame = state.Active();
@@ -322,7 +332,7 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
         if (s.count(want)) u.slots[want] = s[want];
       }
       TurnInput in{u,        *nlu_,           ctx.today, flow, &frame, has_flow, state.last_intent,
-                   SlotsFrom(state.last_slots), is_bound};
+                   SlotsFrom(state.last_slots), is_bound, names_account};
       const std::vector<Command> commands = Decide(*commands_, in);
       turn.commands = ToString(commands);
       const bool at_secret = flow->SecretStep(frame);
@@ -376,7 +386,7 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
   }
 
   TurnInput in{u,        *nlu_,           ctx.today, nullptr, nullptr, has_flow, state.last_intent,
-               SlotsFrom(state.last_slots), is_bound};
+               SlotsFrom(state.last_slots), is_bound, names_account};
   const std::vector<Command> commands = Decide(*commands_, in);
   turn.commands = ToString(commands);
   std::vector<nlu::Understanding> starts;

@@ -50,6 +50,10 @@ struct Context {
   const Settings& settings;
   std::string channel;      // of this conversation: "web", "wechat", "cli"
   std::string external_id;  // the user on that channel (WeChat: the OpenID)
+  // The bound account the conversation is about ("南宁那个欠多少" → then
+  // "帮我交了" pays that one): set when a request names or refers to one,
+  // used before the default; kept in the conversation state for a while.
+  std::string focus_account = {};
 
   void Say(const std::string& key, const Vars& vars = {}) {
     out.push_back(Reply{"text", replies.Render(key, vars)});

@@ -100,7 +100,14 @@ std::optional<std::string> ReferencedAccount(Context& ctx, const nlu::Understand
   for (const char* cue : {"尾号", "尾数", "后四位", "末尾", "结尾"}) {
     const size_t at = text.find(cue);
     if (at == std::string::npos) continue;
-    const std::string digits = Digits(text.substr(at));
+    std::string digits;  // the first run of digits after the cue
+    for (size_t i = at; i < text.size(); ++i) {
+      if (text[i] >= '0' && text[i] <= '9') {
+        digits += text[i];
+      } else if (!digits.empty()) {
+        break;
+      }
+    }
     if (digits.size() < 3) continue;
     std::optional<std::string> found;
     for (const auto& b : bindings)
@@ -119,18 +126,35 @@ std::optional<std::string> ReferencedAccount(Context& ctx, const nlu::Understand
       return bindings[i].account_no;
   // "柳州那个" / "青秀区的户号"
   const std::string city = Slot(u, "city"), district = Slot(u, "district");
-  if (city.empty() && district.empty()) return std::nullopt;
   std::optional<std::string> found;
-  for (const auto& b : bindings) {
-    auto account = ctx.tx.FindAccount(b.account_no);
-    if (!account) continue;
-    if ((!city.empty() && account->city != city) ||
-        (!district.empty() && account->district != district))
-      continue;
-    if (found) return std::nullopt;  // two accounts there: the default stands
-    found = b.account_no;
+  if (!city.empty() || !district.empty()) {
+    for (const auto& b : bindings) {
+      auto account = ctx.tx.FindAccount(b.account_no);
+      if (!account) continue;
+      if ((!city.empty() && account->city != city) ||
+          (!district.empty() && account->district != district))
+        continue;
+      if (found) return std::nullopt;  // two accounts there: the default stands
+      found = b.account_no;
+    }
+    return found;
   }
-  return found;
+  // "五一路那个": a word of one account's address (two characters or more).
+  for (const std::string& t : u.tokens) {
+    if (CodePoints(t) < 2 || !Digits(t).empty()) continue;
+    std::optional<std::string> only;
+    int matches = 0;
+    for (const auto& b : bindings) {
+      auto account = ctx.tx.FindAccount(b.account_no);
+      if (account && account->address.find(t) != std::string::npos) {
+        only = b.account_no;
+        ++matches;
+      }
+    }
+    if (matches == 1 && !(found && *found != *only)) found = only;
+    if (matches == 1 && found == only) return found;
+  }
+  return std::nullopt;
 }
 
 std::optional<storage::Account> RequestedAccount(Context& ctx, const nlu::Understanding& u) {
@@ -140,7 +164,10 @@ std::optional<storage::Account> RequestedAccount(Context& ctx, const nlu::Unders
     return std::nullopt;
   }
   if (no.empty()) no = ReferencedAccount(ctx, u, ctx.tx.Bindings(ctx.user_id)).value_or("");
+  if (no.empty() && !ctx.focus_account.empty() && ctx.IsBound(ctx.focus_account))
+    no = ctx.focus_account;
   if (no.empty()) no = ctx.DefaultAccount().value_or("");
+  ctx.focus_account = no;
   auto account = ctx.tx.FindAccount(no);
   if (!account) ctx.Say("account_missing", {{"account", no}});
   return account;

@@ -180,6 +180,7 @@ class PickAccountFlow : public Flow {
       }
       return Picked(ctx, f, *picked);
     }
+    if (auto referenced = ReferencedAccount(ctx, u, bindings)) return Picked(ctx, f, *referenced);
     if (bindings.size() == 1 && pick_single()) return Picked(ctx, f, bindings[0].account_no);
     if (bindings.size() == 1) {
       ctx.Say("switch.only_one", {{"account", bindings[0].account_no}});
@@ -205,7 +206,9 @@ class PickAccountFlow : public Flow {
 
   FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     if (f.step == "confirm") return Confirmed(ctx, f, u.intent == "affirm");
-    auto picked = PickAccount(u, ctx.tx.Bindings(ctx.user_id));
+    auto bindings = ctx.tx.Bindings(ctx.user_id);
+    auto picked = PickAccount(u, bindings);
+    if (!picked) picked = ReferencedAccount(ctx, u, bindings);
     if (!picked) {
       ++f.failures;
       Prompt(ctx, f, true);

@@ -20,6 +20,7 @@ std::string ConversationState::ToJson() const {
   j["fallbacks"] = fallbacks;
   if (!queue.empty()) j["queue"] = queue;
   if (!clarify.empty()) j["clarify"] = clarify;
+  if (!focus_account.empty()) j["focus"] = {{"account", focus_account}, {"at", focus_at}};
   if (guard_until != 0) j["guard"] = {{"flow", guard_flow}, {"step", guard_step}, {"until", guard_until}};
   if (location_at != 0) j["location"] = {{"lat", lat}, {"lng", lng}, {"at", location_at}};
   return j.dump();
@@ -51,6 +52,10 @@ ConversationState ConversationState::FromJson(const std::string& text) {
   if (j.contains("clarify") && j["clarify"].is_array())
     for (const json& c : j["clarify"])
       if (c.is_string()) s.clarify.push_back(c.get<std::string>());
+  if (j.contains("focus") && j["focus"].is_object()) {
+    s.focus_account = j["focus"].value("account", "");
+    s.focus_at = j["focus"].value("at", static_cast<UnixSeconds>(0));
+  }
   if (j.contains("guard") && j["guard"].is_object()) {
     const json& g = j["guard"];
     s.guard_flow = g.value("flow", "");

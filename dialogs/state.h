@@ -38,6 +38,8 @@ struct ConversationState {
   std::vector<std::string> clarify;
   // A secret step that ended (a lock-out, a cancel) keeps its shape for a
   // while: a password typed just after is masked like one typed at the step.
+  std::string focus_account;  // Context::focus_account, until 30 minutes idle
+  UnixSeconds focus_at = 0;
   std::string guard_flow, guard_step;
   UnixSeconds guard_until = 0;
 

@@ -207,6 +207,7 @@ class SwitchAccountFlow : public PickAccountFlow {
   std::string choose_key() const override { return "switch.ask"; }
   FlowResult Picked(Context& ctx, Frame& f, const std::string& no) override {
     ctx.tx.SetDefault(ctx.user_id, no);
+    ctx.focus_account = no;
     auto account = ctx.tx.FindAccount(no);
     ctx.Say("switch.done", {{"account", no}, {"address", account ? account->address : ""}});
     return FlowResult::kDone;
