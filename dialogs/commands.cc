@@ -299,6 +299,17 @@ struct Decider {
     return c;
   }
 
+  // Whether the request of `p` is only in what it negates ("我不是要交费").
+  bool Negated(const nlu::Understanding& p) const {
+    const auto spans = nlu::NegatedSpans(p.normalized);
+    if (spans.empty()) return false;
+    std::string rest = p.normalized;
+    for (const auto& n : spans)
+      for (size_t i = n.cue; i < n.end; ++i) rest[i] = ' ';
+    const nlu::Understanding r = in.nlu.Parse(rest, in.today, /*intent_only=*/true);
+    return r.intent != p.intent;
+  }
+
   // The message's requests, one per clause, when it holds two or more
   // different ones ("我欠多少 用银联交了吧"); else empty.
   // The message's clauses: cut where the customer put a space or a
@@ -334,13 +345,21 @@ struct Decider {
     return pieces;
   }
 
-  std::vector<nlu::Understanding> SeveralRequests() const {
+  // With `negated_clause`, whether a clause was left out because it only
+  // negates ("我不会用支付宝"): then one request left is the message's.
+  std::vector<nlu::Understanding> SeveralRequests(bool* negated_clause = nullptr) const {
     std::vector<std::string> clauses = Clauses();
     if (clauses.size() < 2) return {};
     std::vector<nlu::Understanding> requests;
+    bool skipped = false;
     for (const std::string& c : clauses) {
       nlu::Understanding p = in.nlu.Parse(c, in.today);
-      // "…一共欠多少": the clause's own words.
+      // "我不会用支付宝 能去哪里交": a clause that only says what is not
+      // wanted asks for nothing.
+      if (Request(p) && Negated(p)) {
+        skipped = true;
+        continue;
+      }
       if (!Request(p)) {
         // Slots of a clause without a request of its own ("户号0301…")
         // belong to the request before it.
@@ -355,8 +374,19 @@ struct Decider {
       p.text = c;
       requests.push_back(std::move(p));
     }
-    if (requests.size() < 2) return {};
+    if (negated_clause) *negated_clause = skipped;
+    if (requests.size() < 2 && !(skipped && requests.size() == 1)) return {};
     return requests;
+  }
+
+  // Whether what the message negates is `intent` ("不用绑定 我就问问停电" in
+  // a binding; "我不是要交费，是想查账单" in a payment).
+  bool NegatesIntent(const std::string& intent) const {
+    for (const auto& n : nlu::NegatedSpans(u.normalized)) {
+      const std::string part = u.normalized.substr(n.begin, n.end - n.begin);
+      if (in.nlu.Parse(part, in.today, /*intent_only=*/true).intent == intent) return true;
+    }
+    return false;
   }
 
   // "三月份和四月份的电费": one request per month listed.
@@ -488,6 +518,13 @@ struct Decider {
       out.push_back(Make(CommandKind::kCancel, u));
       out.back().all = rules.Cue("cancel_all", u.normalized);
       // "算了不报修了，我先交电费吧": the customer moves on.
+      for (const auto& r : Requests())
+        if (r.intent != flow.name()) out.push_back(Make(CommandKind::kStart, r));
+      return out;
+    }
+    // "不用绑定 我就问问停电": not this flow, that request.
+    if (NegatesIntent(flow.name())) {
+      out.push_back(Make(CommandKind::kCancel, u));
       for (const auto& r : Requests())
         if (r.intent != flow.name()) out.push_back(Make(CommandKind::kStart, r));
       return out;

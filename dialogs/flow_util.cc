@@ -7,6 +7,11 @@
 
 namespace gridbot::dialogs {
 
+std::string StatedSlot(const nlu::Understanding& u, const std::string& name) {
+  auto it = u.slots.find(name);
+  return it == u.slots.end() ? "" : it->second;
+}
+
 std::string Slot(const nlu::Understanding& u, const std::string& name) {
   if (auto n = u.negated.find(name); n != u.negated.end()) {
     auto it = u.slots.find(name);

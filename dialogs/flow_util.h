@@ -16,6 +16,9 @@ namespace gridbot::dialogs {
 
 inline constexpr int kMaxBindings = 5;
 
+// A slot of the message as stated, negated or not ("不要再发短信了" names
+// the subscription to stop), "" if absent.
+std::string StatedSlot(const nlu::Understanding& u, const std::string& name);
 // A slot of the message, "" if absent or negated ("不要支付宝").
 std::string Slot(const nlu::Understanding& u, const std::string& name);
 // A string slot the flow collected, "" if absent.

@@ -88,7 +88,6 @@ Understanding Model::Parse(std::string_view text, const CivilDay& today, bool in
       auto it = u.slots.find(k);
       if (it == u.slots.end() || it->second != v) continue;
       if (k != "pay_method" && k != "channel" && k != "apply_type") continue;  // options only
-      if (k == "channel" && u.intent == "unsubscribe_bill") continue;  // "别再发短信了": that one
       u.negated[k] = v;
     }
   }

@@ -128,7 +128,11 @@ class OutageFlow : public Flow {
       json slots = json::object();
       for (const char* k : {"account_no", "address"})
         if (!FrameSlot(f, k).empty()) slots[k] = FrameSlot(f, k);
-      if (!FrameSlot(f, "said").empty()) slots["description"] = FrameSlot(f, "said");
+      // "不是停电 是总开关跳闸了": what the customer says now describes the fault.
+      if (u.intent == "report_fault" && CodePoints(Compact(u.normalized)) >= 4)
+        slots["description"] = Trimmed(u.text);
+      else if (!FrameSlot(f, "said").empty())
+        slots["description"] = FrameSlot(f, "said");
       f.then = json{{"intent", "report_fault"}, {"slots", slots}};
       return FlowResult::kDone;
     }

@@ -171,8 +171,21 @@ class ReportFaultFlow : public Flow {
   // The customer's own words, unless the message only asks for a repair
   // ("报修", "我要报修", a menu click, the outage flow's hand-over).
   static std::string DescriptionOf(const Context& ctx, const nlu::Understanding& u) {
-    const std::string text = Trimmed(u.text);
+    std::string text = Trimmed(u.text);
     if (text.empty() || text.front() == '[' || u.intent != "report_fault") return "";
+    // "不是停电，是跳闸": what is denied is no description.
+    if (const auto spans = nlu::NegatedSpans(u.normalized); !spans.empty()) {
+      std::string rest;
+      size_t at = 0;
+      for (const auto& n : spans) {
+        rest += u.normalized.substr(at, n.cue - at);
+        at = n.end;
+      }
+      rest = Trimmed(rest + u.normalized.substr(at));
+      for (const char* lead : {"而是", "是"})
+        if (rest.rfind(lead, 0) == 0) rest = Trimmed(rest.substr(std::string(lead).size()));
+      if (CodePoints(rest) >= 2) text = rest;
+    }
     std::string rest = Compact(u.normalized);
     for (const std::string& w : ReplyWords(ctx, "repair.filler_words"))
       for (size_t p; (p = rest.find(w)) != std::string::npos;) rest.erase(p, w.size());

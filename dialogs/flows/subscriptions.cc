@@ -350,7 +350,7 @@ class UnsubscribeFlow : public Flow {
       ctx.Say("unsubscribe.none");
       return FlowResult::kDone;
     }
-    const std::string channel = Slot(u, "channel"), account = Slot(u, "account_no");
+    const std::string channel = StatedSlot(u, "channel"), account = Slot(u, "account_no");
     auto picked = Pick(ctx, u, subs, /*by_number=*/false);
     if (!picked && !channel.empty())
       ctx.Say("unsubscribe.no_channel", {{"channel", ChannelName(ctx, channel)}});
@@ -386,7 +386,7 @@ class UnsubscribeFlow : public Flow {
     }
     auto subs = storage::ListSubscriptions(ctx.tx, ctx.user_id);
     auto picked = Pick(ctx, u, subs, /*by_number=*/true);
-    if (!picked && u.intent == "unsubscribe_bill" && Slot(u, "channel").empty() &&
+    if (!picked && u.intent == "unsubscribe_bill" && StatedSlot(u, "channel").empty() &&
         Slot(u, "account_no").empty()) {
       Prompt(ctx, f, false);  // "取消订阅" again: the same question, not a wrong answer
       return FlowResult::kWaiting;
@@ -441,7 +441,7 @@ class UnsubscribeFlow : public Flow {
       for (const auto& s : subs) ids.push_back(s.id);
       return ids;
     }
-    const std::string channel = Slot(u, "channel"), account = Slot(u, "account_no");
+    const std::string channel = StatedSlot(u, "channel"), account = Slot(u, "account_no");
     if (!channel.empty() || !account.empty()) {
       for (const auto& s : subs)
         if ((channel.empty() || s.channel == channel) &&
