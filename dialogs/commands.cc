@@ -549,9 +549,9 @@ struct Decider {
       // prompt) is that request, even if it holds a value of the step.
       const bool answers = flow.Answers(frame, u);
       if (answers && !(other_request && Question() && u.confidence >= kStrongConfidence)) {
-        // A bare new value of a slot another step asked ("柳州" at the 户号
-        // prompt, after 南宁): a correction.
-        if (auto c = Correction(false); c && c->slot.step != frame.step) return {*c};
+        // The flow takes what its step can take (a new city at the 户号
+        // prompt too); a bare new value it would not take is a correction.
+        if (auto c = Correction(false); c && !flow.Answers(frame, c->u)) return {*c};
         return {Make(CommandKind::kAnswer, u)};
       }
     } else if (auto c = Correction(false)) {

@@ -74,9 +74,9 @@ class BindAccountFlow : public Flow {
 
   FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     if (f.step == "password") return CheckPassword(ctx, f, u.text);
-    const size_t before = f.slots.size();
+    const nlohmann::json before = f.slots;
     Take(ctx, f, u);
-    if (f.slots.size() == before) {
+    if (f.slots == before) {
       ++f.failures;
       Prompt(ctx, f, true);
       return FlowResult::kWaiting;
