@@ -375,17 +375,24 @@ struct Decider {
       requests.push_back(std::move(p));
     }
     if (negated_clause) *negated_clause = skipped;
-    if (requests.size() < 2 && !(skipped && requests.size() == 1)) return {};
+    // One request among talk ("算了唔绑啦，青秀区营业厅喺边度") is the
+    // message's when the whole reads as talk or as what it negates.
+    if (requests.size() == 1 && (skipped || !Request(u))) return requests;
+    if (requests.size() < 2) return {};
     return requests;
   }
 
   // Whether what the message negates is `intent` ("不用绑定 我就问问停电" in
   // a binding; "我不是要交费，是想查账单" in a payment).
   bool NegatesIntent(const std::string& intent) const {
-    for (const auto& n : nlu::NegatedSpans(u.normalized)) {
-      const std::string part = u.normalized.substr(n.begin, n.end - n.begin);
-      if (in.nlu.Parse(part, in.today, /*intent_only=*/true).intent == intent) return true;
-    }
+    // Per clause of the customer's own text: the normaliser joins Han
+    // characters across spaces, which would stretch a negation over the
+    // next clause ("不要短信 发邮箱就行").
+    for (const std::string& clause : Clauses())
+      for (const auto& n : nlu::NegatedSpans(clause)) {
+        const std::string part = clause.substr(n.begin, n.end - n.begin);
+        if (in.nlu.Parse(part, in.today, /*intent_only=*/true).intent == intent) return true;
+      }
     return false;
   }
 
@@ -493,6 +500,13 @@ struct Decider {
         !key.empty()) {
       Command c = Make(CommandKind::kAskAboutStep, u);
       c.key = key;
+      return {c};
+    }
+    // "取消了以后还能再订吗" at a confirmation: a question, not a no.
+    if (confirm && Question() && (u.intent == "cancel" || u.intent == "deny") &&
+        CodePoints(Compact(u.normalized)) >= 5) {
+      Command c = Make(CommandKind::kAskAboutStep, u);
+      c.key = rules.StepQuestion(flow.name(), frame.step, u.normalized, false);
       return {c};
     }
     const bool cancel_words = u.intent == "cancel" && !flow.ClaimsCancelWords(frame);

@@ -423,7 +423,10 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
       case CommandKind::kComplaint:
         if (Flow* complaint = FlowFor("bill_complaint")) {
           turn.intent = "bill_complaint";
-          StartFlow(ctx, state, *complaint, c.u, turn);
+          nlu::Understanding as_complaint = c.u;  // deferred as itself if a binding comes first
+          as_complaint.intent = "bill_complaint";
+          as_complaint.confidence = 1.0;
+          StartFlow(ctx, state, *complaint, as_complaint, turn);
           state.last_intent = "query_bill";  // "那3月份呢" afterwards is about bills
           state.last_slots = nlohmann::json::object();
         }
@@ -519,11 +522,17 @@ void Engine::Apply(Context& ctx, ConversationState& state, Flow& flow,
       case CommandKind::kStart:
         starts.push_back(c.u);
         break;
-      case CommandKind::kAskAboutStep:
-        ctx.Say(c.key.empty() ? "confirm.question" : c.key);
+      case CommandKind::kAskAboutStep: {
+        // The answer may use what the flow holds ({phone} masked).
+        Vars vars;
+        for (auto it = frame.slots.begin(); it != frame.slots.end(); ++it)
+          if (it.value().is_string()) vars[it.key()] = it.value().get<std::string>();
+        if (vars.count("phone")) vars["phone"] = MaskPhone(vars["phone"]);
+        ctx.Say(c.key.empty() ? "confirm.question" : c.key, vars);
         flow.Prompt(ctx, frame, false);
         turn.intent = flow.name();
         return;
+      }
       case CommandKind::kHandoff:
         // A person takes over: the flow in progress ends here.
         if (Flow* agent = FlowFor("human_agent")) {
@@ -558,7 +567,10 @@ void Engine::Apply(Context& ctx, ConversationState& state, Flow& flow,
       case CommandKind::kComplaint:
         if (Flow* complaint = FlowFor("bill_complaint")) {
           turn.intent = "bill_complaint";
-          StartFlow(ctx, state, *complaint, c.u, turn);
+          nlu::Understanding as_complaint = c.u;
+          as_complaint.intent = "bill_complaint";
+          as_complaint.confidence = 1.0;
+          StartFlow(ctx, state, *complaint, as_complaint, turn);
         }
         return;
       case CommandKind::kClarify:

@@ -298,6 +298,27 @@ bool IsOneOf(const std::string& normalized, const std::vector<std::string>& word
   return std::find(words.begin(), words.end(), Compact(normalized)) != words.end();
 }
 
+std::string WithoutNegated(const std::string& normalized) {
+  const auto spans = nlu::NegatedSpans(normalized);
+  if (spans.empty()) return normalized;
+  std::string rest;
+  size_t at = 0;
+  for (const auto& n : spans) {
+    rest += normalized.substr(at, n.cue - at);
+    at = n.end;
+  }
+  rest = Trimmed(rest + normalized.substr(at));
+  for (bool again = true; again;) {
+    again = false;
+    for (const char* lead : {"而是", "是", "在", "，", ","})
+      if (rest.rfind(lead, 0) == 0) {
+        rest = Trimmed(rest.substr(std::string(lead).size()));
+        again = true;
+      }
+  }
+  return rest;
+}
+
 bool FreeText(const nlu::Understanding& u) {
   return u.intent == "unknown" || u.confidence < kMinConfidence;
 }

@@ -63,6 +63,10 @@ std::vector<std::string> ReplyWords(const Context& ctx, const std::string& key);
 bool ContainsAny(const std::string& text, const std::vector<std::string>& words);
 // Whether the normalised text, without its spaces, is exactly one of `words`.
 bool IsOneOf(const std::string& normalized, const std::vector<std::string>& words);
+// The normalised text without what it negates and the contrast word after
+// ("不是这个地址，是南宁市青秀区民族大道100号" → "南宁市青秀区民族大道100号");
+// the text itself if it negates nothing.
+std::string WithoutNegated(const std::string& normalized);
 // Whether a message is free text for a form (no intent, or a weak one) rather than a request.
 bool FreeText(const nlu::Understanding& u);
 

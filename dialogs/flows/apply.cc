@@ -109,7 +109,7 @@ class ApplyServiceFlow : public Flow {
     if (f.step == "confirm") return u.intent == "affirm" ? Submit(ctx, f) : Kept(ctx);
     if (f.step == "place_offer") {
       const bool place = u.slots.count("city") || u.slots.count("district");
-      if (!place && (u.intent == "affirm" || SameAddress(ctx, u))) {
+      if (!place && (u.intent == "affirm" || (u.intent != "deny" && SameAddress(ctx, u)))) {
         TakeOffered(ctx, f);
       } else if (place) {
         // "不是 是新房子 在南宁市西乡塘区大学东路100号": the new place, and
@@ -117,7 +117,10 @@ class ApplyServiceFlow : public Flow {
         f.slots["address_declined"] = true;
         TakePlace(ctx, f, u, /*quiet=*/true);
         const std::string address = AddressFrom(ctx, u);
-        if (CodePoints(address) >= 5) f.slots["address"] = address;
+        if (CodePoints(address) >= 5) {
+          f.slots["address"] = address;
+          ctx.Say("apply.place_taken", {{"address", address}});
+        }
       } else if (u.intent == "deny") {
         f.slots["address_declined"] = true;
       } else {

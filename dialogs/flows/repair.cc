@@ -5,6 +5,7 @@
 // Works without a bound account (the address is then typed). The outage flow
 // starts it (Frame::then) with slots account_no and address of the account it
 // checked, and description (what the customer said); those are not asked.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "dialogs/flow_util.h"
@@ -32,6 +33,7 @@ class ReportFaultFlow : public Flow {
             "repair.bad_description",
             "repair.ask_address_offer",
             "repair.detail_added",
+            "repair.address_taken",
             "repair.detail_words",
             "repair.detail_lead_words",
             "services.same_address_words",
@@ -108,7 +110,14 @@ class ReportFaultFlow : public Flow {
     if (f.step == "confirm") return u.intent == "affirm" ? Submit(ctx, f) : Kept(ctx);
     if (f.step != "description" && AddDetail(ctx, f, u)) {
       // The detail may come with the answer ("是的 对了插座还冒烟了").
-      const bool answered = u.intent == "affirm" || u.intent == "deny" || !PhoneOf(u).empty();
+      const bool yes = YesLead(ctx, u);
+      const bool answered = yes || u.intent == "affirm" || u.intent == "deny" || !PhoneOf(u).empty();
+      if (yes && u.intent != "affirm") {
+        nlu::Understanding as_yes = u;
+        as_yes.intent = "affirm";
+        as_yes.text = as_yes.normalized = "是";  // the detail is taken
+        return Continue(ctx, f, as_yes);
+      }
       if (!answered || f.step == "address" || f.step == "name") {
         Prompt(ctx, f, false);
         return FlowResult::kWaiting;
@@ -118,9 +127,15 @@ class ReportFaultFlow : public Flow {
       if (CodePoints(Compact(u.normalized)) < 2) return Retry(ctx, *this, f, kMaxTries);
       f.slots["description"] = text;
       WarnIfDangerous(ctx, text);
+    } else if (f.step == "address_offer" && WithoutNegated(u.normalized) != u.normalized &&
+               CodePoints(WithoutNegated(u.normalized)) >= 5) {
+      // "不是这个地址，是南宁市青秀区民族大道100号2栋"
+      f.slots["address"] = WithoutNegated(u.normalized);
+      ctx.Say("repair.address_taken", {{"address", FrameSlot(f, "address")}});
     } else if (f.step == "address_offer" &&
                (u.intent == "affirm" ||
-                ContainsAny(Compact(u.normalized), ReplyWords(ctx, "services.same_address_words")))) {
+                (u.intent != "deny" &&
+                 ContainsAny(Compact(u.normalized), ReplyWords(ctx, "services.same_address_words"))))) {
       f.slots["address"] = FrameSlot(f, "offered_address");
     } else if (f.step == "address_offer" && u.intent == "deny") {
       f.slots["address_declined"] = true;
@@ -174,18 +189,9 @@ class ReportFaultFlow : public Flow {
     std::string text = Trimmed(u.text);
     if (text.empty() || text.front() == '[' || u.intent != "report_fault") return "";
     // "不是停电，是跳闸": what is denied is no description.
-    if (const auto spans = nlu::NegatedSpans(u.normalized); !spans.empty()) {
-      std::string rest;
-      size_t at = 0;
-      for (const auto& n : spans) {
-        rest += u.normalized.substr(at, n.cue - at);
-        at = n.end;
-      }
-      rest = Trimmed(rest + u.normalized.substr(at));
-      for (const char* lead : {"而是", "是"})
-        if (rest.rfind(lead, 0) == 0) rest = Trimmed(rest.substr(std::string(lead).size()));
-      if (CodePoints(rest) >= 2) text = rest;
-    }
+    if (const std::string rest = WithoutNegated(u.normalized);
+        rest != u.normalized && CodePoints(rest) >= 2)
+      text = rest;
     std::string rest = Compact(u.normalized);
     for (const std::string& w : ReplyWords(ctx, "repair.filler_words"))
       for (size_t p; (p = rest.find(w)) != std::string::npos;) rest.erase(p, w.size());
@@ -193,6 +199,15 @@ class ReportFaultFlow : public Flow {
     for (char c : rest)
       if (!(c >= '0' && c <= '9')) meaningful += c;
     return CodePoints(meaningful) >= 2 ? text : "";
+  }
+
+  // "是的 …" / "对，…": a yes before more words.
+  static bool YesLead(const Context& ctx, const nlu::Understanding& u) {
+    const std::string t = Trimmed(u.text);
+    for (const char* yes : {"是的", "是", "对的", "对", "好的", "嗯", "可以"})
+      if (t.rfind(yes, 0) == 0 && t.size() > std::string(yes).size() && t.substr(std::string(yes).size(), 2) != "不")
+        return true;
+    return false;
   }
 
   // A message during the repair that tells more of the fault is added to its
@@ -204,8 +219,19 @@ class ReportFaultFlow : public Flow {
     if (!about_fault || (f.step == "address" && (u.slots.count("city") || u.slots.count("district"))))
       return false;
     std::string detail = Trimmed(u.text);
-    for (const std::string& lead : ReplyWords(ctx, "repair.detail_lead_words"))
-      if (detail.rfind(lead, 0) == 0) detail = Trimmed(detail.substr(lead.size()));
+    std::vector<std::string> leads = ReplyWords(ctx, "repair.detail_lead_words");
+    std::sort(leads.begin(), leads.end(),
+              [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    for (bool again = true; again;) {
+      again = false;
+      for (const std::string& lead : leads)
+        if (detail.rfind(lead, 0) == 0) {
+          detail = Trimmed(detail.substr(lead.size()));
+          while (detail.rfind("，", 0) == 0) detail = Trimmed(detail.substr(3));
+          again = true;
+          break;
+        }
+    }
     while (!detail.empty() && (detail.rfind("，", 0) == 0 || detail.rfind(",", 0) == 0 ||
                                detail.rfind(" ", 0) == 0))
       detail = Trimmed(detail.substr(detail[0] == ',' || detail[0] == ' ' ? 1 : 3));
