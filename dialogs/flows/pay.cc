@@ -62,7 +62,7 @@ class PayBillFlow : public Flow {
     return {"pay.info", "pay.info_balance", "pay.no_arrears", "pay.no_arrears_unionpay",
             "pay.ask_amount", "pay.bad_amount", "pay.ask_method", "pay.bad_method", "pay.confirm",
             "pay.confirm_prepay", "pay.unionpay_needs_arrears", "pay.kept", "pay.order",
-            "pay.amount_filler_words", "pay.method.alipay", "pay.months", "pay.month_paid",
+            "pay.amount_filler_words", "pay.method.alipay", "pay.months", "pay.months_note", "pay.month_paid",
             "pay.month_none", "pay.method.unionpay",
             // Said by the gateway (bot/payment_gateway.cc), checked here.
             "pay.notice_paid", "pay.notice_bills", "pay.notice_arrears_none",
@@ -83,6 +83,10 @@ class PayBillFlow : public Flow {
       method = n->second == "alipay" ? "unionpay" : "alipay";
     f.slots["account_no"] = no;
     f.slots["arrears_fen"] = arrears;
+    std::string months;
+    for (const auto& b : ctx.tx.UnpaidBills(no, ctx.LastBilledMonth()))
+      months += (months.empty() ? "" : "、") + ChineseMonth(b.month);
+    f.slots["arrears_months"] = months;
     const Vars vars = {{"account", no},
                        {"address", account->address},
                        {"unit", account->settlement_unit},
@@ -101,6 +105,11 @@ class PayBillFlow : public Flow {
       ctx.Say(account->balance_fen > 0 ? "pay.info_balance" : "pay.info", vars);
       if (!method.empty()) f.slots["method"] = method;
     }
+    // "支付宝交6月份的电费": that month's bill.
+    if (!Slot(u, "month").empty() && Slot(u, "amount").empty() && arrears > 0) {
+      f.step = "amount";
+      return MonthsBills(ctx, f, u);
+    }
     if (auto amount = AmountOf(ctx, u); amount && !Slot(u, "amount").empty()) {
       if (!ValidAmount(*amount)) {
         f.step = "amount";
@@ -117,7 +126,7 @@ class PayBillFlow : public Flow {
 
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {
     // "只交6月的": the bill of a month.
-    if ((f.step == "amount" || f.step == "confirm") && u.slots.count("month") &&
+    if ((f.step == "amount" || f.step == "method" || f.step == "confirm") && u.slots.count("month") &&
         (u.intent == "unknown" || u.intent == "pay_bill" || u.intent == "query_bill"))
       return true;
     if (f.step == "amount") return HasNumber(u) || u.slots.count("pay_method");
@@ -151,6 +160,7 @@ class PayBillFlow : public Flow {
       auto amount = AmountOf(ctx, u);
       if (!amount || !ValidAmount(*amount)) return Failed(ctx, f);
       f.slots["amount_fen"] = *amount;
+      f.slots.erase("paying_months");
     }
     return Advance(ctx, f);
   }
@@ -160,7 +170,8 @@ class PayBillFlow : public Flow {
                        {"amount", FormatMoney(f.slots.value("amount_fen", std::int64_t{0}))},
                        {"arrears", FormatMoney(Arrears(f))},
                        {"max", FormatMoney(storage::kMaxOrderFen)},
-                       {"method", MethodName(ctx, FrameSlot(f, "method"))}};
+                       {"method", MethodName(ctx, FrameSlot(f, "method"))},
+                       {"months", PayingMonths(ctx, f)}};
     if (f.step == "amount") ctx.Say(hint ? "pay.bad_amount" : "pay.ask_amount", vars);
     if (f.step == "method") ctx.Say(hint ? "pay.bad_method" : "pay.ask_method", vars);
     if (f.step == "confirm")
@@ -168,6 +179,14 @@ class PayBillFlow : public Flow {
   }
 
  private:
+  // "（2024年7月电费）" when the amount is exactly some months' bills.
+  static std::string PayingMonths(const Context& ctx, const Frame& f) {
+    std::string months = FrameSlot(f, "paying_months");
+    if (months.empty() && f.slots.value("amount_fen", std::int64_t{-1}) == Arrears(f))
+      months = FrameSlot(f, "arrears_months");
+    return months.empty() ? "" : ctx.replies.Render("pay.months_note", {{"months", months}});
+  }
+
   static std::int64_t Arrears(const Frame& f) {
     return f.slots.value("arrears_fen", std::int64_t{0});
   }
@@ -204,6 +223,7 @@ class PayBillFlow : public Flow {
       names += (names.empty() ? "" : "、") + ChineseMonth(m);
     }
     f.slots["amount_fen"] = total;
+    f.slots["paying_months"] = names;
     ctx.Say("pay.months", {{"months", names}, {"amount", FormatMoney(total)}});
     return Advance(ctx, f);
   }
