@@ -191,7 +191,8 @@ Result<std::shared_ptr<const CommandRules>> CommandRules::Load(const std::string
     }
   }
   for (const char* cue : {"question", "correction", "switch", "moving_on", "cancel_all",
-                          "frustration", "person", "complaint", "meter_question", "danger"})
+                          "frustration", "person", "complaint", "meter_question", "danger", "total",
+                          "payment_records"})
     if (!impl.cues.count(cue)) return Status::Error(path + ": missing cue '" + std::string(cue) + "'");
   if (!impl.split || !impl.list) return Status::Error(path + ": needs a split and a list rule");
   return std::shared_ptr<const CommandRules>(std::move(rules));
@@ -408,6 +409,14 @@ struct Decider {
         months.push_back(it->second);
     }
     if (months.size() < 2) return {};
+    if (rules.Cue("total", u.normalized) && u.intent == "query_bill") {
+      nlu::Understanding x = u;
+      x.slots.erase("month");
+      std::string joined;
+      for (const std::string& m : months) joined += (joined.empty() ? "" : ",") + m;
+      x.slots["months"] = joined;
+      return {x};
+    }
     std::vector<nlu::Understanding> out;
     for (const std::string& m : months) {
       nlu::Understanding x = u;
@@ -598,7 +607,10 @@ struct Decider {
     if (!several.empty()) return several;
     auto months = SeveralMonths();
     if (!months.empty()) return months;
-    if (Request(u)) return {u};
+    if (Request(u)) {
+      if (auto r = Resolved(); r && r->intent != u.intent) return {*r};  // read in context
+      return {u};
+    }
     if (auto r = Resolved(); r && Request(*r)) return {*r};
     return {};
   }
@@ -612,6 +624,15 @@ struct Decider {
     // "不对 是4月" after the March bill: the last request, corrected.
     const bool corrects_last = (u.intent == "deny" || u.intent == "cancel") && !u.slots.empty() &&
                                rules.Cue("correction", u.normalized);
+    // "5月的交了没" right after bills: whether that bill is paid, not the
+    // payment records of May.
+    if (in.last_intent == "query_bill" && u.intent == "query_payments" && u.slots.count("month") &&
+        !rules.Cue("payment_records", u.normalized) && !rules.Cue("correction", u.normalized) &&
+        nlu::NegatedSpans(u.normalized).empty()) {
+      nlu::Understanding r = u;
+      r.intent = "query_bill";
+      return r;
+    }
     if (u.intent != "unknown" && u.confidence >= kRequestConfidence && !corrects_last)
       return std::nullopt;
     nlu::Understanding r = u;
@@ -632,7 +653,7 @@ struct Decider {
       const bool new_time =
           u.slots.count("month") || u.slots.count("start_month") || u.slots.count("end_month");
       if (new_time)
-        for (const char* k : {"month", "start_month", "end_month"}) merged.erase(k);
+        for (const char* k : {"month", "start_month", "end_month", "months"}) merged.erase(k);
       if (u.slots.count("city") || u.slots.count("district"))
         for (const char* k : {"city", "district"}) merged.erase(k);
       if (u.slots.count("account_no") || ReferencesAccount()) merged.erase("account_no");

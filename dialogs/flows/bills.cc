@@ -1,4 +1,6 @@
 // 账单 and 欠费: a month's bill, the latest, a range of months; arrears.
+#include <sstream>
+
 #include "dialogs/flow_util.h"
 #include "dialogs/flows/flows.h"
 
@@ -26,7 +28,7 @@ class BillFlow : public Flow {
     return {"bill.paid",        "bill.unpaid",       "bill.none",       "bill.none_month",
             "bill.not_issued",  "bill.range",        "bill.range_item", "bill.range_none",
             "bill.status_paid", "bill.status_unpaid", "bill.overdue", "bill.status_overdue",
-            "bill.recent_note"};
+            "bill.recent_note", "bill.months"};
   }
   std::string title() const override { return "账单查询"; }
   bool one_shot() const override { return true; }
@@ -36,6 +38,8 @@ class BillFlow : public Flow {
     auto account = RequestedAccount(ctx, u);
     if (!account) return FlowResult::kDone;
     const std::string& no = account->account_no;
+    if (const std::string months = Slot(u, "months"); !months.empty())
+      return Months(ctx, *account, months);
     const std::string start = Slot(u, "start_month"), end = Slot(u, "end_month");
     if (!start.empty() && !end.empty()) {
       // "最近三个月" counts bills, not calendar months: this month's is not
@@ -81,6 +85,40 @@ class BillFlow : public Flow {
   }
 
  private:
+  // "3月和4月的电费一共多少": the months listed ("2024-03,2024-04") and their sum.
+  FlowResult Months(Context& ctx, const storage::Account& account, const std::string& months) {
+    std::string lines, names;
+    std::int64_t total = 0, kwh = 0;
+    int count = 0;
+    std::stringstream list(months);
+    for (std::string m; std::getline(list, m, ',');) {
+      auto b = m > ctx.LastBilledMonth() ? std::nullopt : ctx.tx.FindBill(account.account_no, m);
+      names += (names.empty() ? "" : "、") + ChineseMonth(m);
+      if (!b) continue;
+      lines += (lines.empty() ? "" : "\n") +
+               ctx.replies.Render(
+                   "bill.range_item",
+                   {{"month", ChineseMonth(m)},
+                    {"kwh", std::to_string(b->kwh)},
+                    {"amount", FormatMoney(b->amount_fen)},
+                    {"status", ctx.replies.Render(b->paid ? "bill.status_paid" : "bill.status_unpaid")}});
+      total += b->amount_fen;
+      kwh += b->kwh;
+      ++count;
+    }
+    if (count == 0) {
+      ctx.Say("bill.range_none", {{"account", account.account_no}, {"start", names}, {"end", names}});
+      return FlowResult::kDone;
+    }
+    ctx.Say("bill.months", {{"account", account.account_no},
+                            {"months", names},
+                            {"list", lines},
+                            {"count", std::to_string(count)},
+                            {"kwh", std::to_string(kwh)},
+                            {"total", FormatMoney(total)}});
+    return FlowResult::kDone;
+  }
+
   FlowResult Range(Context& ctx, const storage::Account& account, std::string start,
                    std::string end) {
     if (start > end) std::swap(start, end);
@@ -129,13 +167,35 @@ class ArrearsFlow : public Flow {
   std::string name() const override { return "query_arrears"; }
   std::vector<std::string> replies() const override {
     return {"arrears.none", "arrears.none_balance", "arrears.some", "arrears.some_balance",
-            "arrears.item", "arrears.item_overdue"};
+            "arrears.item", "arrears.item_overdue", "arrears.all_words", "arrears.all",
+            "arrears.all_item"};
+  }
+
+  // "两个户号一共欠多少": each bound account's arrears and the sum.
+  FlowResult AllAccounts(Context& ctx, const std::vector<storage::Binding>& bindings) {
+    std::string lines;
+    std::int64_t total = 0;
+    for (const auto& b : bindings) {
+      const std::int64_t owed = ctx.tx.ArrearsFen(b.account_no, ctx.LastBilledMonth());
+      total += owed;
+      lines += (lines.empty() ? "" : "\n") +
+               ctx.replies.Render("arrears.all_item",
+                                  {{"account", b.account_no}, {"amount", FormatMoney(owed)}});
+    }
+    ctx.Say("arrears.all", {{"count", std::to_string(bindings.size())},
+                            {"list", lines},
+                            {"total", FormatMoney(total)}});
+    return FlowResult::kDone;
   }
   std::string title() const override { return "欠费查询"; }
   bool one_shot() const override { return true; }
   bool needs_account() const override { return true; }
 
   FlowResult Start(Context& ctx, Frame&, const nlu::Understanding& u) override {
+    const auto bindings = ctx.tx.Bindings(ctx.user_id);
+    if (bindings.size() >= 2 && Slot(u, "account_no").empty() &&
+        ContainsAny(Compact(u.normalized), ReplyWords(ctx, "arrears.all_words")))
+      return AllAccounts(ctx, bindings);
     auto account = RequestedAccount(ctx, u);
     if (!account) return FlowResult::kDone;
     const std::string& no = account->account_no;

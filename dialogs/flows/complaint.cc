@@ -40,6 +40,28 @@ class BillComplaintFlow : public Flow {
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
     auto account = RequestedAccount(ctx, u);
     if (!account) return FlowResult::kDone;
+    return Compare(ctx, f, u, *account);
+  }
+
+  bool Answers(const Frame& f, const nlu::Understanding& u) const override {
+    // Another bound account's 户号: compared instead.
+    return f.step == "offer" &&
+           (u.intent == "affirm" || u.intent == "deny" || u.slots.count("account_no"));
+  }
+
+  FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
+    if (!Slot(u, "account_no").empty() && u.intent != "affirm") {
+      auto account = RequestedAccount(ctx, u);
+      if (!account) return FlowResult::kDone;
+      return Compare(ctx, f, u, *account);
+    }
+    return Offered(ctx, f, u);
+  }
+
+ private:
+  FlowResult Compare(Context& ctx, Frame& f, const nlu::Understanding& u,
+                     const storage::Account& account_ref) {
+    const storage::Account* account = &account_ref;
     const std::string& no = account->account_no;
     f.slots["account_no"] = no;
     std::string month = Slot(u, "month");
@@ -53,7 +75,17 @@ class BillComplaintFlow : public Flow {
     std::int64_t kwh = 0, fen = 0;
     int n = 0;
     std::string m = bill->month;
-    auto previous = ctx.tx.FindBill(no, PreviousMonth(bill->month));
+    // "比5月份贵咗一倍": the month the customer compares with, else the one before.
+    std::string other = PreviousMonth(bill->month);
+    {
+      std::string text = Compact(u.normalized);
+      const size_t at = text.find("比");
+      if (at != std::string::npos) {
+        auto s = ctx.nlu.slots().Extract(text.substr(at), ctx.today);
+        if (s.count("month") && s["month"] != bill->month) other = s["month"];
+      }
+    }
+    auto previous = ctx.tx.FindBill(no, other);
     for (int i = 0; i < kMonthsCompared; ++i) {
       m = PreviousMonth(m);
       if (auto b = ctx.tx.FindBill(no, m)) {
@@ -92,11 +124,7 @@ class BillComplaintFlow : public Flow {
     return Ask(ctx, *this, f, "offer");
   }
 
-  bool Answers(const Frame& f, const nlu::Understanding& u) const override {
-    return f.step == "offer" && (u.intent == "affirm" || u.intent == "deny");
-  }
-
-  FlowResult Continue(Context& ctx, Frame& f, const nlu::Understanding& u) override {
+  FlowResult Offered(Context& ctx, Frame& f, const nlu::Understanding& u) {
     if (u.intent != "affirm") {
       ctx.Say("complaint.declined");
       return FlowResult::kDone;
@@ -115,6 +143,8 @@ class BillComplaintFlow : public Flow {
     return FlowResult::kDone;
   }
 
+
+ public:
   void Prompt(Context& ctx, const Frame& f, bool hint) override {
     if (f.step == "offer") ctx.Say("complaint.offer");
   }

@@ -62,7 +62,7 @@ class PayBillFlow : public Flow {
     return {"pay.info", "pay.info_balance", "pay.no_arrears", "pay.no_arrears_unionpay",
             "pay.ask_amount", "pay.bad_amount", "pay.ask_method", "pay.bad_method", "pay.confirm",
             "pay.confirm_prepay", "pay.unionpay_needs_arrears", "pay.kept", "pay.order",
-            "pay.amount_filler_words", "pay.method.alipay", "pay.months", "pay.months_note", "pay.month_paid",
+            "pay.amount_filler_words", "pay.method.alipay", "pay.months", "pay.months_note", "pay.oldest_words", "pay.month_paid",
             "pay.month_none", "pay.method.unionpay",
             // Said by the gateway (bot/payment_gateway.cc), checked here.
             "pay.notice_paid", "pay.notice_bills", "pay.notice_arrears_none",
@@ -105,6 +105,7 @@ class PayBillFlow : public Flow {
       ctx.Say(account->balance_fen > 0 ? "pay.info_balance" : "pay.info", vars);
       if (!method.empty()) f.slots["method"] = method;
     }
+    if (OldestFirst(ctx, u) && arrears > 0) return Oldest(ctx, f);
     // "支付宝交6月份的电费": that month's bill.
     if (!Slot(u, "month").empty() && Slot(u, "amount").empty() && arrears > 0) {
       f.step = "amount";
@@ -125,6 +126,9 @@ class PayBillFlow : public Flow {
   }
 
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {
+    if (f.step != "" && (u.intent == "unknown" || u.intent == "pay_bill") &&
+        (u.normalized.find("最久") != std::string::npos || u.normalized.find("最早") != std::string::npos))
+      return true;
     // "只交6月的": the bill of a month.
     if ((f.step == "amount" || f.step == "method" || f.step == "confirm") && u.slots.count("month") &&
         (u.intent == "unknown" || u.intent == "pay_bill" || u.intent == "query_bill"))
@@ -144,6 +148,7 @@ class PayBillFlow : public Flow {
       return FlowResult::kDone;
     }
     if (u.slots.count("month") && !u.slots.count("amount")) return MonthsBills(ctx, f, u);
+    if (OldestFirst(ctx, u)) return Oldest(ctx, f);
     // An amount, a method, or (at the confirmation) a change of either.
     const std::string method = Slot(u, "pay_method");
     if (!method.empty()) {
@@ -193,6 +198,20 @@ class PayBillFlow : public Flow {
   static bool ValidAmount(std::int64_t fen) { return fen > 0 && fen <= storage::kMaxOrderFen; }
   static std::string MethodName(const Context& ctx, const std::string& method) {
     return method.empty() ? "" : ctx.replies.Render("pay.method." + method);
+  }
+
+  // "先交逾期最久的那个": the oldest unpaid bill.
+  static bool OldestFirst(const Context& ctx, const nlu::Understanding& u) {
+    return ContainsAny(Compact(u.normalized), ReplyWords(ctx, "pay.oldest_words"));
+  }
+  FlowResult Oldest(Context& ctx, Frame& f) {
+    auto unpaid = ctx.tx.UnpaidBills(FrameSlot(f, "account_no"), ctx.LastBilledMonth());
+    if (unpaid.empty()) return Advance(ctx, f);
+    const storage::Bill& b = unpaid.front();
+    f.slots["amount_fen"] = b.amount_fen;
+    f.slots["paying_months"] = ChineseMonth(b.month);
+    ctx.Say("pay.months", {{"months", ChineseMonth(b.month)}, {"amount", FormatMoney(b.amount_fen)}});
+    return Advance(ctx, f);
   }
 
   // "只交6月的" / "交6月和7月的": the amount is those months' unpaid bills.
