@@ -8,6 +8,10 @@ namespace gridbot::nlu {
 // The text without its negated parts must score at least this (tier S of
 // intents.rules) to decide the intent instead.
 constexpr double kNegationRestConfidence = 0.84;
+// Below this the rules did not understand a message: pinyin correction is
+// tried, and what it understands costs this factor of confidence.
+constexpr double kPinyinBelow = 0.5;
+constexpr double kPinyinPenalty = 0.9;
 
 const std::vector<std::string>& KnownIntents() {
   static const std::vector<std::string> kIntents = {
@@ -25,8 +29,11 @@ const std::vector<std::string>& KnownIntents() {
 }
 
 Model::Model(Gazetteer gazetteer, std::unique_ptr<IntentRules> rules,
-             const std::vector<std::string>& lexicon)
+             const std::vector<std::string>& lexicon, const std::vector<std::string>& sound_words)
     : gazetteer_(std::move(gazetteer)), rules_(std::move(rules)) {
+  std::vector<std::string> sounds = lexicon;
+  sounds.insert(sounds.end(), sound_words.begin(), sound_words.end());
+  pinyin_ = std::make_unique<PinyinMatcher>(sounds);
   std::vector<std::string> words = lexicon;
   for (std::string& name : gazetteer_.AllNames()) words.push_back(std::move(name));
   segmenter_ = std::make_unique<Segmenter>(words);
@@ -40,7 +47,10 @@ Result<std::shared_ptr<const Model>> Model::Load(const std::string& corpus_dir) 
   if (!rules.ok()) return rules.status();
   auto lexicon = Segmenter::LoadLexicon(corpus_dir + "/nlu/lexicon.txt");
   if (!lexicon.ok()) return lexicon.status();
-  auto model = std::make_shared<Model>(std::move(*gazetteer), std::move(*rules), *lexicon);
+  auto sound_words = Segmenter::LoadLexicon(corpus_dir + "/nlu/pinyin_words.txt");
+  if (!sound_words.ok()) return sound_words.status();
+  auto model = std::make_shared<Model>(std::move(*gazetteer), std::move(*rules), *lexicon,
+                                       *sound_words);
   Status s = model->normalizer_.LoadEmojiWords(corpus_dir + "/nlu/emoji.tsv");
   if (!s.ok()) return s;
   return std::shared_ptr<const Model>(std::move(model));
@@ -78,8 +88,21 @@ Understanding Model::Parse(std::string_view text, const CivilDay& today, bool in
       u.rule_line = r.rule_line;
     }
   }
+  if (u.confidence < kPinyinBelow) {  // no rule matched (a veto is a match)
+    // Not understood as written: homophone typos of domain words, by sound.
+    std::string corrected = pinyin_->Correct(u.normalized);
+    if (corrected != u.normalized) {
+      IntentScore p = rules_->Classify(corrected);
+      if (p.intent != "unknown" && p.confidence >= kNegationRestConfidence) {
+        u.intent = std::move(p.intent);
+        u.confidence = p.confidence * kPinyinPenalty;
+        u.rule_line = p.rule_line;
+        u.corrected = std::move(corrected);
+      }
+    }
+  }
   if (intent_only) return u;
-  const std::string digits = ChineseDigitRunsToAscii(u.normalized);
+  const std::string digits = ChineseDigitRunsToAscii(u.corrected.empty() ? u.normalized : u.corrected);
   u.slots = slots_->Extract(digits, today);
   for (const NegatedSpan& n : negated) {
     const Slots in_span =

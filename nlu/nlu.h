@@ -24,6 +24,7 @@
 #include "nlu/gazetteer.h"
 #include "nlu/intent_rules.h"
 #include "nlu/normalizer.h"
+#include "nlu/pinyin.h"
 #include "nlu/segmenter.h"
 #include "nlu/slots.h"
 
@@ -45,6 +46,9 @@ struct Understanding {
   Slots negated;
   bool valid_utf8 = true;
   int rule_line = 0;  // the intents.rules line that decided, 0 if none
+  // The text the rules understood after homophone typos were corrected by
+  // pinyin ("版定户号" → "绑定户号"), "" if the text was understood as written.
+  std::string corrected;
 };
 
 class Model {
@@ -64,8 +68,11 @@ class Model {
   const Segmenter& segmenter() const { return *segmenter_; }
   const IntentRules& rules() const { return *rules_; }
 
+  // `sound_words`: the words whose homophone typos are corrected (the
+  // lexicon's and corpus/nlu/pinyin_words.txt's).
   Model(Gazetteer gazetteer, std::unique_ptr<IntentRules> rules,
-        const std::vector<std::string>& lexicon);
+        const std::vector<std::string>& lexicon, const std::vector<std::string>& sound_words);
+  const PinyinMatcher& pinyin() const { return *pinyin_; }
 
  private:
   Normalizer normalizer_;
@@ -73,6 +80,7 @@ class Model {
   std::unique_ptr<IntentRules> rules_;
   std::unique_ptr<Segmenter> segmenter_;
   std::unique_ptr<SlotExtractor> slots_;
+  std::unique_ptr<PinyinMatcher> pinyin_;
 };
 
 // Negation scopes: where a negation cue (不想, 不要, 不是, 别, 不用, 唔使 …)
