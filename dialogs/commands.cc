@@ -409,7 +409,7 @@ struct Decider {
         months.push_back(it->second);
     }
     if (months.size() < 2) return {};
-    if (rules.Cue("total", u.normalized) && u.intent == "query_bill") {
+    if (u.intent == "query_bill") {  // one list, with the sum
       nlu::Understanding x = u;
       x.slots.erase("month");
       std::string joined;

@@ -505,11 +505,19 @@ void Engine::Apply(Context& ctx, ConversationState& state, Flow& flow,
         if (c.slot.kind == "pay_method" && replies_->Has("pay.method." + shown))
           shown = replies_->Render("pay.method." + shown);
         if (c.slot.kind == "amount" && c.u.slots.count("amount")) shown += "元";
+        const size_t ack = ctx.out.size();
         ctx.Say(c.kind == CommandKind::kSwitch ? "switch.ack" : "correct.ack", {{"value", shown}});
         frame.slots.erase(c.slot.key);
         frame.step = c.slot.step;
         frame.failures = 0;
         Continue(ctx, state, flow, c.u, turn);
+        // The flow's next words already say the new value ("好的，南宁市。请输入…"):
+        // no second acknowledgement.
+        for (size_t i = ack + 1; i < ctx.out.size(); ++i)
+          if (ctx.out[i].text.find(shown) != std::string::npos) {
+            ctx.out.erase(ctx.out.begin() + static_cast<std::ptrdiff_t>(ack));
+            break;
+          }
         turn.intent = flow.name();
         return;
       }

@@ -28,7 +28,8 @@ class BillFlow : public Flow {
     return {"bill.paid",        "bill.unpaid",       "bill.none",       "bill.none_month",
             "bill.not_issued",  "bill.range",        "bill.range_item", "bill.range_none",
             "bill.status_paid", "bill.status_unpaid", "bill.overdue", "bill.status_overdue",
-            "bill.recent_note", "bill.months"};
+            "bill.recent_note", "bill.months", "bill.months_not_issued", "bill.months_none",
+            "bill.months_empty"};
   }
   std::string title() const override { return "账单查询"; }
   bool one_shot() const override { return true; }
@@ -94,7 +95,13 @@ class BillFlow : public Flow {
     for (std::string m; std::getline(list, m, ',');) {
       auto b = m > ctx.LastBilledMonth() ? std::nullopt : ctx.tx.FindBill(account.account_no, m);
       names += (names.empty() ? "" : "、") + ChineseMonth(m);
-      if (!b) continue;
+      if (!b) {
+        lines += (lines.empty() ? "" : "\n") +
+                 ctx.replies.Render(m > ctx.LastBilledMonth() ? "bill.months_not_issued"
+                                                              : "bill.months_none",
+                                    {{"month", ChineseMonth(m)}});
+        continue;
+      }
       lines += (lines.empty() ? "" : "\n") +
                ctx.replies.Render(
                    "bill.range_item",
@@ -107,7 +114,7 @@ class BillFlow : public Flow {
       ++count;
     }
     if (count == 0) {
-      ctx.Say("bill.range_none", {{"account", account.account_no}, {"start", names}, {"end", names}});
+      ctx.Say("bill.months_empty", {{"account", account.account_no}, {"months", names}, {"list", lines}});
       return FlowResult::kDone;
     }
     ctx.Say("bill.months", {{"account", account.account_no},

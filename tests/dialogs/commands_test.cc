@@ -84,7 +84,7 @@ TEST(Commands, SeveralRequestsAndMovingOn) {
   EXPECT_EQ(Decided("", "", "我欠多少 用银联交了吧"),
             "Start(query_arrears), Start(pay_bill pay_method=unionpay)");
   EXPECT_EQ(Decided("", "", "三月份和四月份的电费"),
-            "Start(query_bill month=2024-03), Start(query_bill month=2024-04)");
+            "Start(query_bill months=2024-03,2024-04)");
   EXPECT_EQ(Decided("report_fault", "address_offer", "算了不报修了，我先交电费吧",
                     {{"description", "跳闸"}}),
             "Cancel(), Start(pay_bill)");
