@@ -115,7 +115,7 @@ struct CommandRules::Impl {
   std::vector<Ask> asks;
   std::vector<Clarify> clarifies;
   std::vector<std::unique_ptr<RE2>> strips;
-  std::unique_ptr<RE2> split, list;
+  std::unique_ptr<RE2> split, split_capture, list;
   std::map<std::string, std::unique_ptr<RE2>> followups;
 };
 
@@ -185,6 +185,7 @@ Result<std::shared_ptr<const CommandRules>> CommandRules::Load(const std::string
     } else if (kind == "strip") {
       impl.strips.push_back(std::move(re));
     } else if (kind == "split") {
+      impl.split_capture = std::make_unique<RE2>("(" + pattern + ")", options);
       impl.split = std::move(re);
     } else {
       impl.list = std::move(re);
@@ -237,7 +238,7 @@ std::vector<std::string> CommandRules::Clauses(const std::string& normalized) co
   // Cut before every connector, then at spaces.
   std::string marked;
   re2::StringPiece rest(normalized), m;
-  while (!rest.empty() && RE2::PartialMatch(rest, "(" + impl_->split->pattern() + ")", &m)) {
+  while (!rest.empty() && RE2::PartialMatch(rest, *impl_->split_capture, &m)) {
     const size_t at = static_cast<size_t>(m.data() - rest.data());
     marked.append(rest.data(), at);
     marked += ' ';
@@ -317,8 +318,10 @@ struct Decider {
   // punctuation mark (the normaliser joins Han characters across spaces, so
   // the customer's own text is cut first), at connectors (然后, 顺便, 还有 …)
   // and between listed requests ("上个月电费和缴费记录").
-  std::vector<std::string> Clauses() const {
-    std::vector<std::string> pieces;
+  const std::vector<std::string>& Clauses() const {
+    if (clauses_) return *clauses_;
+    clauses_.emplace();
+    std::vector<std::string>& pieces = *clauses_;
     std::string piece;
     auto flush = [&] {
       if (piece.empty()) return;
@@ -345,12 +348,30 @@ struct Decider {
     flush();
     return pieces;
   }
+  mutable std::optional<std::vector<std::string>> clauses_;  // Clauses(), once
+  mutable std::optional<std::vector<nlu::Understanding>> several_;
+  mutable bool several_negated_ = false;
 
   // With `negated_clause`, whether a clause was left out because it only
   // negates ("我不会用支付宝"): then one request left is the message's.
   std::vector<nlu::Understanding> SeveralRequests(bool* negated_clause = nullptr) const {
-    std::vector<std::string> clauses = Clauses();
+    if (!several_) several_ = FindSeveralRequests(&several_negated_);
+    if (negated_clause) *negated_clause = several_negated_;
+    return *several_;
+  }
+
+  std::vector<nlu::Understanding> FindSeveralRequests(bool* negated_clause) const {
+    const std::vector<std::string>& clauses = Clauses();
     if (clauses.size() < 2) return {};
+    // Classifying is cheap, parsing (tokens, slots) is not: parse the
+    // clauses only when two of them ask something, or one of them negates.
+    int asking = 0;
+    bool negating = false;
+    for (const std::string& c : clauses) {
+      if (Request(in.nlu.Parse(c, in.today, /*intent_only=*/true))) ++asking;
+      negating = negating || !nlu::NegatedSpans(c).empty();
+    }
+    if (asking < 2 && !negating && (asking == 0 || Request(u))) return {};
     std::vector<nlu::Understanding> requests;
     bool skipped = false;
     for (const std::string& c : clauses) {
@@ -386,6 +407,7 @@ struct Decider {
   // Whether what the message negates is `intent` ("不用绑定 我就问问停电" in
   // a binding; "我不是要交费，是想查账单" in a payment).
   bool NegatesIntent(const std::string& intent) const {
+    if (nlu::NegatedSpans(u.normalized).empty()) return false;
     // Per clause of the customer's own text: the normaliser joins Han
     // characters across spaces, which would stretch a negation over the
     // next clause ("不要短信 发邮箱就行").
@@ -432,9 +454,12 @@ struct Decider {
     if (!in.flow || !in.frame) return std::nullopt;
     const auto specs = in.flow->CorrigibleSlots();
     if (specs.empty()) return std::nullopt;
-    const std::string value_text = rules.StripCorrection(u.normalized);
+    if (!cued &&
+        std::none_of(specs.begin(), specs.end(), [&](const auto& s) { return u.slots.count(s.kind); }))
+      return std::nullopt;  // a bare value is one of the message's own slots
+    const std::string value_text = cued ? rules.StripCorrection(u.normalized) : u.normalized;
     if (value_text.empty()) return std::nullopt;
-    nlu::Understanding v = in.nlu.Parse(value_text, in.today);
+    nlu::Understanding v = cued ? in.nlu.Parse(value_text, in.today) : u;
     v.text = value_text;
     // The slot named ("地址改成…"), else the one whose kind the value has.
     auto named = [&](const std::string& kind) {
