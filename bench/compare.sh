@@ -6,6 +6,7 @@
 #   bench/compare.sh                    # report: environment, table, notes
 #   bench/compare.sh --markdown-only    # the Markdown table alone
 #   bench/compare.sh --predictions-out FILE   # also keep NLP.js's predictions
+#   bench/compare.sh --test FILE        # another held-out file (default corpus/nlu/test.jsonl)
 #
 # Run from the repository root (it finds the root itself all the same). It
 # never builds gridbot: build/bot/gridbot must exist (it waits a while for it
@@ -31,7 +32,8 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --markdown-only) markdown_only=1 ;;
     --predictions-out) keep_pred="${2:?--predictions-out needs a FILE}"; shift ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --test) TEST="${2:?--test needs a FILE}"; shift ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "compare.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -112,6 +114,8 @@ if [[ -n $keep_pred ]]; then cp "$work/nlpjs_pred.jsonl" "$keep_pred"; fi
 
 # (d) The report.
 g_acc=$(json_get "$work/gridbot.json" intent_accuracy)
+g_in=$(json_get "$work/gridbot.json" in_domain_accuracy)
+n_in=$(json_get "$work/nlpjs.json" in_domain_accuracy)
 g_ood=$(json_get "$work/gridbot.json" ood_rejection)
 g_f1=$(json_get "$work/gridbot.json" slot_f1)
 g_mps=$(json_get "$work/gridbot.json" messages_per_second)
@@ -133,10 +137,10 @@ int() { node -e 'process.stdout.write(Math.round(Number(process.argv[1])).toLoca
 ratio() { node -e 'process.stdout.write((Number(process.argv[1]) / Number(process.argv[2])).toFixed(1) + "×")' "$1" "$2"; }
 
 table() {
-  echo "| system | intent accuracy | OOD rejection | slot F1 | intents/s (classification) | speed ratio | messages/s, whole pipeline |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-  echo "| gridbot (C++, rules) | $(pct "$g_acc") | $(pct "$g_ood") | $(dec "$g_f1") | $(int "$g_imps") | $(ratio "$g_imps" "$n_mps") | $(int "$g_mps") (normalise, segment, classify, slots) |"
-  echo "| NLP.js $NODE_NLP_VERSION (zh; slots: only $NLPJS_SLOTS) | $(pct "$n_acc") | $(pct "$n_ood") | $(dec "$n_f1") | $(int "$n_mps") | 1.0× | $(int "$n_ner") (its built-in entity extraction alone) |"
+  echo "| system ($(basename "$TEST")) | intent accuracy | in-domain intents | OOD rejection | slot F1 | intents/s (classification) | speed ratio | messages/s, whole pipeline |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| gridbot (C++, rules) | $(pct "$g_acc") | $(pct "$g_in") | $(pct "$g_ood") | $(dec "$g_f1") | $(int "$g_imps") | $(ratio "$g_imps" "$n_mps") | $(int "$g_mps") (normalise, segment, classify, slots) |"
+  echo "| NLP.js $NODE_NLP_VERSION (zh; slots: only $NLPJS_SLOTS) | $(pct "$n_acc") | $(pct "$n_in") | $(pct "$n_ood") | $(dec "$n_f1") | $(int "$n_mps") | 1.0× | $(int "$n_ner") (its built-in entity extraction alone) |"
 }
 
 if (( markdown_only )); then

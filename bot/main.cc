@@ -234,6 +234,7 @@ int NluEval(const std::vector<std::string>& args) {
     nlohmann::json j = {{"examples", report.total},
                         {"intent_accuracy", report.accuracy()},
                         {"ood_rejection", report.ood_rejection()},
+                        {"in_domain_accuracy", report.in_domain_accuracy()},
                         {"slot_precision", report.slots_all.precision()},
                         {"slot_recall", report.slots_all.recall()},
                         {"slot_f1", report.slots_all.f1()}};

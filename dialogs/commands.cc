@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "dialogs/flow_util.h"
+#include "nlu/numbers.h"
 
 namespace gridbot::dialogs {
 namespace {
@@ -193,7 +194,7 @@ Result<std::shared_ptr<const CommandRules>> CommandRules::Load(const std::string
   }
   for (const char* cue : {"question", "correction", "switch", "moving_on", "cancel_all",
                           "frustration", "person", "complaint", "meter_question", "danger", "total",
-                          "payment_records"})
+                          "payment_records", "cannot"})
     if (!impl.cues.count(cue)) return Status::Error(path + ": missing cue '" + std::string(cue) + "'");
   if (!impl.split || !impl.list) return Status::Error(path + ": needs a split and a list rule");
   return std::shared_ptr<const CommandRules>(std::move(rules));
@@ -485,7 +486,9 @@ struct Decider {
     if (!chosen && cued) {
       // A bare amount ("改成200") at a flow that takes one.
       for (const auto& s : specs)
-        if (!chosen && s.kind == "amount" && !Digits(value_text).empty()) chosen = &s;
+        if (!chosen && s.kind == "amount" &&
+            (!Digits(value_text).empty() || nlu::ParseNumber(value_text).has_value()))
+          chosen = &s;
     }
     if (!chosen) return std::nullopt;
     // Only a value given before can be corrected; a new one is an answer.
@@ -585,8 +588,11 @@ struct Decider {
     const bool other_request = (Request(u) && u.intent != flow.name()) ||
                                (resolved && Request(*resolved) && resolved->intent != flow.name() &&
                                 !flow.Answers(frame, u));
-    // A question at a confirmation is never a yes.
-    if (confirm && Question() && u.intent != "affirm" && u.intent != "deny" &&
+    // A question at a confirmation is never a yes ("确定吗", "嗯？", "确认什么"),
+    // nor is a yes that says it cannot ("确认不了").
+    const bool doubtful_yes =
+        u.intent == "affirm" && (Question() || rules.Cue("cannot", u.normalized));
+    if (confirm && (doubtful_yes || (Question() && u.intent != "affirm" && u.intent != "deny")) &&
         !(other_request && u.confidence >= kStrongConfidence)) {
       Command c = Make(CommandKind::kAskAboutStep, u);
       c.key = rules.StepQuestion(flow.name(), frame.step, u.normalized, false);

@@ -333,7 +333,23 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
       }
       TurnInput in{u,        *nlu_,           ctx.today, flow, &frame, has_flow, state.last_intent,
                    SlotsFrom(state.last_slots), is_bound, names_account};
-      const std::vector<Command> commands = Decide(*commands_, in);
+      std::vector<Command> commands = Decide(*commands_, in);
+      // A number the interrupted flow below asked for ("0301000001234" after
+      // "附近有营业厅吗" in the middle of a binding) goes back to it: the
+      // digression that waits is dropped.
+      if (!commands.empty() && (commands.front().kind == CommandKind::kNotUnderstood ||
+                                commands.front().kind == CommandKind::kStart)) {
+        for (size_t i = state.stack.size() - 1; i-- > 0;) {
+          Frame& below = state.stack[i];
+          Flow* under = FlowFor(below.flow);
+          const std::string want = under ? under->ExpectedSlot(below) : "";
+          if (want.empty() || !u.slots.count(want) || flow->Answers(frame, u)) continue;
+          state.stack.erase(state.stack.begin() + static_cast<std::ptrdiff_t>(i) + 1, state.stack.end());
+          turn.commands = "Answer(below)";
+          Continue(ctx, state, *under, u, turn);
+          return;
+        }
+      }
       turn.commands = ToString(commands);
       const bool at_secret = flow->SecretStep(frame);
       const Frame before = frame;
@@ -472,6 +488,12 @@ bool Engine::Continue(Context& ctx, ConversationState& state, Flow& flow,
   if (flow.Continue(ctx, frame, u) == FlowResult::kWaiting) return false;
   Frame done = std::move(state.stack.back());
   state.stack.pop_back();
+  if (Followable(flow.name())) {
+    // "青秀区" answering "which district?" was an outage question: "要多久才来电"
+    // next follows it up.
+    state.last_intent = flow.name();
+    state.last_slots = SlotsJson(u.slots);
+  }
   if (!done.then.is_null()) {
     // What the customer asked before being sent to this flow; it resumes
     // anything below it itself.

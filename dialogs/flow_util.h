@@ -67,6 +67,10 @@ bool IsOneOf(const std::string& normalized, const std::vector<std::string>& word
 // ("不是这个地址，是南宁市青秀区民族大道100号" → "南宁市青秀区民族大道100号");
 // the text itself if it negates nothing.
 std::string WithoutNegated(const std::string& normalized);
+// The address in a message that names its place: from the first place name
+// on ("不是 是新房子 在南宁市西乡塘区大学东路100号" → "南宁市西乡塘区大学东路100号");
+// "" if it names none.
+std::string AddressFrom(const nlu::Understanding& u);
 // Whether a message is free text for a form (no intent, or a weak one) rather than a request.
 bool FreeText(const nlu::Understanding& u);
 
@@ -204,8 +208,9 @@ class PickAccountFlow : public Flow {
     if (u.intent != "unknown" && u.intent != name() && u.confidence >= 0.84 &&
         !u.slots.count("account_no"))
       return false;
-    // A number or an account number answers "which one?"
-    return u.slots.count("account_no") ||
+    // A number, an account number or a reference ("柳州那个") answers "which one?"
+    return u.slots.count("account_no") || u.slots.count("city") || u.slots.count("district") ||
+           u.normalized.find("尾号") != std::string::npos ||
            std::any_of(u.normalized.begin(), u.normalized.end(),
                        [](char c) { return c >= '0' && c <= '9'; }) ||
            u.normalized.find("第") != std::string::npos || u.normalized.size() <= 6;

@@ -103,9 +103,11 @@ std::string EvalReport::ToText(size_t max_lines) const {
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "examples: %d\nintent accuracy: %.4f (%d/%d)\nout-of-domain rejection: %.4f "
-                "(%d/%d)\nslot precision: %.4f  recall: %.4f  F1: %.4f\n\n",
+                "(%d/%d)\nslot precision: %.4f  recall: %.4f  F1: %.4f\n"
+                "in-domain intent accuracy: %.4f (%d/%d)\n\n",
                 total, accuracy(), correct, total, ood_rejection(), ood_rejected, ood_total,
-                slots_all.precision(), slots_all.recall(), slots_all.f1());
+                slots_all.precision(), slots_all.recall(), slots_all.f1(), in_domain_accuracy(),
+                correct - ood_rejected, total - ood_total);
   o += buf;
   o += "per intent (precision recall F1 support):\n";
   for (const auto& [name, p] : intents) {

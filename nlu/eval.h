@@ -51,6 +51,11 @@ struct EvalReport {
 
   double accuracy() const { return total ? double(correct) / total : 0; }
   double ood_rejection() const { return ood_total ? double(ood_rejected) / ood_total : 1; }
+  // Intent accuracy over the in-domain lines alone (gold intent not unknown).
+  double in_domain_accuracy() const {
+    const int n = total - ood_total;
+    return n ? double(correct - ood_rejected) / n : 0;
+  }
   std::string ToText(size_t max_lines = 200) const;
 };
 

@@ -241,7 +241,7 @@ constexpr char kMoneyPattern[] =
 // A bare number after a pay verb: 交100 / 缴费200 / 充了50 / 交一百.
 constexpr char kPayNumberPattern[] =
     "(?:交|缴|充|付|存|支付|缴纳|预存)了?(?:电费|费|值|款)?了? ?"
-    "(?P<n>[0-9]+(?:\\.[0-9]{1,2})?|[零一二两三四五六七八九十百千万]+)";
+    "(?P<n>[0-9]+(?:\\.[0-9]{1,2})?[千万]?|[零一二两三四五六七八九十百千万]+)";
 
 // Upper case is accepted too, so the extractor also works on text that was
 // not case-folded; the value is lower-cased.

@@ -62,7 +62,7 @@ class BindAccountFlow : public Flow {
 
   bool SecretStep(const Frame& f) const override { return f.step == "password"; }
   bool ShapedLikeSecret(const Frame& f, const std::string& normalized) const override {
-    return !SecretDigits(normalized, 4, 8).empty();
+    return !SecretDigits(normalized, 6, 6).empty();  // service passwords are six digits
   }
   std::string ExpectedSlot(const Frame& f) const override {
     return f.step == "city" || f.step == "account" ? "account_no" : "";
@@ -147,20 +147,10 @@ class BindAccountFlow : public Flow {
       f.then = nullptr;
       return FlowResult::kDone;
     }
-    // Customers type the password with spaces or full-width digits, or in a
-    // sentence ("密码是246810"). A message without a single digit ("我忘了")
-    // is not an attempt: it gets the hint and costs nothing.
-    const std::string text = ctx.nlu.normalizer().Normalize(raw).text;
-    std::string password, run;  // the longest run of digits, spaces allowed inside
-    for (char c : text) {
-      if (c >= '0' && c <= '9') {
-        run += c;
-      } else if (c != ' ') {
-        if (run.size() > password.size()) password = run;
-        run.clear();
-      }
-    }
-    if (run.size() > password.size()) password = run;
+    // Customers type the password with spaces or full-width digits, in a
+    // sentence ("密码是246810") or digit by digit in words; the engine only
+    // gives messages shaped so (ShapedLikeSecret).
+    const std::string password = SecretDigits(ctx.nlu.normalizer().Normalize(raw).text, 6, 6);
     if (password.empty()) {
       ctx.Say("bind.password_hint", {{"account", no}});
       return FlowResult::kWaiting;

@@ -116,7 +116,7 @@ class ApplyServiceFlow : public Flow {
         // the address from where the place begins.
         f.slots["address_declined"] = true;
         TakePlace(ctx, f, u, /*quiet=*/true);
-        const std::string address = AddressFrom(ctx, u);
+        const std::string address = AddressFrom(u);
         if (CodePoints(address) >= 5) {
           f.slots["address"] = address;
           ctx.Say("apply.place_taken", {{"address", address}});
@@ -214,24 +214,6 @@ class ApplyServiceFlow : public Flow {
     f.slots["district"] = FrameSlot(f, "offered_district");
     f.slots["address"] = FrameSlot(f, "offered_address");
     ctx.Say("apply.place_taken", {{"address", FrameSlot(f, "offered_address")}});
-  }
-
-  // The address of a message that names its place: from the first place
-  // name on ("不是 是新房子 在南宁市西乡塘区大学东路100号" → "南宁市西乡塘区大学东路100号").
-  static std::string AddressFrom(const Context& ctx, const nlu::Understanding& u) {
-    const std::string text = Compact(u.normalized);
-    size_t at = std::string::npos;
-    for (const char* slot : {"city", "district"}) {
-      std::string name = Slot(u, slot);
-      for (int pass = 0; pass < 2 && !name.empty(); ++pass) {
-        const size_t p = text.find(name);
-        if (p != std::string::npos) at = std::min(at, p);
-        // without 市/区/县 ("南宁", "西乡塘")
-        name = name.substr(0, name.size() - 3);
-        if (CodePoints(name) < 2) break;
-      }
-    }
-    return at == std::string::npos ? "" : text.substr(at);
   }
 
   static bool TakeType(Frame& f, const nlu::Understanding& u) {

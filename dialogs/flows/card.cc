@@ -75,13 +75,14 @@ class RechargeCardFlow : public Flow {
       return u.slots.count("card_no") || (digits_only && !Digits(u.normalized).empty());
     if (f.step == "confirm")
       return u.intent == "affirm" || u.intent == "deny" || u.slots.count("account_no") ||
+             u.slots.count("city") || u.slots.count("district") ||
              (digits_only && Digits(u.normalized).size() >= 4);
     return false;
   }
 
   bool SecretStep(const Frame& f) const override { return f.step == "password"; }
   bool ShapedLikeSecret(const Frame& f, const std::string& normalized) const override {
-    return !SecretDigits(normalized, 4, 10).empty();
+    return !SecretDigits(normalized, 6, 8).empty();
   }
   std::string ExpectedSlot(const Frame& f) const override {
     return f.step == "card_no" ? "card_no" : "";
@@ -105,7 +106,9 @@ class RechargeCardFlow : public Flow {
       }
       // Another bound account as the target.
       auto bindings = ctx.tx.Bindings(ctx.user_id);
-      if (auto picked = PickAccount(u, bindings)) {
+      auto picked = PickAccount(u, bindings);
+      if (!picked) picked = ReferencedAccount(ctx, u, bindings);
+      if (picked) {
         f.slots["account_no"] = *picked;
         Prompt(ctx, f, false);
         return FlowResult::kWaiting;
@@ -182,7 +185,7 @@ class RechargeCardFlow : public Flow {
       ctx.Say("card.locked", {{"card", card}, {"minutes", MinutesLeft(locked_until, ctx.now)}});
       return FlowResult::kDone;
     }
-    const std::string password = SecretDigits(ctx.nlu.normalizer().Normalize(raw).text, 4, 10);
+    const std::string password = SecretDigits(ctx.nlu.normalizer().Normalize(raw).text, 6, 8);
     if (password != found->password) {
       if (CountWrongPassword(ctx, everyone) == 0) {
         ctx.Say("card.locked", {{"card", card}, {"minutes", std::to_string(kLockSeconds / 60)}});

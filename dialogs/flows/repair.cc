@@ -141,7 +141,9 @@ class ReportFaultFlow : public Flow {
       f.slots["address_declined"] = true;
     } else if (f.step == "address" || f.step == "address_offer") {
       if (CodePoints(Compact(u.normalized)) < 5) return Retry(ctx, *this, f, kMaxTries);
-      f.slots["address"] = text;
+      // "不是 是我妈家 南宁市江南区星光大道100号": the address from its place on.
+      const std::string from_place = AddressFrom(u);
+      f.slots["address"] = CodePoints(from_place) >= 5 ? from_place : text;
     } else if (f.step == "phone" || f.step == "phone_offer") {
       if (!TakePhone(f, u)) return Retry(ctx, *this, f, kMaxTries);
     } else if (f.step == "name") {
