@@ -145,8 +145,9 @@ std::vector<NegatedSpan> NegatedSpans(std::string_view s) {
       "不需要", "不打算", "不会用", "不是要", "不是想", "不想", "不要", "不用", "不是", "不会",
       "别再",   "不必",   "无需",   "唔使",   "唔要",   "唔想", "冇想", "别"};
   // Where a contrast starts what is not negated ("不是停电，是跳闸").
-  static const std::vector<std::string_view> kContrast = {"而是", "但是", "可是", "只是", "就是",
-                                                          "我想", "我要", "但",   "是",   "就"};
+  static const std::vector<std::string_view> kContrast = {
+      "而是", "但是", "可是", "只是", "就是", "我想", "我要", "我自己", "自己", "帮我", "麻烦",
+      "请",   "但",   "是",   "就"};
   std::vector<NegatedSpan> spans;
   if (s.find("不") == std::string_view::npos && s.find("别") == std::string_view::npos &&
       s.find("唔") == std::string_view::npos && s.find("冇") == std::string_view::npos &&
@@ -165,9 +166,16 @@ std::vector<NegatedSpan> NegatedSpans(std::string_view s) {
       i += len;
       continue;
     }
-    // "是不是", "要不要", "会不会", "用不用": a question, not a negation.
+    // "是不是", "要不要", "会不会", "用不用": a question, not a negation;
+    // 别人, 别的, 特别, 区别: no negation either.
     const size_t after = i + cue.size();
-    if (i >= 3 && s.substr(i - 3, 3) == s.substr(i + 3, 3)) {
+    const bool question = i >= 3 && s.substr(i - 3, 3) == s.substr(i + 3, 3);
+    const bool not_a_cue =
+        cue == "别" && (StartsWithAt(s, after, "人") || StartsWithAt(s, after, "的") ||
+                        StartsWithAt(s, after, "处") || StartsWithAt(s, after, "家") ||
+                        (i >= 3 && (s.substr(i - 3, 3) == "特" || s.substr(i - 3, 3) == "区" ||
+                                    s.substr(i - 3, 3) == "分" || s.substr(i - 3, 3) == "告")));
+    if (question || not_a_cue) {
       i += len;
       continue;
     }
