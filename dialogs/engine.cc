@@ -204,6 +204,14 @@ Outcome Engine::Handle(const Inbound& in) {
     }
   }
 
+  // A lone word of letters and digits that means nothing else is most
+  // likely a password typed where none was asked ("abc12345" after a login
+  // ended): kept out of the log all the same.
+  if (!turn.masked && u.intent == "unknown" && u.slots.empty() &&
+      ShapedLikeWordPassword(u.normalized, 6) &&
+      std::any_of(u.normalized.begin(), u.normalized.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+      std::any_of(u.normalized.begin(), u.normalized.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
+    turn.masked = true;
   if (tx.ok()) {
     if (!ctx.focus_account.empty()) {
       state.focus_account = ctx.focus_account;

@@ -180,5 +180,13 @@ TEST(Secrets, NotShapedButPossiblySecretIsLoggedMasked) {
   EXPECT_THAT(WhereFoundInBotTables(c, "2468"), ::testing::IsEmpty());
 }
 
+TEST(Secrets, ALoneWordOfLettersAndDigitsIsNeverLoggedInClear) {
+  Conversation c;
+  c.Say("登录");
+  c.Say("13700000000");  // no such user: the login ends
+  c.Say("abc12345");     // the password all the same
+  EXPECT_THAT(WhereFoundInBotTables(c, "abc12345"), ::testing::IsEmpty());
+}
+
 }  // namespace
 }  // namespace gridbot::testing
