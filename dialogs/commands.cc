@@ -302,15 +302,19 @@ struct Decider {
     return c;
   }
 
-  // Whether the request of `p` is only in what it negates ("我不是要交费").
+  // Whether the request of `p` is what it negates ("我不是要交费", "我不想交电费";
+  // not "别再发短信了", whose negation is the request).
   bool Negated(const nlu::Understanding& p) const {
     const auto spans = nlu::NegatedSpans(p.normalized);
-    if (spans.empty()) return false;
+    bool in_span = false;
     std::string rest = p.normalized;
-    for (const auto& n : spans)
+    for (const auto& n : spans) {
+      const std::string part = p.normalized.substr(n.begin, n.end - n.begin);
+      in_span = in_span || in.nlu.Parse(part, in.today, /*intent_only=*/true).intent == p.intent;
       for (size_t i = n.cue; i < n.end; ++i) rest[i] = ' ';
-    const nlu::Understanding r = in.nlu.Parse(rest, in.today, /*intent_only=*/true);
-    return r.intent != p.intent;
+    }
+    // …and not asked outside it too ("想交电费 不要支付宝").
+    return in_span && in.nlu.Parse(rest, in.today, /*intent_only=*/true).intent != p.intent;
   }
 
   // The message's requests, one per clause, when it holds two or more
@@ -604,9 +608,14 @@ struct Decider {
       const bool answers = flow.Answers(frame, u);
       if (answers && !(other_request && Question() && u.confidence >= kStrongConfidence)) {
         // The flow takes what its step can take (a new city at the 户号
-        // prompt too); a bare new value it would not take is a correction.
-        if (auto c = Correction(false); c && !flow.Answers(frame, c->u)) return {*c};
-        return {Make(CommandKind::kAnswer, u)};
+        // prompt too); a bare new value it would not take is a correction,
+        // and at a confirmation a changed value ("好的用银联") is never a yes
+        // to the old one.
+        if (auto c = Correction(false); c && (confirm || !flow.Answers(frame, c->u))) return {*c};
+        std::vector<Command> answer = {Make(CommandKind::kAnswer, u)};
+        for (const auto& r : SeveralRequests())  // "好的 顺便查下电费"
+          if (r.intent != flow.name() && r.intent != u.intent) answer.push_back(Make(CommandKind::kStart, r));
+        return answer;
       }
     } else if (auto c = Correction(false)) {
       return {*c};  // "柳州" at the password prompt: the city was wrong
@@ -639,6 +648,7 @@ struct Decider {
     auto months = SeveralMonths();
     if (!months.empty()) return months;
     if (Request(u)) {
+      if (Negated(u)) return {};  // "我不想交电费"
       if (auto r = Resolved(); r && r->intent != u.intent) return {*r};  // read in context
       return {u};
     }
@@ -753,6 +763,13 @@ struct Decider {
     }
     // One request (resolved from the conversation if it has none of its
     // own), or talk, or nothing understood: the engine dispatches it.
+    if (requests.empty() && Request(u) && Negated(u)) {
+      nlu::Understanding no = u;  // "我不想交电费": nothing to do
+      no.intent = "deny";
+      no.slots.clear();
+      out.push_back(Make(CommandKind::kStart, no));
+      return out;
+    }
     if (requests.size() == 1) {
       out.push_back(Make(CommandKind::kStart, requests.front()));
     } else if (auto r = Resolved()) {

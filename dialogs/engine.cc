@@ -17,11 +17,6 @@ constexpr double kMinConfidence = 0.5;  // below: not a request we act on
 constexpr size_t kMaxStack = 3;         // flows waiting at once (one active, two interrupted)
 constexpr UnixSeconds kLocationFreshSeconds = 30 * 60;  // a reported location still holds
 
-// Answered anywhere, after which the pending question is asked again.
-bool Aside(const std::string& intent) {
-  return intent == "help" || intent == "greet" || intent == "thanks";
-}
-
 json SlotsJson(const nlu::Slots& slots) {
   json j = json::object();
   for (const auto& [k, v] : slots) j[k] = v;
@@ -38,7 +33,7 @@ nlu::Slots SlotsFrom(const json& j) {
 
 // A request to answer later (Frame::then), with its words: flows such as the
 // profile answer from the wording ("抄表日是哪天"), not only the slots.
-json Deferred(const nlu::Understanding& u);
+json Deferred(const nlu::Understanding& u, bool masked = false);
 
 // A password typed where none was asked ("密码123456 帮我登录") is still
 // kept out of the log: what follows a password word is masked.
@@ -51,11 +46,11 @@ std::string MaskPasswords(const std::string& text) {
 }
 
 // (The state is persisted: its text is masked like the log's.)
-json Deferred(const nlu::Understanding& u) {
+json Deferred(const nlu::Understanding& u, bool masked) {
   return json{{"intent", u.intent},
               {"slots", SlotsJson(u.slots)},
-              {"text", MaskPasswords(u.text)},
-              {"normalized", MaskPasswords(u.normalized)}};
+              {"text", masked ? "******" : MaskPasswords(u.text)},
+              {"normalized", masked ? u.intent : MaskPasswords(u.normalized)}};
 }
 
 }  // namespace
@@ -226,7 +221,7 @@ Outcome Engine::Handle(const Inbound& in) {
     log.normalized = turn.masked ? "******" : MaskPasswords(u.normalized);
     log.intent = turn.intent;
     log.confidence = u.confidence;
-    log.slots_json = SlotsJson(u.slots).dump();
+    log.slots_json = turn.masked ? "{}" : SlotsJson(u.slots).dump();
     log.flow = state.InFlow() ? state.Active().flow : "";
     log.step = state.InFlow() ? state.Active().step : "";
     json replies = json::array();
@@ -260,12 +255,16 @@ namespace {
 
 // Whether a message not shaped like the secret may still hold one (a run of
 // four letters or digits): logged masked all the same.
+// Digits said in words (二四六八…) count as digits.
 bool MightHoldSecret(const std::string& normalized) {
-  int run = 0;
-  for (char c : normalized) {
-    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
-    run = alnum ? run + 1 : 0;
-    if (run >= 4) return true;
+  const std::string text = SecretDigitsSpelled(normalized);
+  int run = 0, digits = 0;
+  for (char c : text) {
+    const bool digit = c >= '0' && c <= '9';
+    const bool alnum = digit || (c >= 'a' && c <= 'z');
+    run = alnum ? run + 1 : (c == ' ' ? run : 0);
+    digits += digit;
+    if (run >= 4 || digits >= 4) return true;
   }
   return false;
 }
@@ -378,7 +377,7 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
     guard.flow = state.guard_flow;
     guard.step = state.guard_step;
     Flow* guarded = FlowFor(state.guard_flow);
-    if (guarded && guarded->ShapedLikeSecret(guard, u.normalized) &&
+    if (guarded && guarded->ShapedLikeSecret(guard, u.normalized) && MightHoldSecret(u.normalized) &&
         u.slots.count("account_no") == 0 && u.slots.count("card_no") == 0 &&
         u.slots.count("phone") == 0) {
       turn.masked = true;
@@ -394,9 +393,8 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
     const std::vector<std::string> options = std::move(state.clarify);
     state.clarify.clear();
     if (std::find(options.begin(), options.end(), u.intent) == options.end()) {
-      const std::string d = Digits(u.normalized);
-      int pick = d.size() == 1 ? d[0] - '0' : 0;
       const std::string c = Compact(u.normalized);
+      int pick = c.size() == 1 && c[0] >= '1' && c[0] <= '9' ? c[0] - '0' : 0;
       static const std::vector<std::string> kOrdinals = {"一", "二", "三", "四"};
       for (size_t i = 0; i < kOrdinals.size() && pick == 0; ++i)
         if (c == kOrdinals[i] || c == "第" + kOrdinals[i] + "个" || c == "第" + kOrdinals[i] ||
@@ -462,15 +460,12 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
         break;
     }
   }
-  if (starts.empty()) {
-    if (commands.empty() || commands.front().kind != CommandKind::kFrustrated) return;
-    return;
-  }
+  if (starts.empty()) return;
   if (starts.size() >= 2) {
     RunRequests(ctx, state, starts, turn);
     return;
   }
-  u = starts.front().intent == u.intent && starts.front().slots == u.slots ? u : starts.front();
+  u = starts.front();
   if (!commands.empty() && commands.front().kind == CommandKind::kFrustrated &&
       (u.intent == "unknown" || u.confidence < kMinConfidence))
     return;  // the apology and the offer of a person say it all
@@ -523,12 +518,17 @@ void Engine::Apply(Context& ctx, ConversationState& state, Flow& flow,
   Frame& frame = state.Active();
   std::vector<nlu::Understanding> starts;
   bool cancelled = false;
+  bool answered = false;
   for (const Command& c : commands) {
+    // After a cancel or an answer only the requests that follow are left
+    // (the frame may be gone).
+    if ((cancelled || answered) && c.kind != CommandKind::kStart) continue;
     switch (c.kind) {
       case CommandKind::kAnswer:
       case CommandKind::kSecret:
         Continue(ctx, state, flow, c.u, turn);
-        return;
+        answered = true;
+        break;
       case CommandKind::kCorrect:
       case CommandKind::kSwitch: {
         std::string shown = c.u.slots.count(c.slot.kind) ? c.u.slots.at(c.slot.kind) : c.u.text;
@@ -553,8 +553,12 @@ void Engine::Apply(Context& ctx, ConversationState& state, Flow& flow,
       }
       case CommandKind::kCancel:
         ctx.Say("cancelled", {{"flow", flow.title()}});
-        state.stack.clear();
-        state.queue = nlohmann::json::array();
+        if (c.all) {  // "都不要了": everything that waits
+          state.stack.clear();
+          state.queue = nlohmann::json::array();
+        } else {
+          state.stack.pop_back();  // this flow; one interrupted below resumes
+        }
         cancelled = true;
         break;
       case CommandKind::kStart:
@@ -630,8 +634,21 @@ void Engine::Apply(Context& ctx, ConversationState& state, Flow& flow,
         return;
     }
   }
+  if (answered) {
+    // "好的 顺便查下电费": the other request after the answer, the flow
+    // (if it still waits) asked again after it.
+    if (!starts.empty()) {
+      const std::string intent = turn.intent;
+      RunRequests(ctx, state, starts, turn);
+      turn.intent = intent;
+    }
+    return;
+  }
   if (starts.empty()) {
-    if (cancelled) turn.intent = "cancel";
+    if (cancelled) {
+      turn.intent = "cancel";
+      Finish(ctx, state, turn);
+    }
     return;
   }
   if (starts.size() >= 2 || cancelled) {
@@ -647,17 +664,15 @@ void Engine::Apply(Context& ctx, ConversationState& state, Flow& flow,
 void Engine::RunRequests(Context& ctx, ConversationState& state,
                          const std::vector<nlu::Understanding>& requests, TurnState& turn) {
   // In order; when one waits for an answer, the rest are kept for after it.
-  const size_t depth = state.stack.size();
   for (size_t i = 0; i < requests.size(); ++i) {
     Flow* flow = FlowFor(requests[i].intent);
     if (!flow) continue;
     if (i == 0) turn.intent = requests[i].intent;
-    StartFlow(ctx, state, *flow, requests[i], turn, /*resume=*/false);
-    if (state.stack.size() > depth) {
+    if (StartFlow(ctx, state, *flow, requests[i], turn, /*resume=*/false)) {
       std::string titles;
       for (size_t j = i + 1; j < requests.size(); ++j) {
         if (Flow* later = FlowFor(requests[j].intent)) {
-          state.queue.push_back(Deferred(requests[j]));
+          state.queue.push_back(Deferred(requests[j], turn.masked));
           titles += (titles.empty() ? "" : "、") + later->title();
         }
       }
@@ -681,26 +696,34 @@ void Engine::Dispatch(Context& ctx, ConversationState& state, const nlu::Underst
   StartFlow(ctx, state, *flow, u, turn);
 }
 
-void Engine::StartFlow(Context& ctx, ConversationState& state, Flow& flow,
+bool Engine::StartFlow(Context& ctx, ConversationState& state, Flow& flow,
                        const nlu::Understanding& u, TurnState& turn, bool resume) {
   const bool interrupting = state.InFlow();
   if (flow.needs_account() && ctx.tx.Bindings(ctx.user_id).empty()) {
     if (interrupting && state.Active().flow == "bind_account") {
       // Already binding: answer this once the binding is done.
+      // Already binding: answer this once the binding is done (after what
+      // the binding already holds for later, if anything).
       Frame& binding = state.Active();
-      binding.then = Deferred(u);
+      if (binding.then.is_null())
+        binding.then = Deferred(u, turn.masked);
+      else
+        state.queue.push_back(Deferred(u, turn.masked));
       ctx.Say("need_bind_pending");
       if (Flow* bind = FlowFor("bind_account")) bind->Prompt(ctx, binding, false);
-      return;
+      return true;
     }
     // Bind first, then answer what was asked.
     ctx.Say("need_bind");
     Flow* bind = FlowFor("bind_account");
     Frame frame;
     frame.flow = bind->name();
-    frame.then = Deferred(u);
-    if (bind->Start(ctx, frame, u) == FlowResult::kWaiting) state.stack.push_back(frame);
-    return;
+    frame.then = Deferred(u, turn.masked);
+    if (bind->Start(ctx, frame, u) == FlowResult::kWaiting) {
+      state.stack.push_back(frame);
+      return true;
+    }
+    return false;
   }
   Frame frame;
   frame.flow = flow.name();
@@ -715,13 +738,14 @@ void Engine::StartFlow(Context& ctx, ConversationState& state, Flow& flow,
     }
     if (state.stack.size() >= kMaxStack) state.stack.erase(state.stack.begin());
     state.stack.push_back(std::move(frame));
-    return;
+    return true;
   }
   if (flow.one_shot() && Followable(u.intent)) {
     state.last_intent = u.intent;
     state.last_slots = SlotsJson(u.slots);
   }
   if (interrupting && resume) Finish(ctx, state, turn);
+  return false;
 }
 
 void Engine::Finish(Context& ctx, ConversationState& state, TurnState& turn) {
@@ -738,7 +762,7 @@ void Engine::Finish(Context& ctx, ConversationState& state, TurnState& turn) {
     Flow* flow = FlowFor(u.intent);
     if (!flow) continue;
     ctx.Say("several.next", {{"flow", flow->title()}});
-    StartFlow(ctx, state, *flow, u, turn, /*resume=*/false);
+    if (StartFlow(ctx, state, *flow, u, turn, /*resume=*/false)) return;  // it asks now
   }
   // Resume the flow that was interrupted, if any.
   if (!state.InFlow()) return;

@@ -111,7 +111,9 @@ class Engine {
                    const std::vector<nlu::Understanding>& requests, TurnState& turn);
   void Dispatch(Context& ctx, ConversationState& state, const nlu::Understanding& u,
                 TurnState& turn);
-  void StartFlow(Context& ctx, ConversationState& state, Flow& flow, const nlu::Understanding& u,
+  // Starts the flow of `u` (or the binding it needs first); true if it
+  // waits for an answer now (or is deferred until a binding is done).
+  bool StartFlow(Context& ctx, ConversationState& state, Flow& flow, const nlu::Understanding& u,
                  TurnState& turn, bool resume = true);
   void Finish(Context& ctx, ConversationState& state, TurnState& turn);
   Flow* FlowFor(const std::string& intent) const;

@@ -338,14 +338,19 @@ bool FreeText(const nlu::Understanding& u) {
   return u.intent == "unknown" || u.confidence < kMinConfidence;
 }
 
-std::string SecretDigits(const std::string& normalized, size_t min, size_t max) {
-  std::string s = Compact(normalized);
-  // Said digit by digit: 二四六八一零.
+std::string SecretDigitsSpelled(const std::string& normalized) {
+  std::string s = normalized;
   static const std::vector<std::pair<std::string, char>> kSaid = {
       {"零", '0'}, {"〇", '0'}, {"幺", '1'}, {"一", '1'}, {"二", '2'}, {"两", '2'}, {"三", '3'},
       {"四", '4'}, {"五", '5'}, {"六", '6'}, {"七", '7'}, {"八", '8'}, {"九", '9'}};
   for (const auto& [w, d] : kSaid)
     for (size_t p; (p = s.find(w)) != std::string::npos;) s.replace(p, w.size(), 1, d);
+  return s;
+}
+
+std::string SecretDigits(const std::string& normalized, size_t min, size_t max) {
+  // Said digit by digit too: 二四六八一零.
+  std::string s = SecretDigitsSpelled(Compact(normalized));
   for (const char* word : {"我的", "我", "服务密码", "卡密码", "登录密码", "密码", "口令", "是", "为",
                            "就是", "应该是", "的", ":", "：", "-", "_"})
     for (size_t p; (p = s.find(word)) != std::string::npos;) s.erase(p, std::string(word).size());

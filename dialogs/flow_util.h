@@ -80,6 +80,8 @@ bool FreeText(const nlu::Understanding& u);
 // and dashes between them allowed), between `min` and `max` of them, with
 // or without words such as "我的密码是"; "" if the message is not so shaped.
 std::string SecretDigits(const std::string& normalized, size_t min, size_t max);
+// The text with digits said in words (二四六八…) as ASCII digits.
+std::string SecretDigitsSpelled(const std::string& normalized);
 // Whether a message is shaped like a typed password: one word of ASCII
 // letters, digits and symbols, `min` characters or more, no Chinese.
 bool ShapedLikeWordPassword(const std::string& normalized, size_t min);

@@ -170,11 +170,15 @@ std::vector<NegatedSpan> NegatedSpans(std::string_view s) {
     // 别人, 别的, 特别, 区别: no negation either.
     const size_t after = i + cue.size();
     const bool question = i >= 3 && s.substr(i - 3, 3) == s.substr(i + 3, 3);
-    const bool not_a_cue =
-        cue == "别" && (StartsWithAt(s, after, "人") || StartsWithAt(s, after, "的") ||
-                        StartsWithAt(s, after, "处") || StartsWithAt(s, after, "家") ||
-                        (i >= 3 && (s.substr(i - 3, 3) == "特" || s.substr(i - 3, 3) == "区" ||
-                                    s.substr(i - 3, 3) == "分" || s.substr(i - 3, 3) == "告")));
+    // 别 negates at the start of a clause or before a verb ("别再发",
+    // "你别扣"); elsewhere it is part of a word (类别, 特别, 别人, 区别).
+    static const std::vector<std::string_view> kAfterBie = {
+        "再", "给", "发", "打", "让", "催", "搞", "弄", "动", "删", "扣", "停", "挂",
+        "帮", "用", "交", "缴", "转", "绑", "解", "订", "取", "问", "骗", "急", "乱"};
+    bool bie_verb = false;
+    for (std::string_view v : kAfterBie) bie_verb = bie_verb || StartsWithAt(s, after, v);
+    const bool clause_start = i == 0 || s[i - 1] == ' ';
+    const bool not_a_cue = cue == "别" && !bie_verb && !clause_start;
     if (question || not_a_cue) {
       i += len;
       continue;

@@ -110,6 +110,10 @@ class ReportFaultFlow : public Flow {
     if (f.step == "confirm") return u.intent == "affirm" ? Submit(ctx, f) : Kept(ctx);
     if (f.step != "description" && AddDetail(ctx, f, u)) {
       // The detail may come with the answer ("是的 对了插座还冒烟了").
+      if (f.step == "address" || f.step == "name") {  // the detail is no address or name
+        Prompt(ctx, f, false);
+        return FlowResult::kWaiting;
+      }
       const bool yes = YesLead(ctx, u);
       const bool answered = yes || u.intent == "affirm" || u.intent == "deny" || !PhoneOf(u).empty();
       if (yes && u.intent != "affirm") {
@@ -118,7 +122,7 @@ class ReportFaultFlow : public Flow {
         as_yes.text = as_yes.normalized = "是";  // the detail is taken
         return Continue(ctx, f, as_yes);
       }
-      if (!answered || f.step == "address" || f.step == "name") {
+      if (!answered) {
         Prompt(ctx, f, false);
         return FlowResult::kWaiting;
       }
@@ -207,7 +211,7 @@ class ReportFaultFlow : public Flow {
   static bool YesLead(const Context& ctx, const nlu::Understanding& u) {
     const std::string t = Trimmed(u.text);
     for (const char* yes : {"是的", "是", "对的", "对", "好的", "嗯", "可以"})
-      if (t.rfind(yes, 0) == 0 && t.size() > std::string(yes).size() && t.substr(std::string(yes).size(), 2) != "不")
+      if (t.rfind(yes, 0) == 0 && t.size() > std::string(yes).size() && t.substr(std::string(yes).size(), 3) != "不")
         return true;
     return false;
   }
