@@ -101,6 +101,18 @@ std::string FormatIso8601(UnixSeconds t) {
   return buf;
 }
 
+std::string NextYearMonth(const std::string& ym) {
+  int y = std::stoi(ym.substr(0, 4)), m = std::stoi(ym.substr(5, 2)) + 1;
+  if (m > 12) m = 1, ++y;
+  return FormatYearMonth(y, m);
+}
+
+std::string PreviousYearMonth(const std::string& ym) {
+  int y = std::stoi(ym.substr(0, 4)), m = std::stoi(ym.substr(5, 2)) - 1;
+  if (m == 0) m = 12, --y;
+  return FormatYearMonth(y, m);
+}
+
 std::string FormatYearMonth(int year, int month) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02d", year, month);

@@ -53,6 +53,9 @@ std::optional<CivilDay> ParseCivilDay(std::string_view s);
 int DaysInMonth(int year, int month);
 // "YYYY-MM"
 std::string FormatYearMonth(int year, int month);
+// The month after / before "YYYY-MM". REQUIRES: a well-formed "YYYY-MM".
+std::string NextYearMonth(const std::string& year_month);
+std::string PreviousYearMonth(const std::string& year_month);
 
 class Clock {
  public:

@@ -7,18 +7,6 @@
 namespace gridbot::dialogs {
 namespace {
 
-std::string NextMonth(const std::string& ym) {
-  int y = std::stoi(ym.substr(0, 4)), m = std::stoi(ym.substr(5, 2)) + 1;
-  if (m > 12) m = 1, ++y;
-  return FormatYearMonth(y, m);
-}
-
-std::string PreviousMonth(const std::string& ym) {
-  int y = std::stoi(ym.substr(0, 4)), m = std::stoi(ym.substr(5, 2)) - 1;
-  if (m == 0) m = 12, --y;
-  return FormatYearMonth(y, m);
-}
-
 using storage::FormatMoney;
 
 class BillFlow : public Flow {
@@ -47,9 +35,9 @@ class BillFlow : public Flow {
       // issued yet, so the last three that exist are shown.
       if (end > ctx.LastBilledMonth() && Compact(u.normalized).find("近") != std::string::npos) {
         int count = 0;
-        for (std::string m = start; m <= end && count < 24; m = NextMonth(m)) ++count;
+        for (std::string m = start; m <= end && count < 24; m = NextYearMonth(m)) ++count;
         std::string last = ctx.LastBilledMonth(), first = last;
-        for (int i = 1; i < count; ++i) first = PreviousMonth(first);
+        for (int i = 1; i < count; ++i) first = PreviousYearMonth(first);
         ctx.Say("bill.recent_note", {{"month", ChineseMonth(ctx.CurrentMonth())},
                                       {"count", std::to_string(count)}});
         return Range(ctx, *account, first, last);
@@ -150,7 +138,7 @@ class BillFlow : public Flow {
         kwh += b->kwh;
         ++count;
       }
-      m = NextMonth(m);
+      m = NextYearMonth(m);
     }
     if (count == 0) {
       ctx.Say("bill.range_none", {{"account", account.account_no},

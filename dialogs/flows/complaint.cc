@@ -19,12 +19,6 @@ using storage::FormatMoney;
 
 constexpr int kMonthsCompared = 3;
 
-std::string PreviousMonth(const std::string& ym) {
-  int y = std::stoi(ym.substr(0, 4)), m = std::stoi(ym.substr(5, 2)) - 1;
-  if (m == 0) m = 12, --y;
-  return FormatYearMonth(y, m);
-}
-
 class BillComplaintFlow : public Flow {
  public:
   std::string name() const override { return "bill_complaint"; }
@@ -76,7 +70,7 @@ class BillComplaintFlow : public Flow {
     int n = 0;
     std::string m = bill->month;
     // "比5月份贵咗一倍": the month the customer compares with, else the one before.
-    std::string other = PreviousMonth(bill->month);
+    std::string other = PreviousYearMonth(bill->month);
     {
       std::string text = Compact(u.normalized);
       const size_t at = text.find("比");
@@ -87,7 +81,7 @@ class BillComplaintFlow : public Flow {
     }
     auto previous = ctx.tx.FindBill(no, other);
     for (int i = 0; i < kMonthsCompared; ++i) {
-      m = PreviousMonth(m);
+      m = PreviousYearMonth(m);
       if (auto b = ctx.tx.FindBill(no, m)) {
         kwh += b->kwh;
         fen += b->amount_fen;
