@@ -25,6 +25,25 @@ TEST(Corpus, HeldOutFloors) {
   EXPECT_GE(r.slots_all.f1(), kSlotF1Floor) << report;
 }
 
+// The second held-out file, written the hard way (voice text, homophone
+// typos, Cantonese, rambling). Issue 7's goal is 0.97 intent accuracy here;
+// measured 0.955 on 2026-12-01, so the floor guards what is reached, not the
+// goal (the issue stays open until the goal is the floor).
+constexpr double kHardIntentAccuracyFloor = 0.94;
+
+TEST(Corpus, HardHeldOutFloors) {
+  auto model = Model::Load(std::string(GRIDBOT_SOURCE_DIR) + "/corpus");
+  ASSERT_TRUE(model.ok()) << model.error();
+  auto examples = ReadExamples(std::string(GRIDBOT_SOURCE_DIR) + "/corpus/nlu/test_hard.jsonl");
+  ASSERT_TRUE(examples.ok()) << examples.error();
+  ASSERT_GE(examples->size(), 600u);
+  EvalReport r = Evaluate(**model, *examples, CivilDay{2024, 8, 4});
+  const std::string report = r.ToText(0);  // the figures only: the lines stay unread
+  EXPECT_GE(r.accuracy(), kHardIntentAccuracyFloor) << report;
+  EXPECT_GE(r.ood_rejection(), kOodRejectionFloor) << report;
+  EXPECT_GE(r.slots_all.f1(), kSlotF1Floor) << report;
+}
+
 TEST(Corpus, SpecBorders) {
   auto model = Model::Load(std::string(GRIDBOT_SOURCE_DIR) + "/corpus");
   ASSERT_TRUE(model.ok()) << model.error();
