@@ -16,6 +16,15 @@ namespace {
 // flag name -> setter; the names are also the config-file keys.
 using Setter = Status (*)(Config&, const std::string&);
 
+Status SetMinutes(int& field, const std::string& name, const std::string& v) {
+  char* end = nullptr;
+  const long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < 1 || n > 24 * 60)
+    return Status::Error("--" + name + " expects a number from 1 to 1440, got '" + v + "'");
+  field = static_cast<int>(n);
+  return Status::Ok();
+}
+
 Status SetInt(int& field, const std::string& name, const std::string& v) {
   char* end = nullptr;
   const long n = std::strtol(v.c_str(), &end, 10);
@@ -81,6 +90,28 @@ const std::map<std::string, Setter>& Setters() {
          return Status::Ok();
        }},
       {"threads", [](Config& c, const std::string& v) { return SetInt(c.threads, "threads", v); }},
+      {"desk-hours",
+       [](Config& c, const std::string& v) {
+         auto h = ServiceHours::Parse(v);
+         if (!h.ok()) return Status::Error("--desk-hours: " + h.error());
+         c.desk_hours = v;
+         return Status::Ok();
+       }},
+      {"desk-capacity",
+       [](Config& c, const std::string& v) {
+         Status s = SetInt(c.desk_capacity, "desk-capacity", v);
+         if (s.ok() && c.desk_capacity == 0) return Status::Error("--desk-capacity must be at least 1");
+         return s;
+       }},
+      {"desk-wait-minutes",
+       [](Config& c, const std::string& v) { return SetMinutes(c.desk_wait_minutes, "desk-wait-minutes", v); }},
+      {"desk-idle-minutes",
+       [](Config& c, const std::string& v) { return SetMinutes(c.desk_idle_minutes, "desk-idle-minutes", v); }},
+      {"web",
+       [](Config& c, const std::string& v) {
+         c.web = v;
+         return Status::Ok();
+       }},
       {"pay-gateway",
        [](Config& c, const std::string& v) {
          c.pay_gateway = v;
@@ -201,6 +232,12 @@ std::string CorpusDir(const Config& config) {
   return std::string(GRIDBOT_SOURCE_DIR) + "/corpus";
 }
 
+std::string WebDir(const Config& config) {
+  if (!config.web.empty()) return config.web;
+  if (const char* w = std::getenv("GRIDBOT_WEB")) return w;
+  return std::string(GRIDBOT_SOURCE_DIR) + "/web";
+}
+
 Result<std::unique_ptr<App>> App::Create(const Config& config) {
   std::unique_ptr<App> app(new App);
   app->config_ = config;
@@ -254,7 +291,26 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
   while (!settings.public_url.empty() && settings.public_url.back() == '/')
     settings.public_url.pop_back();
   settings.pay_gateway = config.pay_gateway;
+  auto hours = ServiceHours::Parse(config.desk_hours);
+  if (!hours.ok()) return Status::Error("desk_hours: " + hours.error());
+  settings.desk_hours = *hours;
   app->engine_->SetSettings(std::move(settings));
+  desk::DeskConfig desk_config;
+  desk_config.hours = *hours;
+  desk_config.capacity = config.desk_capacity;
+  desk_config.wait_minutes = config.desk_wait_minutes;
+  desk_config.idle_minutes = config.desk_idle_minutes;
+  auto canned = desk::LoadCanned(corpus + "/desk/canned.txt");
+  if (!canned.ok()) return canned.status();
+  app->desk_ = std::make_unique<desk::Desk>(*app->store_, *app->engine_, app->clock_, desk_config,
+                                            *replies, std::move(*canned));
+  App* raw = app.get();
+  app->desk_->SetObserver(
+      [raw](const std::string& which, double seconds) { raw->metrics_.DeskTime(which, seconds); });
+  app->metrics_.SetDeskGauges([raw] {
+    const desk::Desk::Figures f = raw->desk_->Count();
+    return Metrics::DeskGauges{f.queued, f.held, f.overdue};
+  });
   // Menu keys -> intents.
   auto menu = LoadMenu(corpus + "/menu.json");
   if (!menu.ok()) return menu.status();
@@ -264,6 +320,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
       return Status::Error(corpus + "/menu.json: key " + key + " names unknown intent " + intent);
   }
   app->engine_->SetClickIntents(menu->intents);
+  app->menu_body_ = menu->create_body;
   return app;
 }
 

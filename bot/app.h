@@ -14,6 +14,7 @@
 #include "bot/sequencer.h"
 #include "common/status.h"
 #include "common/time.h"
+#include "desk/desk.h"
 #include "dialogs/engine.h"
 #include "nlu/nlu.h"
 #include "storage/store.h"
@@ -41,6 +42,12 @@ struct Config {
   // WeChat subscribers get them as customer-service texts.
   std::string wechat_bill_template;
   size_t max_body_bytes = 64 * 1024;
+  // The desk (desk.md): service hours ("08:00-12:00,14:00-20:00"), what an
+  // agent holds at once, minutes before a long wait is told, minutes a held
+  // conversation may stay idle.
+  std::string desk_hours = "08:00-20:00";
+  int desk_capacity = 5, desk_wait_minutes = 10, desk_idle_minutes = 30;
+  std::string web;  // web/ directory (pages); default: the source tree's
 };
 
 // Fills `config` from, in increasing precedence: a config file (`--config
@@ -64,6 +71,9 @@ class App {
   dialogs::Engine& engine() { return *engine_; }
   Metrics& metrics() { return metrics_; }
   KeyedSequencer& sequencer() { return sequencer_; }
+  desk::Desk& desk() { return *desk_; }
+  // corpus/menu.json as WeChat's menu-create body (GET /api/menu).
+  const std::string& menu_body() const { return menu_body_; }
 
  private:
   App() = default;
@@ -73,6 +83,8 @@ class App {
   std::shared_ptr<const dialogs::Replies> replies_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<dialogs::Engine> engine_;
+  std::unique_ptr<desk::Desk> desk_;
+  std::string menu_body_;
   Metrics metrics_;
   KeyedSequencer sequencer_;
 };
@@ -80,5 +92,7 @@ class App {
 // The corpus directory: config.corpus, else GRIDBOT_CORPUS, else the
 // source tree's corpus/.
 std::string CorpusDir(const Config& config);
+// The pages' directory: config.web, else GRIDBOT_WEB, else the source tree's web/.
+std::string WebDir(const Config& config);
 
 }  // namespace gridbot::bot

@@ -5,8 +5,12 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 
+#include "bot/desk_http.h"
+#include "bot/static_files.h"
 #include "bot/wechat_crypto.h"
 #include "bot/wechat_protocol.h"
+#include "desk/auth.h"
+#include "storage/desk.h"
 #include "nlu/normalizer.h"
 
 namespace gridbot::bot {
@@ -15,10 +19,6 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxTextChars = 1000;
-
-HttpResponse JsonError(int status, const std::string& message) {
-  return HttpResponse{status, "application/json; charset=utf-8", json{{"error", message}}.dump()};
-}
 
 HttpResponse Plain(int status, std::string body) {
   return HttpResponse{status, "text/plain; charset=utf-8", std::move(body)};
@@ -71,7 +71,78 @@ std::string JoinReplies(const std::vector<dialogs::Reply>& replies) {
   return text;
 }
 
+// Quick replies: every 回复“X” the bot's text offers, as a button that sends X.
+json Buttons(const std::string& text) {
+  json out = json::array();
+  const std::string open = "回复“", close = "”";
+  for (size_t p = text.find(open); p != std::string::npos && out.size() < 4;
+       p = text.find(open, p + 1)) {
+    const size_t start = p + open.size(), end = text.find(close, start);
+    if (end == std::string::npos || end - start > 30) continue;
+    const std::string label = text.substr(start, end - start);
+    if (label.empty() || label.find('{') != std::string::npos) continue;
+    bool seen = false;
+    for (const json& b : out) seen = seen || b["text"] == label;
+    if (!seen) out.push_back({{"label", label}, {"text", label}});
+  }
+  return out;
+}
+
+json ReplyJson(const dialogs::Reply& r) {
+  json j = {{"type", r.type}, {"text", r.text}};
+  if (r.seq) {
+    j["seq"] = r.seq;
+    j["from"] = r.from;
+  }
+  if (r.type == "text") {
+    json b = Buttons(r.text);
+    if (!b.empty()) j["buttons"] = b;
+  }
+  return j;
+}
+
+// A handoff started by this turn (not a message to the desk).
+bool NewHandoff(const dialogs::Outcome& out) {
+  return out.handoff == "asked" || out.handoff == "not_understood" || out.handoff == "gave_up";
+}
+
 }  // namespace
+
+HttpResponse JsonError(int status, const std::string& message) {
+  return HttpResponse{status, "application/json; charset=utf-8", json{{"error", message}}.dump()};
+}
+
+HttpResponse JsonResponse(int status, const std::string& json_text) {
+  return HttpResponse{status, "application/json; charset=utf-8", json_text};
+}
+
+std::string CookieValue(const std::string& header, const std::string& name) {
+  size_t p = 0;
+  while (p < header.size()) {
+    while (p < header.size() && (header[p] == ' ' || header[p] == ';')) ++p;
+    const size_t end = header.find(';', p);
+    const std::string pair = header.substr(p, end == std::string::npos ? std::string::npos : end - p);
+    const size_t eq = pair.find('=');
+    if (eq != std::string::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+    if (end == std::string::npos) break;
+    p = end + 1;
+  }
+  return "";
+}
+
+HttpHandler::HttpHandler(App& app)
+    : app_(app),
+      payments_(app),
+      desk_(std::make_unique<DeskEndpoints>(app)),
+      pages_(std::make_unique<StaticFiles>(WebDir(app.config()))) {}
+
+std::string HttpHandler::WebUser(const HttpRequest& req, const std::string& given) const {
+  if (!given.empty()) return given;
+  const std::string sid = CookieValue(req.cookie, "gb_sid");
+  if (sid.size() != 64) return "";
+  // The session itself is a secret: the conversation is named by its hash.
+  return "s" + desk::TokenHash(sid).substr(0, 24);
+}
 
 std::string PathOf(const std::string& target) { return target.substr(0, target.find('?')); }
 
@@ -115,8 +186,11 @@ std::optional<KeyedSequencer::Ticket> HttpHandler::Admit(const HttpRequest& req)
   const std::string path = PathOf(req.target);
   if (path == "/api/chat") {
     json j = json::parse(req.body, nullptr, false);
-    if (j.is_object() && j.contains("user") && j["user"].is_string())
-      return app_.sequencer().Take("web|" + j["user"].get<std::string>());
+    if (j.is_object()) {
+      const std::string user = WebUser(
+          req, j.contains("user") && j["user"].is_string() ? j["user"].get<std::string>() : "");
+      if (!user.empty()) return app_.sequencer().Take("web|" + user);
+    }
   } else if (path == "/wechat") {
     // The conversation is the message's own sender; in secure mode the
     // envelope has none, and the openid WeChat puts in the URL stands in.
@@ -145,8 +219,10 @@ HttpResponse HttpHandler::Handle(const HttpRequest& req,
   if (ticket) app_.sequencer().Wait(std::move(*ticket));  // never skip a place in line
   std::string endpoint = PathOf(req.target);
   if (endpoint.rfind("/pay/", 0) == 0) endpoint = "/pay";
+  if (endpoint.rfind("/api/agent/", 0) == 0) endpoint = "/api/agent";
   if (endpoint != "/api/chat" && endpoint != "/wechat" && endpoint != "/healthz" &&
-      endpoint != "/metrics" && endpoint != "/pay")
+      endpoint != "/metrics" && endpoint != "/pay" && endpoint != "/api/agent" &&
+      endpoint != "/api/chat/updates")
     endpoint = "other";
   app_.metrics().Request(
       endpoint, resp.status,
@@ -174,6 +250,20 @@ HttpResponse HttpHandler::Route(const HttpRequest& req,
     return Wechat(req, ticket);
   }
   if (path.rfind("/pay/", 0) == 0) return payments_.Handle(req);
+  if (path.rfind("/api/agent/", 0) == 0) return desk_->Handle(req);
+  if (path == "/api/chat/updates") {
+    if (req.method != "GET") return JsonError(405, "use GET");
+    return ChatUpdates(req);
+  }
+  if (path == "/api/chat/history") {
+    if (req.method != "GET") return JsonError(405, "use GET");
+    return ChatHistory(req);
+  }
+  if (path == "/api/menu") {
+    if (req.method != "GET") return JsonError(405, "use GET");
+    return JsonResponse(200, app_.menu_body());
+  }
+  if (auto page = pages_->Serve(req)) return *page;
   return JsonError(404, "no such endpoint");
 }
 
@@ -183,9 +273,12 @@ HttpResponse HttpHandler::Chat(const HttpRequest& req,
   json j = json::parse(req.body, nullptr, false);
   if (j.is_discarded()) return JsonError(400, "body is not valid JSON");
   if (!j.is_object()) return JsonError(400, "body must be a JSON object");
-  if (!j.contains("user") || !j["user"].is_string())
+  if (j.contains("user") && !j["user"].is_string())
+    return JsonError(400, "\"user\" must be a string of 1 to 64 printable characters");
+  const std::string user =
+      WebUser(req, j.contains("user") ? j["user"].get<std::string>() : std::string());
+  if (user.empty())
     return JsonError(400, "\"user\" is required: a string of 1 to 64 printable characters");
-  const std::string user = j["user"].get<std::string>();
   if (!ValidUser(user)) return JsonError(400, "\"user\" must be 1 to 64 printable characters");
 
   dialogs::Inbound in;
@@ -235,10 +328,85 @@ HttpResponse HttpHandler::Chat(const HttpRequest& req,
   }
   app_.metrics().Turn(out.intent, out.fallback);
   if (!out.ok) return JsonError(503, out.replies.empty() ? "busy" : out.replies[0].text);
+  if (NewHandoff(out)) {
+    app_.metrics().Handoff();
+    app_.desk().AssignWaiting();  // an agent who takes them automatically
+  }
   json replies = json::array();
-  for (const auto& r : out.replies) replies.push_back({{"type", r.type}, {"text", r.text}});
+  for (const auto& r : out.replies) replies.push_back(ReplyJson(r));
   return HttpResponse{200, "application/json; charset=utf-8",
                       json{{"replies", replies}, {"intent", out.intent}}.dump()};
+}
+
+HttpResponse HttpHandler::ChatUpdates(const HttpRequest& req) {
+  auto q = ParseQuery(req.target);
+  const std::string user = WebUser(req, q["user"]);
+  if (user.empty()) return JsonError(400, "\"user\" is required (or the page's session cookie)");
+  if (!ValidUser(user)) return JsonError(400, "\"user\" must be 1 to 64 printable characters");
+  std::int64_t after = 0;
+  if (!q["after"].empty()) {
+    char* end = nullptr;
+    after = std::strtoll(q["after"].c_str(), &end, 10);
+    if (*end != '\0' || after < 0) return JsonError(400, "\"after\" must be a sequence number");
+  }
+  int wait = 0;
+  if (!q["wait"].empty()) {
+    char* end = nullptr;
+    const long w = std::strtol(q["wait"].c_str(), &end, 10);
+    if (*end != '\0' || w < 0) return JsonError(400, "\"wait\" must be seconds from 0 to 30");
+    wait = static_cast<int>(std::min(30L, w));
+  }
+  const std::string channel = q["channel"] == "cli" ? "cli" : "web";
+  std::vector<storage::CustomerUpdate> updates;
+  {
+    storage::Tx tx = app_.store().Begin();
+    updates = storage::CustomerUpdatesAfter(tx, channel, user, after, app_.clock().Now());
+    if (!tx.Commit().ok()) return JsonError(503, "database busy, try again");
+  }
+  if (updates.empty() && wait > 0 && !req.final_try) {
+    HttpResponse r;
+    r.poll_seconds = wait;  // the server asks again until one arrives
+    return r;
+  }
+  json messages = json::array();
+  for (const auto& u : updates)
+    messages.push_back({{"seq", u.seq}, {"at", u.at}, {"from", u.from}, {"text", u.text}});
+  return JsonResponse(200, json{{"messages", messages}}.dump());
+}
+
+HttpResponse HttpHandler::ChatHistory(const HttpRequest& req) {
+  auto q = ParseQuery(req.target);
+  const std::string user = WebUser(req, q["user"]);
+  if (user.empty()) return JsonError(400, "\"user\" is required (or the page's session cookie)");
+  if (!ValidUser(user)) return JsonError(400, "\"user\" must be 1 to 64 printable characters");
+  storage::Tx tx = app_.store().Begin();
+  json messages = json::array();
+  struct Line {
+    UnixSeconds at;
+    int order;
+    std::string from, text;
+    std::int64_t seq = 0;
+  };
+  std::vector<Line> lines;
+  int order = 0;
+  for (const auto& t : storage::RecentTurns(tx, "web", user, 40)) {
+    lines.push_back({t.at, order++, "customer", t.text});
+    const json replies = json::parse(t.replies_json, nullptr, false);
+    if (replies.is_array())
+      for (const json& r : replies)
+        if (r.is_string()) lines.push_back({t.at, order++, "bot", r.get<std::string>()});
+  }
+  for (const auto& u : storage::RecentCustomerUpdates(tx, "web", user, 40))
+    lines.push_back({u.at, order++, u.from, u.text, u.seq});
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const Line& a, const Line& b) { return a.at < b.at; });
+  for (const auto& l : lines) {
+    json m = {{"from", l.from}, {"text", l.text}, {"at", l.at}};
+    if (l.seq) m["seq"] = l.seq;
+    messages.push_back(std::move(m));
+  }
+  const std::int64_t last = storage::LatestCustomerUpdate(tx, "web", user);
+  return JsonResponse(200, json{{"messages", messages}, {"last_seq", last}}.dump());
 }
 
 HttpResponse HttpHandler::Wechat(const HttpRequest& req,
@@ -287,6 +455,10 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
     in.text = msg.content;
   } else if (msg.msg_type == "voice" && !msg.recognition.empty()) {
     in.text = msg.recognition;
+  } else if (msg.msg_type == "image" || msg.msg_type == "voice" || msg.msg_type == "video" ||
+             msg.msg_type == "shortvideo") {
+    in.media = dialogs::Media{msg.msg_type == "shortvideo" ? "video" : msg.msg_type, msg.pic_url,
+                              msg.media_id, msg.format};
   } else if (msg.msg_type == "location") {
     in.event = dialogs::Event{"location", "", msg.latitude, msg.longitude, msg.label};
   } else if (msg.msg_type == "event") {
@@ -317,7 +489,7 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
   {
     auto turn = app_.sequencer().Wait(std::move(*ticket));
     ticket.reset();
-    if (in.text.empty() && !in.event && msg.msg_type != "text") {
+    if (in.text.empty() && !in.event && !in.media && msg.msg_type != "text") {
       in.text = "[" + msg.msg_type + "]";  // answered by the fallback reply
     }
     if (msg.msg_type == "text" && CodePoints(in.text) > kMaxTextChars) {
@@ -335,6 +507,12 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
   if (!out.duplicate) app_.metrics().Turn(out.intent, out.fallback);
   // A database failure: ask WeChat to retry rather than answer wrongly.
   if (!out.ok) return Plain(503, "busy\n");
+  if (!out.duplicate && NewHandoff(out)) {
+    app_.metrics().Handoff();
+    app_.desk().AssignWaiting();
+  }
+  // Held by an agent: nothing to say now (WeChat's "success": no reply).
+  if (out.replies.empty()) return Plain(200, "success");
   const std::int64_t now = app_.clock().Now();
   std::string reply = wechat::TextReply(msg, now, JoinReplies(out.replies));
   if (secure) {

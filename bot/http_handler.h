@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bot/app.h"
 #include "bot/payment_gateway.h"
@@ -26,17 +27,46 @@
 
 namespace gridbot::bot {
 
+class DeskEndpoints;
+class StaticFiles;
+
 struct HttpRequest {
   std::string method;  // "GET", "POST", …
   std::string target;  // path and query, as received
   std::string content_type;
   std::string body;
+  std::string cookie;         // the Cookie header
+  std::string authorization;  // the Authorization header
+  // A long poll asked again after its wait ran out: answer now, even if
+  // there is nothing new.
+  bool final_try = false;
+};
+
+// A server-sent event stream (GET /api/agent/events): the server writes
+// Start() once, then calls Next() every half second or so off the I/O
+// threads, writing what it returns ("" = nothing now) until the client goes.
+class EventStream {
+ public:
+  virtual ~EventStream() = default;
+  virtual std::string Start() = 0;
+  virtual std::string Next() = 0;
+  // True once the stream should end (the login ended).
+  virtual bool Done() const { return false; }
 };
 
 struct HttpResponse {
+  HttpResponse() = default;
+  HttpResponse(int s, std::string type, std::string b)
+      : status(s), content_type(std::move(type)), body(std::move(b)) {}
   int status = 200;
   std::string content_type = "application/json; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra (Set-Cookie, …)
+  // A long poll with nothing to answer yet: the server asks again (the same
+  // request) every few hundred milliseconds for up to this many seconds,
+  // then once more with final_try. No worker thread waits meanwhile.
+  int poll_seconds = 0;
+  std::shared_ptr<EventStream> stream;  // set: an event stream, not a body
 };
 
 class HttpHandler {
@@ -55,18 +85,30 @@ class HttpHandler {
   HttpResponse Handle(const HttpRequest& req, std::optional<KeyedSequencer::Ticket> ticket);
 
  private:
-  explicit HttpHandler(App& app) : app_(app), payments_(app) {}
+  explicit HttpHandler(App& app);
   HttpResponse Chat(const HttpRequest& req, std::optional<KeyedSequencer::Ticket>& ticket);
   HttpResponse Wechat(const HttpRequest& req, std::optional<KeyedSequencer::Ticket>& ticket);
   HttpResponse Route(const HttpRequest& req, std::optional<KeyedSequencer::Ticket>& ticket);
 
+  HttpResponse ChatUpdates(const HttpRequest& req);
+  HttpResponse ChatHistory(const HttpRequest& req);
+  // The web customer of a request: `user` (body or query) if given, else
+  // the page's session cookie; "" if neither.
+  std::string WebUser(const HttpRequest& req, const std::string& given) const;
+
   App& app_;
   std::unique_ptr<wechat::Cryptor> cryptor_;  // secure mode, if configured
   PaymentGateway payments_;
+  std::unique_ptr<DeskEndpoints> desk_;
+  std::unique_ptr<StaticFiles> pages_;
 };
 
 // Query parameters of a target ("/p?a=1&b=x%20y"), percent-decoded.
 std::map<std::string, std::string> ParseQuery(const std::string& target);
 std::string PathOf(const std::string& target);
+// The value of cookie `name` in a Cookie header, "" if absent.
+std::string CookieValue(const std::string& header, const std::string& name);
+HttpResponse JsonResponse(int status, const std::string& json_text);
+HttpResponse JsonError(int status, const std::string& message);
 
 }  // namespace gridbot::bot

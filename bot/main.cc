@@ -37,6 +37,9 @@ Usage:
   gridbot outbox [--db PATH] [--status pending|sent|failed|all] [--deliver]
   gridbot notify-bills --month YYYY-MM [--db PATH] [--now DATE] [--corpus DIR]
   gridbot menu
+  gridbot agent add NAME --role agent|supervisor|analyst|admin   (password: first line of stdin)
+  gridbot agent list | passwd NAME | disable NAME   [--db PATH]
+                (customer-service staff: desk.md; the console is at /agent)
   gridbot logs export --db PATH --format jsonl|csv [--channel C] [--user ID]
                 [--intent I] [--since DATE] [--until DATE] [--unmasked]
                 (phones, e-mails and card numbers masked unless --unmasked)
@@ -70,9 +73,16 @@ const char* kServeHelp = R"(gridbot serve: the HTTP service (service.md).
   --wechat-appsecret S the AppSecret, to send WeChat customer-service and template messages
   --wechat-api-base URL  the WeChat API base (default https://api.weixin.qq.com)
   --wechat-bill-template ID  the template of monthly bill notices (else customer-service texts)
+  --desk-hours H       when people answer (default 08:00-20:00; a break: 08:00-12:00,14:00-20:00)
+  --desk-capacity N    conversations an agent holds at once (default 5)
+  --desk-wait-minutes N   a wait past this is told to the customer and shown red (default 10)
+  --desk-idle-minutes N   a held conversation idle this long goes back to the queue (default 30)
+  --web DIR            the pages (default: the source tree's web/)
 
 Endpoints: POST /api/chat, GET|POST /wechat, GET /healthz, GET /metrics,
-GET /pay/ORDER (payment page), POST /pay/notify (gateway confirmation).
+GET /pay/ORDER (payment page), POST /pay/notify (gateway confirmation),
+GET / (the customer's web chat), GET /agent (the staff console), /api/agent/…
+(desk.md), GET /api/chat/updates.
 Outbox messages of configured channels are delivered in the background.
 Prints "listening on http://HOST:PORT" once it accepts connections; SIGINT or
 SIGTERM stop it cleanly.
@@ -418,6 +428,71 @@ int DialogEval(const std::vector<std::string>& args) {
   return all ? 0 : 1;
 }
 
+const char* kAgentHelp = R"(gridbot agent: customer-service staff (desk.md).
+
+  gridbot agent add NAME --role agent|supervisor|analyst|admin [--db PATH]
+      the password is the first line of standard input (at least 8 characters):
+      echo 'a-long-password' | gridbot agent add xiaowang --role agent
+  gridbot agent list [--db PATH]
+  gridbot agent passwd NAME [--db PATH]     (the new password from standard input;
+                                             ends the agent's logins)
+  gridbot agent disable NAME [--db PATH]    (ends their logins; what they held
+                                             goes back to the queue)
+Staff log in at http://HOST:PORT/agent.
+)";
+
+int Agent(const std::vector<std::string>& args) {
+  if (args.empty() || WantsHelp(args)) return std::printf("%s", kAgentHelp), args.empty() ? 2 : 0;
+  const std::string sub = args[0];
+  std::string name, role;
+  std::vector<std::string> rest;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--role") {
+      if (i + 1 >= args.size()) return Fail("--role needs a value");
+      role = args[++i];
+    } else if (args[i].rfind("--", 0) != 0 && name.empty()) {
+      name = args[i];
+    } else {
+      rest.push_back(args[i]);
+      if (args[i].rfind("--", 0) == 0 && args[i].find('=') == std::string::npos &&
+          i + 1 < args.size())
+        rest.push_back(args[++i]);
+    }
+  }
+  bot::Config config;
+  if (Status s = bot::ParseConfig(rest, &config); !s.ok()) return Fail(s.message());
+  auto app = bot::App::Create(config);
+  if (!app.ok()) return Fail(app.error());
+  desk::Desk& desk = (*app)->desk();
+  auto password = [] {
+    std::string line;
+    std::getline(std::cin, line);
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+    return line;
+  };
+  if (sub == "list") {
+    for (const auto& a : desk.ListAgents())
+      std::printf("%-20s %-11s %s%s\n", a.name.c_str(), a.role.c_str(),
+                  a.disabled ? "disabled" : "active", a.auto_assign ? ", auto-assign" : "");
+    return 0;
+  }
+  if (name.empty()) return Fail("agent " + sub + " needs a NAME");
+  Status s;
+  if (sub == "add") {
+    if (role.empty()) return Fail("agent add needs --role agent|supervisor|analyst|admin");
+    s = desk.AddAgent(name, role, password());
+  } else if (sub == "passwd") {
+    s = desk.SetPassword(name, password());
+  } else if (sub == "disable") {
+    s = desk.DisableAgent(name);
+  } else {
+    return Fail("unknown agent command '" + sub + "'; see gridbot agent --help");
+  }
+  if (!s.ok()) return Fail(s.message());
+  std::printf("%s: %s\n", name.c_str(), sub == "add" ? "added" : sub == "passwd" ? "password changed" : "disabled");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -439,6 +514,7 @@ int main(int argc, char** argv) {
   if (cmd == "outbox") return bot::OutboxCommand(rest);
   if (cmd == "notify-bills") return bot::NotifyBillsCommand(rest);
   if (cmd == "menu") return bot::MenuCommand(rest);
+  if (cmd == "agent") return Agent(rest);
   if (cmd == "logs") {
     if (rest.empty() || rest[0] != "export" || WantsHelp(rest))
       return std::printf("%s", kUsage), rest.empty() ? 2 : 0;

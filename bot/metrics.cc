@@ -19,7 +19,27 @@ void Metrics::Turn(const std::string& intent, bool fallback) {
   if (fallback) ++fallbacks_;
 }
 
+void Metrics::Handoff() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++handoffs_;
+}
+
+void Metrics::DeskTime(const std::string& which, double seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Histogram& h = which == "wait" ? desk_wait_ : desk_first_response_;
+  for (size_t i = 0; i < kDeskBuckets.size(); ++i)
+    if (seconds <= kDeskBuckets[i]) ++h.buckets[i];
+  ++h.count;
+  h.sum += seconds;
+}
+
 std::string Metrics::Render() const {
+  std::function<DeskGauges()> read;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    read = desk_gauges_;
+  }
+  const DeskGauges desk = read ? read() : DeskGauges{};  // a query: not under mu_
   std::lock_guard<std::mutex> lock(mu_);
   std::ostringstream o;
   o << "# HELP gridbot_requests_total HTTP requests by endpoint and status.\n"
@@ -29,14 +49,12 @@ std::string Metrics::Render() const {
       << n << "\n";
   o << "# HELP gridbot_turns_total Dialog turns by intent.\n"
     << "# TYPE gridbot_turns_total counter\n";
-  std::uint64_t fallbacks = fallbacks_, handoffs = 0;
-  for (const auto& [intent, n] : turns_) {
+  const std::uint64_t fallbacks = fallbacks_, handoffs = handoffs_;
+  for (const auto& [intent, n] : turns_)
     o << "gridbot_turns_total{intent=\"" << intent << "\"} " << n << "\n";
-    if (intent == "human_agent") handoffs += n;
-  }
   o << "# HELP gridbot_fallbacks_total Turns the bot did not understand.\n"
     << "# TYPE gridbot_fallbacks_total counter\ngridbot_fallbacks_total " << fallbacks << "\n"
-    << "# HELP gridbot_handoffs_total Requests for a human agent.\n"
+    << "# HELP gridbot_handoffs_total Conversations handed to the desk.\n"
     << "# TYPE gridbot_handoffs_total counter\ngridbot_handoffs_total " << handoffs << "\n"
     << "# HELP gridbot_request_seconds Request latency.\n"
     << "# TYPE gridbot_request_seconds histogram\n";
@@ -46,6 +64,22 @@ std::string Metrics::Render() const {
   o << "gridbot_request_seconds_bucket{le=\"+Inf\"} " << latency_count_ << "\n"
     << "gridbot_request_seconds_sum " << latency_sum_ << "\n"
     << "gridbot_request_seconds_count " << latency_count_ << "\n";
+  o << "# HELP gridbot_desk_queue_length Conversations waiting for a person.\n"
+    << "# TYPE gridbot_desk_queue_length gauge\ngridbot_desk_queue_length " << desk.queued << "\n"
+    << "# HELP gridbot_desk_held Conversations held by agents.\n"
+    << "# TYPE gridbot_desk_held gauge\ngridbot_desk_held " << desk.held << "\n"
+    << "# HELP gridbot_desk_overdue Conversations waiting past the configured time.\n"
+    << "# TYPE gridbot_desk_overdue gauge\ngridbot_desk_overdue " << desk.overdue << "\n";
+  auto histogram = [&o](const char* name, const char* help, const Histogram& h) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
+    for (size_t i = 0; i < kDeskBuckets.size(); ++i)
+      o << name << "_bucket{le=\"" << kDeskBuckets[i] << "\"} " << h.buckets[i] << "\n";
+    o << name << "_bucket{le=\"+Inf\"} " << h.count << "\n"
+      << name << "_sum " << h.sum << "\n" << name << "_count " << h.count << "\n";
+  };
+  histogram("gridbot_desk_wait_seconds", "Time from handoff to the first claim.", desk_wait_);
+  histogram("gridbot_desk_first_response_seconds", "Time from handoff to the first agent reply.",
+            desk_first_response_);
   return o.str();
 }
 

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -19,6 +20,19 @@ class Metrics {
   // One dialog turn, handled as `intent`; `fallback` if the bot said it did
   // not understand.
   void Turn(const std::string& intent, bool fallback);
+  // A conversation handed to the desk (asked, not understood, gave up).
+  void Handoff();
+  // Desk times, in seconds: "wait" (queued until first claimed) and
+  // "first_response" (queued until the first agent reply).
+  void DeskTime(const std::string& which, double seconds);
+  // Read at each Render: conversations queued, held, waiting past their time.
+  struct DeskGauges {
+    int queued = 0, held = 0, overdue = 0;
+  };
+  void SetDeskGauges(std::function<DeskGauges()> read) {
+    std::lock_guard<std::mutex> lock(mu_);
+    desk_gauges_ = std::move(read);
+  }
   std::string Render() const;
 
  private:
@@ -31,6 +45,15 @@ class Metrics {
   std::array<std::uint64_t, kBuckets.size()> bucket_counts_{};     // GUARDED_BY(mu_)
   std::uint64_t latency_count_ = 0;                                // GUARDED_BY(mu_)
   double latency_sum_ = 0;                                         // GUARDED_BY(mu_)
+  std::uint64_t handoffs_ = 0;                                     // GUARDED_BY(mu_)
+  static constexpr std::array<double, 9> kDeskBuckets = {10, 30, 60, 120, 300, 600, 1200, 1800, 3600};
+  struct Histogram {
+    std::array<std::uint64_t, kDeskBuckets.size()> buckets{};
+    std::uint64_t count = 0;
+    double sum = 0;
+  };
+  Histogram desk_wait_, desk_first_response_;  // GUARDED_BY(mu_)
+  std::function<DeskGauges()> desk_gauges_;     // GUARDED_BY(mu_)
 };
 
 }  // namespace gridbot::bot

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 #include <mutex>
+#include <functional>
 #include <thread>
 
 #include "bot/outbox.h"
@@ -23,12 +24,16 @@ using tcp = asio::ip::tcp;
 constexpr auto kReadTimeout = std::chrono::seconds(30);
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
 constexpr auto kOutboxInterval = std::chrono::seconds(5);
+constexpr auto kPollInterval = std::chrono::milliseconds(300);
+constexpr auto kStreamInterval = std::chrono::milliseconds(500);
+constexpr auto kDeskInterval = std::chrono::seconds(5);
 
 http::response<http::string_body> ToBeast(const HttpResponse& r, unsigned version, bool keep_alive,
                                           bool head) {
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "gridbot");
   res.set(http::field::content_type, r.content_type);
+  for (const auto& [name, value] : r.headers) res.insert(name, value);
   res.keep_alive(keep_alive);
   res.body() = head ? "" : r.body;
   res.prepare_payload();
@@ -117,6 +122,21 @@ class Server {
       });
     }
 
+    // The desk's timers (long waits, idle holds, auto-assignment).
+    std::thread desk_timers([this] {
+      std::unique_lock<std::mutex> lock(outbox_mu_);
+      while (!stopping_) {
+        lock.unlock();
+        try {
+          app_.desk().Tick();
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "gridbot: desk timers: %s\n", e.what());
+        }
+        lock.lock();
+        outbox_cv_.wait_for(lock, kDeskInterval, [this] { return stopping_.load(); });
+      }
+    });
+
     std::vector<std::thread> threads;
     for (int i = 1; i < io_threads_; ++i) threads.emplace_back([this] { io_.run(); });
     io_.run();
@@ -128,6 +148,7 @@ class Server {
     }
     outbox_cv_.notify_all();
     if (outbox.joinable()) outbox.join();
+    desk_timers.join();
     return Status::Ok();
   }
 
@@ -174,6 +195,8 @@ class Server {
       r.target = std::string(req.target());
       r.content_type = std::string(req[http::field::content_type]);
       r.body = std::move(req.body());
+      r.cookie = std::string(req[http::field::cookie]);
+      r.authorization = std::string(req[http::field::authorization]);
       const unsigned version = req.version();
       const bool keep_alive = req.keep_alive() && !stopping_;
       const bool head = req.method() == http::verb::head;
@@ -183,7 +206,24 @@ class Server {
       // it was queued, so the holder of a conversation's earliest ticket is
       // always already running — a worker waiting for its turn never waits
       // on work queued behind it.
-      HttpResponse out = co_await RunOnPool(std::move(r));
+      auto shared = std::make_shared<HttpRequest>(std::move(r));
+      HttpResponse out = co_await RunOnPool(shared);
+      if (out.poll_seconds > 0) {
+        // A long poll: ask again every few hundred milliseconds (no worker
+        // waits meanwhile), and once more, finally, when the wait is over.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(out.poll_seconds);
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        while (out.poll_seconds > 0) {
+          timer.expires_after(kPollInterval);
+          co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (stopping_ || std::chrono::steady_clock::now() >= deadline) shared->final_try = true;
+          out = co_await RunOnPool(shared);
+        }
+      }
+      if (out.stream) {
+        co_await StreamEvents(stream, out);
+        break;
+      }
       auto res = ToBeast(out, version, keep_alive, head);
       stream.expires_after(kWriteTimeout);
       auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
@@ -193,18 +233,65 @@ class Server {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
+  // A server-sent event stream: the head, then whatever the stream has
+  // every half second (produced on the worker pool), until the client goes
+  // away, the stream ends, or the server stops.
+  asio::awaitable<void> StreamEvents(beast::tcp_stream& stream, HttpResponse out) {
+    std::shared_ptr<EventStream> events = out.stream;
+    std::string chunk = "HTTP/1.1 200 OK\r\nServer: gridbot\r\nContent-Type: " + out.content_type +
+                        "\r\nCache-Control: no-cache\r\nConnection: close\r\n"
+                        "X-Accel-Buffering: no\r\n\r\n";
+    chunk += co_await OnPool([events] { return events->Start(); });
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (;;) {
+      if (!chunk.empty()) {
+        stream.expires_after(kWriteTimeout);
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(chunk),
+                                                  asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+      }
+      if (stopping_ || events->Done()) co_return;
+      timer.expires_after(kStreamInterval);
+      co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+      if (stopping_) co_return;
+      chunk = co_await OnPool([events] { return events->Next(); });
+    }
+  }
+
+  // Runs `f` on the worker pool; completes on the caller's executor.
+  asio::awaitable<std::string> OnPool(std::function<std::string()> f) {
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::string)>(
+        [this](auto handler, std::function<std::string()> fn) {
+          auto work = asio::make_work_guard(handler);
+          asio::post(workers_, [fn = std::move(fn), handler = std::move(handler),
+                                work = std::move(work)]() mutable {
+            std::string out;
+            try {
+              out = fn();
+            } catch (const std::exception& e) {
+              std::fprintf(stderr, "gridbot: event stream: %s\n", e.what());
+            }
+            auto executor = work.get_executor();
+            asio::dispatch(executor, [handler = std::move(handler), out = std::move(out)]() mutable {
+              std::move(handler)(std::move(out));
+            });
+          });
+        },
+        asio::use_awaitable, std::move(f));
+  }
+
   // Admits `r` (its conversation's ticket) and queues its handling on the
   // worker pool atomically, under admit_mu_; completes on the caller's
   // executor with the response.
-  asio::awaitable<HttpResponse> RunOnPool(HttpRequest r) {
+  asio::awaitable<HttpResponse> RunOnPool(std::shared_ptr<HttpRequest> r) {
     co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(HttpResponse)>(
-        [this](auto handler, HttpRequest req) {
+        [this](auto handler, std::shared_ptr<HttpRequest> req) {
           auto work = asio::make_work_guard(handler);
           std::lock_guard<std::mutex> lock(admit_mu_);
-          auto ticket = handler_.Admit(req);
+          auto ticket = handler_.Admit(*req);
           asio::post(workers_, [this, req = std::move(req), ticket = std::move(ticket),
                                 handler = std::move(handler), work = std::move(work)]() mutable {
-            HttpResponse out = handler_.Handle(req, std::move(ticket));
+            HttpResponse out = handler_.Handle(*req, std::move(ticket));
             auto executor = work.get_executor();
             asio::dispatch(executor,
                            [handler = std::move(handler), out = std::move(out)]() mutable {

@@ -343,6 +343,8 @@ Result<InboundMessage> ParseMessage(std::string_view xml) {
       {"Label", &msg.label},
       {"Recognition", &msg.recognition},
       {"MediaId", &msg.media_id},
+      {"PicUrl", &msg.pic_url},
+      {"Format", &msg.format},
       {"Encrypt", &msg.encrypt},
       {"CreateTime", &create_time},
       {"Location_X", &location_x},

@@ -75,6 +75,8 @@ struct InboundMessage {
   std::string label;             // Label (location messages)
   std::string recognition;       // Recognition (voice, when WeChat provides it)
   std::string media_id;          // MediaId (image, voice, video)
+  std::string pic_url;           // PicUrl (image)
+  std::string format;            // Format (voice: amr, speex)
   std::string encrypt;           // Encrypt (secure/compatible-mode envelope)
   std::int64_t create_time = 0;  // CreateTime, Unix seconds
   // Set from Location_X/Location_Y when msg_type == "location", or from

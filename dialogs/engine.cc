@@ -1,4 +1,5 @@
 #include "dialogs/engine.h"
+#include "dialogs/turn_state.h"
 
 #include "dialogs/commands.h"
 #include "dialogs/flow_util.h"
@@ -55,12 +56,6 @@ json Deferred(const nlu::Understanding& u, bool masked) {
 
 }  // namespace
 
-struct Engine::TurnState {
-  bool masked = false;
-  std::string commands;  // what the command layer decided (ToString)
-  bool fallback = false;  // the bot said it did not understand
-  std::string intent;     // what the turn was taken as (after follow-up resolution)
-};
 
 Engine::Engine(std::shared_ptr<const nlu::Model> nlu, std::shared_ptr<const Replies> replies,
                std::shared_ptr<const CommandRules> commands, storage::Store& store,
@@ -84,6 +79,21 @@ std::vector<std::string> Engine::RequiredReplies() {
           "empty",
           "cancelled",
           "gave_up",
+          "desk.queued",
+          "desk.queued_next",
+          "desk.after_hours",
+          "desk.not_understood",
+          "desk.gave_up",
+          "desk.ack",
+          "desk.still_queued",
+          "desk.still_queued_after_hours",
+          "desk.left_queue",
+          "desk.rating_thanks",
+          "desk.rating_low",
+          "media.image",
+          "media.voice",
+          "media.other",
+          "media.photo_attached",
           "resume",
           "need_bind",
           "need_bind_pending",
@@ -141,7 +151,15 @@ nlu::Understanding Engine::EventToUnderstanding(const Event& e, const CivilDay& 
   return u;
 }
 
-Outcome Engine::Handle(const Inbound& in) {
+Outcome Engine::Handle(const Inbound& in) { return Run(in, /*preview=*/false); }
+
+Outcome Engine::Preview(const Inbound& in) {
+  Inbound quiet = in;
+  quiet.dedup_key.clear();
+  return Run(quiet, /*preview=*/true);
+}
+
+Outcome Engine::Run(const Inbound& in, bool preview) {
   const auto started = std::chrono::steady_clock::now();
   const UnixSeconds now = clock_->Now();
   const CivilDay today = ToCivilDay(now);
@@ -188,14 +206,33 @@ Outcome Engine::Handle(const Inbound& in) {
   if (!state.focus_account.empty() && now - state.focus_at <= kFocusSeconds)
     ctx.focus_account = state.focus_account;
 
-  Step(ctx, state, u, turn);
+  std::optional<storage::DeskConversation> desk;
+  if (!preview) desk = storage::OpenDeskConversation(tx, in.channel, in.user);
+  if (desk) {
+    DeskTurn(ctx, *desk, in, u, turn);  // a person answers: no flow runs
+  } else if (!preview && TakeRating(ctx, u, turn)) {
+  } else if (in.media) {
+    MediaTurn(ctx, state, *in.media, turn);
+  } else {
+    Step(ctx, state, u, turn);
+  }
+  if (turn.handoff.empty()) turn.handoff = ctx.handoff;
+  if (!turn.handoff.empty() && !desk && !preview) StartHandoff(ctx, state, turn.handoff, turn);
+  if (preview) {
+    // Nothing of it stays: the transaction rolls back when tx goes.
+    outcome.intent = turn.intent;
+    outcome.fallback = turn.fallback;
+    outcome.commands = turn.commands;
+    outcome.confidence = u.confidence;
+    return outcome;
+  }
   if (in.channel == "web" || in.channel == "cli") {
     // What happened meanwhile (a payment confirmed, an agent's message)
     // comes first.
-    auto notices = tx.PendingNotices(in.channel, in.user);
+    auto notices = storage::PendingCustomerUpdates(tx, in.channel, in.user);
     for (auto it = notices.rbegin(); it != notices.rend(); ++it) {
-      outcome.replies.insert(outcome.replies.begin(), Reply{"notice", it->second});
-      tx.MarkOutboxSent(it->first, now);
+      outcome.replies.insert(outcome.replies.begin(), Reply{"notice", it->text, it->seq, it->from});
+      tx.MarkOutboxSent(it->seq, now);
     }
   }
 
@@ -218,14 +255,17 @@ Outcome Engine::Handle(const Inbound& in) {
     log.channel = in.channel;
     log.external_id = in.user;
     log.text = turn.masked ? "******" : MaskPasswords(u.text);
+    if (in.media && log.text.empty()) log.text = "[" + in.media->type + "]";
     log.normalized = turn.masked ? "******" : MaskPasswords(u.normalized);
-    log.intent = turn.intent;
+    log.intent = desk ? "handoff" : turn.intent;
     log.confidence = u.confidence;
     log.slots_json = turn.masked ? "{}" : SlotsJson(u.slots).dump();
     log.flow = state.InFlow() ? state.Active().flow : "";
     log.step = state.InFlow() ? state.Active().step : "";
+    // The bot's answer; notices shown above it came from elsewhere.
     json replies = json::array();
-    for (const Reply& r : outcome.replies) replies.push_back(r.text);
+    for (const Reply& r : outcome.replies)
+      if (r.type != "notice") replies.push_back(r.text);
     log.replies_json = replies.dump();
     log.masked = turn.masked;
     if (!turn.masked) {
@@ -236,6 +276,14 @@ Outcome Engine::Handle(const Inbound& in) {
                      std::chrono::steady_clock::now() - started)
                      .count();
     tx.AppendTurn(log);
+    if (!turn.desk_id.empty()) {
+      // The desk's copy: a new handoff gets this message and the bot's
+      // answer; a message to the desk has its text there already.
+      std::vector<Reply> said;
+      for (const Reply& r : outcome.replies)
+        if (r.type != "notice") said.push_back(r);
+      AppendHandoffTurn(ctx, turn.desk_id, desk ? nullptr : &log.text, u, said);
+    }
     if (!in.dedup_key.empty())
       tx.SaveDedup(in.channel, in.dedup_key,
                    json{{"replies", replies}, {"intent", turn.intent}}.dump(), now);
@@ -248,6 +296,9 @@ Outcome Engine::Handle(const Inbound& in) {
   outcome.intent = turn.intent;
   outcome.fallback = turn.fallback;
   outcome.commands = turn.commands;
+  outcome.handoff = turn.handoff;
+  outcome.desk_id = turn.desk_id;
+  outcome.confidence = u.confidence;
   return outcome;
 }
 
@@ -436,10 +487,7 @@ void Engine::Step(Context& ctx, ConversationState& state, nlu::Understanding& u,
         return;
       }
       case CommandKind::kHandoff:
-        if (Flow* agent = FlowFor("human_agent")) {
-          Frame scratch;
-          agent->Start(ctx, scratch, c.u);
-        }
+        turn.handoff = "asked";
         turn.intent = "human_agent";
         return;
       case CommandKind::kComplaint:
@@ -576,13 +624,8 @@ void Engine::Apply(Context& ctx, ConversationState& state, Flow& flow,
         return;
       }
       case CommandKind::kHandoff:
-        // A person takes over: the flow in progress ends here.
-        if (Flow* agent = FlowFor("human_agent")) {
-          Frame scratch;
-          agent->Start(ctx, scratch, c.u);
-        }
-        state.stack.clear();
-        state.queue = nlohmann::json::array();
+        // A person takes over: the flow in progress ends (StartHandoff).
+        turn.handoff = "asked";
         turn.intent = "human_agent";
         return;
       case CommandKind::kChitChat:
@@ -625,7 +668,9 @@ void Engine::Apply(Context& ctx, ConversationState& state, Flow& flow,
         }
         // Not an answer, not a request: ask again with a hint, or give up.
         if (++frame.failures >= kMaxFailures) {
-          ctx.Say("gave_up", {{"flow", flow.title()}});
+          // The bot gave up: a person takes over (desk.md).
+          ctx.Say("desk.gave_up", {{"flow", flow.title()}});
+          turn.handoff = "gave_up";
           state.stack.pop_back();
           Finish(ctx, state, turn);
           return;
@@ -687,9 +732,15 @@ void Engine::Dispatch(Context& ctx, ConversationState& state, const nlu::Underst
                       TurnState& turn) {
   Flow* flow = u.confidence >= kMinConfidence ? FlowFor(u.intent) : nullptr;
   if (!flow || u.intent == "unknown") {
-    ++state.fallbacks;
-    ctx.Say(state.fallbacks >= 2 ? "fallback_repeat" : "fallback");
     turn.fallback = true;
+    if (++state.fallbacks >= 2) {
+      // Not understood twice in a row: a person takes over (desk.md).
+      state.fallbacks = 0;
+      ctx.Say("desk.not_understood");
+      turn.handoff = "not_understood";
+      return;
+    }
+    ctx.Say("fallback");
     return;
   }
   state.fallbacks = 0;
@@ -698,6 +749,10 @@ void Engine::Dispatch(Context& ctx, ConversationState& state, const nlu::Underst
 
 bool Engine::StartFlow(Context& ctx, ConversationState& state, Flow& flow,
                        const nlu::Understanding& u, TurnState& turn, bool resume) {
+  if (flow.name() == "human_agent") {
+    turn.handoff = "asked";  // StartHandoff, once the turn's step is done
+    return true;
+  }
   const bool interrupting = state.InFlow();
   if (flow.needs_account() && ctx.tx.Bindings(ctx.user_id).empty()) {
     if (interrupting && state.Active().flow == "bind_account") {

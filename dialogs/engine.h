@@ -37,6 +37,7 @@
 #include "dialogs/flow.h"
 #include "dialogs/replies.h"
 #include "nlu/nlu.h"
+#include "storage/desk.h"
 #include "storage/store.h"
 
 namespace gridbot::dialogs {
@@ -48,11 +49,19 @@ struct Event {
   std::string label;
 };
 
+// A picture or a voice message (WeChat image / voice without recognition).
+struct Media {
+  std::string type;  // "image", "voice", "video"
+  std::string url;   // PicUrl of an image
+  std::string media_id, format;
+};
+
 struct Inbound {
   std::string channel = "web";  // "web", "wechat", "cli"
   std::string user;
   std::string text;
   std::optional<Event> event;
+  std::optional<Media> media;
   // Set by channels that retry (WeChat: the MsgId): a message whose key was
   // already answered gets the same replies again and runs nothing. The key
   // and the answer are committed with the turn.
@@ -62,10 +71,15 @@ struct Inbound {
 struct Outcome {
   std::vector<Reply> replies;
   std::string intent;
+  double confidence = 0;   // the NLU's, for the message
   bool ok = true;          // false: storage failed; replies hold an apology
   bool duplicate = false;  // answered from the dedup record
   bool fallback = false;   // the bot said it did not understand
   std::string commands;    // what the command layer made of the message (commands.h)
+  // The turn handed the conversation to the desk ("asked", "not_understood",
+  // "gave_up"), or the message went to the desk's conversation ("message").
+  std::string handoff;
+  std::string desk_id;  // the desk conversation's public id, if any
 };
 
 class Engine {
@@ -78,6 +92,10 @@ class Engine {
   ~Engine();
 
   Outcome Handle(const Inbound& in);
+  // What the bot would answer to `in` with the conversation's state as it
+  // is, ignoring the desk, changing nothing (agent assist): the turn runs
+  // in a transaction that is rolled back.
+  Outcome Preview(const Inbound& in);
   // The flow waiting for the conversation's answer, "" if none.
   std::string ActiveFlow(const std::string& channel, const std::string& user);
 
@@ -97,6 +115,22 @@ class Engine {
 
  private:
   struct TurnState;
+  Outcome Run(const Inbound& in, bool preview);
+  // handoff.cc: the desk's side of a turn.
+  // A message of a customer whose conversation is queued or held.
+  void DeskTurn(Context& ctx, const storage::DeskConversation& conv, const Inbound& in,
+                const nlu::Understanding& u, TurnState& turn);
+  // Hands the conversation to the desk (queued), telling the customer.
+  void StartHandoff(Context& ctx, ConversationState& state, const std::string& reason,
+                    TurnState& turn);
+  // Adds the turn to the desk conversation `desk_id`: the customer's
+  // message (unless null: already there) and the bot's replies.
+  void AppendHandoffTurn(Context& ctx, const std::string& desk_id, const std::string* text,
+                         const nlu::Understanding& u, const std::vector<Reply>& replies);
+  // A 1-5 rating after a closed desk conversation; true if `u` was one.
+  bool TakeRating(Context& ctx, const nlu::Understanding& u, TurnState& turn);
+  // A picture or voice message the bot cannot read.
+  void MediaTurn(Context& ctx, ConversationState& state, const Media& media, TurnState& turn);
   void Step(Context& ctx, ConversationState& state, nlu::Understanding& u, TurnState& turn);
   // Applies the command layer's commands for the active flow.
   void Apply(Context& ctx, ConversationState& state, Flow& flow,

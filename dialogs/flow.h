@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/service_hours.h"
 #include "dialogs/replies.h"
 #include "dialogs/state.h"
 #include "nlu/nlu.h"
@@ -24,8 +25,10 @@
 namespace gridbot::dialogs {
 
 struct Reply {
-  std::string type = "text";
+  std::string type = "text";  // "text"; "notice": a message that came meanwhile
   std::string text;
+  std::int64_t seq = 0;  // a notice's place in the customer's updates (0: none)
+  std::string from = "bot";  // a notice's sender: bot, agent, system
 };
 
 // Deployment settings a flow may need (set once by bot/ at start-up).
@@ -36,6 +39,9 @@ struct Settings {
   // The payment gateway's base URL; "" = the built-in simulator under
   // public_url + "/pay/".
   std::string pay_gateway;
+  // When people answer at the desk (config desk_hours); a handoff outside
+  // them is queued and the customer told when a person answers.
+  ServiceHours desk_hours;
 };
 
 // What a flow may use during one turn.
@@ -54,6 +60,8 @@ struct Context {
   // "帮我交了" pays that one): set when a request names or refers to one,
   // used before the default; kept in the conversation state for a while.
   std::string focus_account = {};
+  // Set when the flow gave up on the customer (GiveUp): a person takes over.
+  std::string handoff = {};
 
   void Say(const std::string& key, const Vars& vars = {}) {
     out.push_back(Reply{"text", replies.Render(key, vars)});

@@ -402,7 +402,9 @@ FlowResult Ask(Context& ctx, Flow& flow, Frame& f, const std::string& step) {
 }
 
 FlowResult GiveUp(Context& ctx, const Flow& flow) {
-  ctx.Say("gave_up", {{"flow", flow.title()}});
+  // desk.md: when a flow gives up, the conversation goes to a person.
+  ctx.Say("desk.gave_up", {{"flow", flow.title()}});
+  ctx.handoff = "gave_up";
   return FlowResult::kDone;
 }
 

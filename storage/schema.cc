@@ -111,6 +111,49 @@ CREATE TABLE payment_orders (
       R"sql(
 ALTER TABLE dialog_log ADD COLUMN tokens TEXT NOT NULL DEFAULT '';
 )sql",
+      // 4: the desk (issue 8): staff, their sessions, conversations handed
+      // to a person and what was said in them.
+      R"sql(
+CREATE TABLE agents (
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,
+  password_hash TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0,
+  auto_assign INTEGER NOT NULL DEFAULT 0, capacity INTEGER NOT NULL DEFAULT 0,
+  last_seen_at INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+-- Login tokens, by the SHA-256 of the token (the token itself is never kept).
+CREATE TABLE agent_tokens (
+  token_hash TEXT PRIMARY KEY, agent_id INTEGER NOT NULL REFERENCES agents(id),
+  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+-- Failed logins per name (also unknown names), so a lock survives a restart.
+CREATE TABLE agent_login_failures (
+  name TEXT PRIMARY KEY, failures INTEGER NOT NULL, locked_until INTEGER NOT NULL);
+-- One row per handoff: from the customer's request to release or close.
+CREATE TABLE desk_conversations (
+  id INTEGER PRIMARY KEY, public_id TEXT NOT NULL UNIQUE, channel TEXT NOT NULL,
+  external_id TEXT NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,
+  queued_at INTEGER NOT NULL, agent_id INTEGER, claimed_at INTEGER,
+  first_response_at INTEGER, last_agent_at INTEGER, last_customer_at INTEGER NOT NULL,
+  replies_since_customer INTEGER NOT NULL DEFAULT 0, wait_notified INTEGER NOT NULL DEFAULT 0,
+  ended_at INTEGER, end_kind TEXT, rating INTEGER, rating_open INTEGER NOT NULL DEFAULT 0,
+  typing_agent INTEGER, typing_until INTEGER NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX desk_open ON desk_conversations(channel, external_id)
+  WHERE state IN ('queued', 'held');
+CREATE INDEX desk_by_state ON desk_conversations(state, queued_at);
+CREATE INDEX desk_by_customer ON desk_conversations(channel, external_id, queued_at);
+-- Everything said in a desk conversation, in order: the bot's earlier turns
+-- (copied at handoff), the customer's messages, agents' replies and notes,
+-- system events. meta: intent, confidence, flow, step, media, as JSON.
+CREATE TABLE desk_messages (
+  seq INTEGER PRIMARY KEY, conversation_id INTEGER NOT NULL REFERENCES desk_conversations(id),
+  at INTEGER NOT NULL, sender TEXT NOT NULL, agent_id INTEGER, text TEXT NOT NULL,
+  meta TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX desk_messages_by_conversation ON desk_messages(conversation_id, seq);
+-- A change agents may need to see (the console's event stream polls it).
+CREATE TABLE desk_events (
+  seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, conversation_id INTEGER, kind TEXT NOT NULL);
+-- Who a message outside a reply is from: bot, agent or system.
+ALTER TABLE outbox ADD COLUMN sender TEXT NOT NULL DEFAULT 'bot';
+CREATE INDEX outbox_by_recipient ON outbox(channel, recipient, id);
+)sql",
   };
   return kMigrations;
 }

@@ -423,18 +423,6 @@ void Tx::PurgeDedup(UnixSeconds before) {
   Check(st.Run());
 }
 
-std::vector<std::pair<std::int64_t, std::string>> Tx::PendingNotices(const std::string& channel,
-                                                                     const std::string& recipient) {
-  Statement st = Prep(
-      "SELECT id, body FROM outbox WHERE channel = ? AND recipient = ? AND status = 'pending' "
-      "ORDER BY id");
-  st.Bind(1, channel).Bind(2, recipient);
-  std::vector<std::pair<std::int64_t, std::string>> out;
-  while (st.Step()) out.emplace_back(st.Int(0), st.Text(1));
-  Check(st);
-  return out;
-}
-
 void Tx::MarkOutboxSent(std::int64_t id, UnixSeconds now) {
   Statement st =
       Prep("UPDATE outbox SET status = 'sent', attempts = attempts + 1, sent_at = ? WHERE id = ?");

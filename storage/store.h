@@ -86,10 +86,7 @@ class Tx {
   void PurgeDedup(UnixSeconds before);
 
   // --- outbox ---------------------------------------------------------------
-  // Messages queued for a chat user of a pull channel ("web", "cli"): shown
-  // at the top of the bot's next answer to them, then marked sent.
-  std::vector<std::pair<std::int64_t, std::string>> PendingNotices(const std::string& channel,
-                                                                   const std::string& recipient);
+  // (The messages a pull-channel customer reads: storage/desk.h.)
   void MarkOutboxSent(std::int64_t id, UnixSeconds now);
   // False if `dedup_key` was already queued (nothing added). Channels:
   // "sms", "email" (recipient: phone / address), "wechat" (OpenID; sent with

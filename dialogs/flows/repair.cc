@@ -282,11 +282,13 @@ class ReportFaultFlow : public Flow {
 
   FlowResult Submit(Context& ctx, Frame& f) {
     const std::string no = storage::NextBusinessNo(ctx.tx, "BX", ctx.today);
-    const json details = {{"description", FrameSlot(f, "description")},
-                          {"address", FrameSlot(f, "address")},
-                          {"phone", FrameSlot(f, "phone")},
-                          {"name", FrameSlot(f, "name")},
-                          {"channel", ctx.channel}};
+    json details = {{"description", FrameSlot(f, "description")},
+                    {"address", FrameSlot(f, "address")},
+                    {"phone", FrameSlot(f, "phone")},
+                    {"name", FrameSlot(f, "name")},
+                    {"channel", ctx.channel}};
+    // Photos sent during the repair (the engine's MediaTurn keeps them).
+    if (f.slots.contains("photos") && f.slots["photos"].is_array()) details["photos"] = f.slots["photos"];
     if (!FileBusiness(ctx, no, FrameSlot(f, "account_no"), "repair", details.dump())) {
       ctx.Say("repair.failed");
       return FlowResult::kDone;

@@ -115,6 +115,9 @@ TEST(Secrets, ServicePasswordStepCountsOnlyShapedMessages) {
     const std::string reply = c.Say(text);
     EXPECT_THAT(reply, Not(HasSubstr("还可以尝试"))) << text;
     EXPECT_THAT(reply, Not(HasSubstr("锁定"))) << text;
+    // 转人工 (or not being understood twice) hands over to a person: leave
+    // the queue to go on with the bot.
+    if (reply.find("转接人工客服") != std::string::npos) EXPECT_THAT(c.Say("不转了"), HasSubstr("取消转人工"));
     if (c.engine().ActiveFlow("web", "u1") != "bind_account") {  // a digression may end it
       c.Say("绑定户号");
       c.Say("南宁");

@@ -241,10 +241,11 @@ TEST(Engine, GivesUpAfterRepeatedNonsense) {
   EXPECT_THAT(c.Say("呃呃呃"), HasSubstr("已退出绑定户号"));
 }
 
-TEST(Engine, UnknownTextGetsAPoliteFallbackThenOffersAHuman) {
+TEST(Engine, UnknownTextGetsAPoliteFallbackThenAPerson) {
+  // desk.md: not understood twice in a row hands the conversation over.
   Conversation c;
   EXPECT_THAT(c.Say("今天天气怎么样"), HasSubstr("没太明白"));
-  EXPECT_THAT(c.Say("讲个笑话"), HasSubstr("转人工"));
+  EXPECT_THAT(c.Say("讲个笑话"), HasSubstr("转接人工客服"));
 }
 
 TEST(Engine, InvalidUtf8IsAnsweredPolitely) {

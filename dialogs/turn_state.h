@@ -1,0 +1,20 @@
+// What one turn of the engine has decided so far; private to the engine's
+// files (engine.cc, handoff.cc).
+#pragma once
+
+#include <string>
+
+#include "dialogs/engine.h"
+
+namespace gridbot::dialogs {
+
+struct Engine::TurnState {
+  bool masked = false;
+  std::string handoff;  // Outcome::handoff
+  std::string desk_id;
+  std::string commands;  // what the command layer decided (ToString)
+  bool fallback = false;  // the bot said it did not understand
+  std::string intent;     // what the turn was taken as (after follow-up resolution)
+};
+
+}  // namespace gridbot::dialogs
