@@ -7,17 +7,22 @@ BUILD ?= build
 JOBS ?= 2
 APT_PACKAGES := build-essential cmake pkg-config libboost1.81-dev libre2-dev libicu-dev \
   libsqlite3-dev libssl-dev nlohmann-json3-dev libpugixml-dev libgtest-dev libgmock-dev \
-  libbenchmark-dev
+  libbenchmark-dev chromium fonts-wqy-zenhei
+# Node.js for the browser test's driver, from Debian unless a node is there.
+NODE_PACKAGES := nodejs npm
 ARGS ?=
 
 .PHONY: deps build run test chat bench compare fuzz clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	command -v npm >/dev/null 2>&1 || missing="$$missing $(NODE_PACKAGES)"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+	@# The browser test's driver (tests/browser/package-lock.json).
+	@[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
