@@ -82,7 +82,8 @@ class TestServer {
 
   boost::beast::http::response<boost::beast::http::string_body> Request(
       boost::beast::http::verb verb, const std::string& target, const std::string& body = "",
-      const std::string& type = "application/json") {
+      const std::string& type = "application/json",
+      const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     namespace beast = boost::beast;
     namespace http = beast::http;
     boost::asio::io_context io;
@@ -91,6 +92,7 @@ class TestServer {
         boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port_));
     http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, "127.0.0.1");
+    for (const auto& [name, value] : headers) req.set(name, value);
     if (!body.empty() || verb == http::verb::post) {
       req.set(http::field::content_type, type);
       req.body() = body;
