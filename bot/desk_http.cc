@@ -101,6 +101,16 @@ HttpResponse FromAnswer(const desk::Answer& a) {
   return JsonResponse(200, a.body.dump());
 }
 
+DeskEndpoints::DeskEndpoints(App& app) : app_(app) {
+  const Config& c = app.config();
+  if (!c.wechat_appid.empty() && !c.wechat_appsecret.empty())
+    media_ = std::make_unique<WechatCustomSender>(
+        c.wechat_api_base.empty() ? "https://api.weixin.qq.com" : c.wechat_api_base,
+        c.wechat_appid, c.wechat_appsecret, app.shared_clock());
+}
+
+DeskEndpoints::~DeskEndpoints() = default;
+
 std::optional<desk::AgentIdentity> DeskEndpoints::Caller(const HttpRequest& req,
                                                          std::string* token) {
   std::string t = Bearer(req.authorization);
@@ -175,7 +185,25 @@ HttpResponse DeskEndpoints::Handle(const HttpRequest& req) {
   }
   if (path.rfind("/api/agent/media/", 0) == 0) {
     if (req.method != "GET") return JsonError(405, "use GET");
-    return JsonError(404, "语音和视频需要通过微信素材接口获取，当前未配置微信接口（wechat-appid / wechat-appsecret）");
+    const std::string media_id = path.substr(std::string("/api/agent/media/").size());
+    if (media_id.empty() || media_id.size() > 128 ||
+        media_id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+            std::string::npos)
+      return JsonError(404, "没有这个文件");
+    if (desk::Answer a = desk.MayFetchMedia(*who, media_id); !a.ok()) return FromAnswer(a);
+    if (!media_) return JsonError(404, "未配置微信接口（wechat-appid / wechat-appsecret），无法获取语音或图片");
+    auto file = media_->FetchMedia(media_id);
+    if (!file.ok()) return JsonError(404, "微信素材获取失败：" + file.error());
+    // Only pictures, sound and video are shown as such; anything else is a
+    // download (never a page of ours).
+    const std::string& type = file->content_type;
+    const bool media = type.rfind("image/", 0) == 0 || type.rfind("audio/", 0) == 0 ||
+                       type.rfind("video/", 0) == 0;
+    HttpResponse r(200, media ? type : "application/octet-stream", std::move(file->body));
+    if (!media) r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + media_id + "\"");
+    r.headers.emplace_back("Cache-Control", "private, max-age=3600");
+    r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    return r;
   }
   const std::string prefix = "/api/agent/conversations/";
   if (path.rfind(prefix, 0) == 0) {

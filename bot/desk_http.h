@@ -8,12 +8,14 @@
 
 #include "bot/app.h"
 #include "bot/http_handler.h"
+#include "bot/outbox.h"
 
 namespace gridbot::bot {
 
 class DeskEndpoints {
  public:
-  explicit DeskEndpoints(App& app) : app_(app) {}
+  explicit DeskEndpoints(App& app);
+  ~DeskEndpoints();
   // REQUIRES: the path starts with /api/agent/.
   HttpResponse Handle(const HttpRequest& req);
   // The caller's identity from a Bearer token or the console's cookie.
@@ -21,6 +23,7 @@ class DeskEndpoints {
 
  private:
   App& app_;
+  std::unique_ptr<WechatCustomSender> media_;  // set when the WeChat API is configured
 };
 
 // The HTTP status of a desk error (the one mapping).

@@ -28,7 +28,7 @@ using tcp = asio::ip::tcp;
 using nlohmann::json;
 using nlohmann::ordered_json;
 
-constexpr size_t kMaxResponseBytes = 1 << 20;
+constexpr size_t kMaxResponseBytes = 8 << 20;  // a customer's photo or voice message
 constexpr const char* kDefaultWechatBase = "https://api.weixin.qq.com";
 
 // --- a small blocking HTTP client ------------------------------------------
@@ -75,6 +75,7 @@ Result<Url> ParseUrl(const std::string& url) {
 struct HttpResult {
   int status = 0;
   std::string body;
+  std::string content_type;
 };
 
 struct Exchange {
@@ -105,6 +106,7 @@ asio::awaitable<void> WriteAndRead(Stream& stream, Exchange& x) {
   }
   x.result.status = parser.get().result_int();
   x.result.body = parser.get().body();
+  x.result.content_type = std::string(parser.get()[http::field::content_type]);
 }
 
 asio::awaitable<void> RunExchange(Exchange& x, ssl::context* tls) {
@@ -292,6 +294,33 @@ Status WechatCustomSender::Send(const std::string& recipient, const std::string&
   }
   return Status::Error("WeChat errcode " + std::to_string(errcode) + ": " +
                        answer.value("errmsg", std::string()));
+}
+
+Result<WechatCustomSender::MediaFile> WechatCustomSender::FetchMedia(const std::string& media_id) {
+  auto token = Token();
+  if (!token.ok()) return token.status();
+  auto r = HttpCall(http::verb::get,
+                    base_ + "/cgi-bin/media/get?access_token=" + UrlEncode(*token) +
+                        "&media_id=" + UrlEncode(media_id),
+                    "", timeout_);
+  if (!r.ok()) return r.status();
+  // An error comes as JSON ({"errcode":40007,"errmsg":"invalid media_id"}).
+  if (r->status != 200 || r->content_type.find("json") != std::string::npos ||
+      r->content_type.find("text/plain") != std::string::npos) {
+    json answer = json::parse(r->body, nullptr, false);
+    if (answer.is_object() && answer.contains("errcode")) {
+      const std::int64_t code = answer["errcode"].is_number_integer() ? answer["errcode"].get<std::int64_t>() : -1;
+      if (code == 40001 || code == 40014 || code == 42001) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (token_ == *token) token_.clear();
+      }
+      return Status::Error("WeChat errcode " + std::to_string(code) + ": " +
+                           answer.value("errmsg", std::string()));
+    }
+    if (r->status != 200) return Status::Error("WeChat answered HTTP " + std::to_string(r->status));
+  }
+  return MediaFile{r->content_type.empty() ? "application/octet-stream" : r->content_type,
+                   std::move(r->body)};
 }
 
 // --- delivery ------------------------------------------------------------------

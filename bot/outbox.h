@@ -85,6 +85,12 @@ class WechatCustomSender : public OutboxSender {
                      std::chrono::milliseconds timeout = kDeliveryTimeout,
                      Kind kind = Kind::kCustomText);
   Status Send(const std::string& recipient, const std::string& body) override;
+  // A customer's picture or voice message (GET <base>/cgi-bin/media/get),
+  // for the agent console.
+  struct MediaFile {
+    std::string content_type, body;
+  };
+  Result<MediaFile> FetchMedia(const std::string& media_id);
 
  private:
   Kind kind_;

@@ -677,6 +677,16 @@ Answer Desk::Assist(const AgentIdentity& who, const std::string& id) {
   return r;
 }
 
+Answer Desk::MayFetchMedia(const AgentIdentity& who, const std::string& media_id) {
+  if (!who.Answers()) return Answer::Error(ErrorKind::kForbidden, "您的角色不能处理会话");
+  storage::Tx tx = store_.Begin();
+  auto id = storage::ConversationOfMedia(tx, media_id);
+  if (!id) return Answer::Error(ErrorKind::kNotFound, "没有这个文件");
+  auto c = storage::DeskConversationById(tx, *id);
+  if (!c || !MaySee(who, *c)) return Answer::Error(ErrorKind::kForbidden, "该会话不由您接待");
+  return Answer{};
+}
+
 Answer Desk::Canned(const AgentIdentity& who) {
   if (!who.Answers()) return Answer::Error(ErrorKind::kForbidden, "您的角色不能处理会话");
   json list = json::array();

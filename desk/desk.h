@@ -118,6 +118,8 @@ class Desk {
   Answer Typing(const AgentIdentity& who, const std::string& id);
   Answer Assist(const AgentIdentity& who, const std::string& id);
   Answer Canned(const AgentIdentity& who);
+  // Whether `who` may see the conversation a customer's media belongs to.
+  Answer MayFetchMedia(const AgentIdentity& who, const std::string& media_id);
   Answer Agents(const AgentIdentity& who);
   // Changes after event `after` that `who` may see, and the latest event:
   // {"events":[{"seq","conversation","kind"}],"last":N}.

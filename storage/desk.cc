@@ -326,6 +326,15 @@ std::vector<DeskMessage> DeskMessages(Tx& tx, std::int64_t conversation_id, int 
   return out;
 }
 
+std::optional<std::int64_t> ConversationOfMedia(Tx& tx, const std::string& media_id) {
+  Statement st = tx.Prep(
+      "SELECT conversation_id FROM desk_messages WHERE sender = 'customer' AND "
+      "json_extract(meta, '$.media.media_id') = ? ORDER BY seq DESC LIMIT 1");
+  st.Bind(1, media_id);
+  if (!st.Step()) return tx.Check(st), std::nullopt;
+  return st.Int(0);
+}
+
 std::optional<DeskMessage> LastCustomerMessage(Tx& tx, std::int64_t conversation_id) {
   Statement st = tx.Prep(
       "SELECT seq, at, text, meta FROM desk_messages WHERE conversation_id = ? AND "

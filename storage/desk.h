@@ -126,6 +126,8 @@ std::int64_t AppendDeskMessage(Tx& tx, std::int64_t conversation_id, UnixSeconds
                                const std::string& text, const std::string& meta_json);
 // In order; the last `limit` of them.
 std::vector<DeskMessage> DeskMessages(Tx& tx, std::int64_t conversation_id, int limit = 500);
+// The conversation whose messages hold WeChat media `media_id`, if any.
+std::optional<std::int64_t> ConversationOfMedia(Tx& tx, const std::string& media_id);
 std::optional<DeskMessage> LastCustomerMessage(Tx& tx, std::int64_t conversation_id);
 
 void AppendDeskEvent(Tx& tx, std::int64_t conversation_id, const std::string& kind,

@@ -34,6 +34,7 @@ struct Received {
 struct Answer {
   int status = 200;
   std::string body = "{}";
+  std::string content_type = "application/json";
 };
 
 // Answers each request with `handler`, one connection at a time, and keeps
@@ -84,7 +85,7 @@ class FakeHttpServer {
       }
       const Answer a = handler_(r);
       http::response<http::string_body> res{static_cast<http::status>(a.status), 11};
-      res.set(http::field::content_type, "application/json");
+      res.set(http::field::content_type, a.content_type);
       res.body() = a.body;
       res.keep_alive(false);
       res.prepare_payload();
@@ -329,6 +330,33 @@ TEST_F(OutboxDeliveryTest, WechatErrorsAreRetriedAndAnExpiredTokenRenewed) {
   ASSERT_EQ(r.attempts.size(), 1u);
   EXPECT_EQ(r.attempts[0].status, "pending");
   EXPECT_THAT(r.attempts[0].error, HasSubstr("invalid appid"));
+}
+
+}  // namespace
+}  // namespace gridbot::testing
+
+namespace gridbot::testing {
+namespace {
+
+// The agent console's pictures and voice: WeChat's media API.
+TEST(WechatMedia, FetchesTheFileAndReportsWechatErrors) {
+  FakeHttpServer wechat([](const Received& r) {
+    if (r.target.rfind("/cgi-bin/token", 0) == 0)
+      return Answer{200, R"({"access_token":"TOKEN","expires_in":7200})"};
+    if (r.target.find("media_id=VOICE1") != std::string::npos)
+      return Answer{200, "#!AMR\n...", "audio/amr"};
+    return Answer{200, R"({"errcode":40007,"errmsg":"invalid media_id"})", "text/plain"};
+  });
+  auto clock = std::make_shared<FakeClock>(1722823200);
+  bot::WechatCustomSender sender(wechat.url(), "appid", "secret", clock);
+  auto voice = sender.FetchMedia("VOICE1");
+  ASSERT_TRUE(voice.ok()) << voice.error();
+  EXPECT_EQ(voice->content_type, "audio/amr");
+  EXPECT_EQ(voice->body, "#!AMR\n...");
+  auto missing = sender.FetchMedia("NOPE");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.error(), ::testing::HasSubstr("40007"));
+  EXPECT_THAT(wechat.received().back().target, ::testing::HasSubstr("access_token=TOKEN"));
 }
 
 }  // namespace
