@@ -241,7 +241,11 @@ class Server {
     std::string chunk = "HTTP/1.1 200 OK\r\nServer: gridbot\r\nContent-Type: " + out.content_type +
                         "\r\nCache-Control: no-cache\r\nConnection: close\r\n"
                         "X-Accel-Buffering: no\r\n\r\n";
-    chunk += co_await OnPool([events] { return events->Start(); });
+    // Named, not temporaries of the co_await expression: GCC 12 mishandles
+    // a lambda temporary's lifetime there (a crash seen under load).
+    const std::function<std::string()> start = [events] { return events->Start(); };
+    const std::function<std::string()> next = [events] { return events->Next(); };
+    chunk += co_await OnPool(start);
     asio::steady_timer timer(co_await asio::this_coro::executor);
     for (;;) {
       if (!chunk.empty()) {
@@ -254,7 +258,7 @@ class Server {
       timer.expires_after(kStreamInterval);
       co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
       if (stopping_) co_return;
-      chunk = co_await OnPool([events] { return events->Next(); });
+      chunk = co_await OnPool(next);
     }
   }
 

@@ -249,6 +249,11 @@ async function main() {
     }
     const text = (await agent.textContent('#assist-text')).trim();
     check(text.length > 0, '#assist-text is empty');
+    // 编辑后发送: the suggestion goes into the reply box to be edited.
+    await agent.click('#assist-edit');
+    const box = (await agent.inputValue('#reply-text')).trim();
+    check(box.replace(/\s+/g, '') === text.replace(/\s+/g, ''),
+      `#assist-edit did not put the suggestion into #reply-text (it holds: ${box.slice(0, 80)})`);
   });
 
   await step('agent replies and the customer sees it without reloading', async () => {
