@@ -86,6 +86,7 @@ std::vector<std::string> Engine::RequiredReplies() {
           "desk.gave_up",
           "desk.ack",
           "desk.still_queued",
+          "desk.still_queued_next",
           "desk.still_queued_after_hours",
           "desk.left_queue",
           "desk.rating_thanks",

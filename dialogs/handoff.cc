@@ -126,10 +126,14 @@ void Engine::DeskTurn(Context& ctx, const storage::DeskConversation& open, const
   if (conv.state != "queued") return;  // held: the agent answers, the bot is silent
   // Queued: one short acknowledgement, never a flow's prompt.
   if (u.intent == "human_agent") {
-    if (settings_.desk_hours.OpenAt(ctx.now))
-      ctx.Say("desk.still_queued",
-              {{"ahead", std::to_string(storage::QueuePosition(ctx.tx, conv) - 1)}});
-    else
+    if (settings_.desk_hours.OpenAt(ctx.now)) {
+      const int ahead = storage::QueuePosition(ctx.tx, conv) - 1;
+      if (ahead == 0)
+        ctx.Say("desk.still_queued_next");
+      else
+        ctx.Say("desk.still_queued", {{"ahead", std::to_string(ahead)}});
+    }
+    if (!settings_.desk_hours.OpenAt(ctx.now))
       ctx.Say("desk.still_queued_after_hours",
               {{"when", WhenText(settings_.desk_hours.NextOpening(ctx.now), ctx.now)}});
     return;
