@@ -300,6 +300,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
   desk_config.capacity = config.desk_capacity;
   desk_config.wait_minutes = config.desk_wait_minutes;
   desk_config.idle_minutes = config.desk_idle_minutes;
+  desk_config.wechat_delivery = !config.wechat_appid.empty() && !config.wechat_appsecret.empty();
   auto canned = desk::LoadCanned(corpus + "/desk/canned.txt");
   if (!canned.ok()) return canned.status();
   app->desk_ = std::make_unique<desk::Desk>(*app->store_, *app->engine_, app->clock_, desk_config,

@@ -40,6 +40,7 @@ struct HttpRequest {
   // A long poll asked again after its wait ran out: answer now, even if
   // there is nothing new.
   bool final_try = false;
+  bool repeat = false;  // a long poll asked again (counted once in /metrics)
 };
 
 // A server-sent event stream (GET /api/agent/events): the server writes

@@ -216,6 +216,7 @@ class Server {
         while (out.poll_seconds > 0) {
           timer.expires_after(kPollInterval);
           co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+          shared->repeat = true;
           if (stopping_ || std::chrono::steady_clock::now() >= deadline) shared->final_try = true;
           out = co_await RunOnPool(shared);
         }

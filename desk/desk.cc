@@ -28,7 +28,8 @@ size_t CodePoints(const std::string& s) {
   return n;
 }
 
-constexpr size_t kMaxReplyChars = 2000;  // WeChat's customer-service text limit is 2048 bytes-ish
+constexpr size_t kMaxReplyChars = 2000;
+constexpr size_t kWechatTextBytes = 2048;  // WeChat's customer-service text limit
 
 
 // The customer as staff see them: masked.
@@ -127,6 +128,7 @@ Status Desk::DisableAgent(const std::string& name) {
     if (c.agent_id != a->id) continue;
     c.state = "queued";
     c.agent_id = 0;
+    ToCustomer(tx, c, Say("desk.requeued"), "system");
     storage::UpdateDeskConversation(tx, c);
     storage::AppendDeskMessage(tx, c.id, now, "system", 0, name + " 已停用，会话回到队列", "{}");
     storage::AppendDeskEvent(tx, c.id, "requeued", now);
@@ -236,6 +238,8 @@ std::string Desk::AgentName(storage::Tx& tx, std::int64_t id) {
 
 std::string Desk::WindowClosed(const DeskConversation& c, UnixSeconds now) const {
   if (c.channel != "wechat") return "";
+  if (!config_.wechat_delivery)
+    return "未配置微信客服消息接口（wechat-appid / wechat-appsecret），消息无法送达微信客户";
   if (now - c.last_customer_at >= config_.wechat_window_hours * 3600)
     return "客户最后一条消息已超过" + std::to_string(config_.wechat_window_hours) +
            "小时，微信不允许再主动发送客服消息，需等客户再次发消息";
@@ -267,7 +271,7 @@ bool Desk::ToCustomer(storage::Tx& tx, DeskConversation& c, const std::string& t
   return true;
 }
 
-std::string Desk::Fill(storage::Tx& tx, const DeskConversation& c, const std::string& text) {
+Result<std::string> Desk::Fill(storage::Tx& tx, const DeskConversation& c, const std::string& text) {
   if (text.find("{{") == std::string::npos) return text;
   const std::int64_t user = tx.UserIdFor(c.channel, c.external_id, clock_->Now());
   std::string account, holder;
@@ -281,15 +285,43 @@ std::string Desk::Fill(storage::Tx& tx, const DeskConversation& c, const std::st
                                           : FormatYearMonth(d.year, d.month - 1);
     arrears = storage::FormatMoney(tx.ArrearsFen(account, last)) + "元";
   }
+  if (account.empty() && (text.find("{{户号}}") != std::string::npos ||
+                          text.find("{{欠费}}") != std::string::npos))
+    return Status::Error("该客户还没有绑定户号，无法填写{{户号}}、{{欠费}}，请修改后再发送");
   std::string out = text;
   auto replace = [&out](const std::string& from, const std::string& to) {
     for (size_t p = out.find(from); p != std::string::npos; p = out.find(from, p + to.size()))
       out.replace(p, from.size(), to);
   };
   replace("{{客户称呼}}", holder.empty() ? "尊敬的客户" : holder);
-  replace("{{户号}}", account.empty() ? "（未绑定）" : account);
+  replace("{{户号}}", account);
   replace("{{欠费}}", arrears);
   return out;
+}
+
+// What staff may not read in clear in this conversation's texts, beyond
+// what privacy::MaskText finds by shape: the names, addresses and phones of
+// the customer's bound accounts.
+std::function<std::string(const std::string&)> Desk::MaskerFor(storage::Tx& tx,
+                                                               const DeskConversation& c) {
+  std::vector<std::pair<std::string, std::string>> known;
+  const std::int64_t user = tx.UserIdFor(c.channel, c.external_id, clock_->Now());
+  for (const auto& b : tx.Bindings(user)) {
+    auto a = tx.FindAccount(b.account_no);
+    if (!a) continue;
+    if (a->address.size() > 6) known.emplace_back(a->address, a->city + a->district + "****");
+    if (!a->holder.empty()) known.emplace_back(a->holder, privacy::MaskName(a->holder));
+  }
+  // Longest first, so an address is replaced before a name inside it.
+  std::sort(known.begin(), known.end(),
+            [](const auto& x, const auto& y) { return x.first.size() > y.first.size(); });
+  return [known](const std::string& text) {
+    std::string out = text;
+    for (const auto& [from, to] : known)
+      for (size_t p = out.find(from); p != std::string::npos; p = out.find(from, p + to.size()))
+        out.replace(p, from.size(), to);
+    return privacy::MaskText(out);
+  };
 }
 
 json Desk::Summary(storage::Tx& tx, const DeskConversation& c, UnixSeconds now) {
@@ -409,8 +441,9 @@ Answer Desk::Conversation(const AgentIdentity& who, const std::string& id) {
   const UnixSeconds now = clock_->Now();
   json messages = json::array();
   std::map<std::int64_t, std::string> names;
+  const auto mask = MaskerFor(tx, c);
   for (const auto& m : storage::DeskMessages(tx, c.id)) {
-    json j = {{"seq", m.seq}, {"at", m.at}, {"from", m.from}, {"text", privacy::MaskText(m.text)}};
+    json j = {{"seq", m.seq}, {"at", m.at}, {"from", m.from}, {"text", mask(m.text)}};
     if (m.agent_id) {
       if (!names.count(m.agent_id)) names[m.agent_id] = AgentName(tx, m.agent_id);
       j["agent"] = names[m.agent_id];
@@ -483,7 +516,11 @@ Answer Desk::Reply(const AgentIdentity& who, const std::string& id, const std::s
                                                    : "请先接入该会话再回复");
   if (std::string closed = WindowClosed(c, now); !closed.empty())
     return Answer::Error(ErrorKind::kUnprocessable, closed);
-  const std::string filled = Fill(tx, c, text);
+  auto filled_or = Fill(tx, c, text);
+  if (!filled_or.ok()) return Answer::Error(ErrorKind::kBadRequest, filled_or.error());
+  const std::string filled = *filled_or;
+  if (c.channel == "wechat" && filled.size() > kWechatTextBytes)
+    return Answer::Error(ErrorKind::kBadRequest, "微信客服消息最长约680个汉字，请分几条发送");
   // Stored before it is sent: the outbox row commits with the message.
   const std::int64_t seq = storage::AppendDeskMessage(tx, c.id, now, "agent", who.id, filled, "{}");
   ToCustomer(tx, c, filled, "agent");
@@ -534,12 +571,13 @@ Answer Desk::ReleaseLocked(const AgentIdentity& who, const std::string& id) {
   if (Answer a = Load(tx, who, id, &c); !a.ok()) return a;
   if (!(MayAct(who, c) || (c.state == "queued" && who.Supervises())))
     return Answer::Error(ErrorKind::kConflict, "只有接待该会话的客服可以释放它");
+  const bool served = c.state == "held";
+  storage::AppendDeskMessage(tx, c.id, now, "system", who.id, who.name + " 将会话交回机器人", "{}");
+  ToCustomer(tx, c, Say(served ? "desk.released" : "desk.released_queued"), "system");
   c.state = "released";
   c.end_kind = "released";
   c.ended_at = now;
   c.typing_agent = 0;
-  storage::AppendDeskMessage(tx, c.id, now, "system", who.id, who.name + " 将会话交回机器人", "{}");
-  ToCustomer(tx, c, Say("desk.released"), "system");
   storage::UpdateDeskConversation(tx, c);
   storage::AppendDeskEvent(tx, c.id, "released", now);
   tx.Commit();
@@ -663,16 +701,23 @@ Answer Desk::Assist(const AgentIdentity& who, const std::string& id) {
   in.user = c.external_id;
   in.text = last->text;
   dialogs::Outcome out = engine_.Preview(in);
+  std::function<std::string(const std::string&)> mask;
+  {
+    storage::Tx tx = store_.Begin();
+    mask = MaskerFor(tx, c);
+  }
   std::string text;
   for (const auto& rep : out.replies) {
     if (rep.type == "notice") continue;
     if (!text.empty()) text += "\n\n";
     text += rep.text;
   }
+  // Masked like everything staff read: sent as is, the customer gets the
+  // masked text (the bot itself would show them their own data).
   r.body = {{"intent", out.intent},
             {"confidence", out.confidence},
-            {"text", text},
-            {"for", privacy::MaskText(last->text)},
+            {"text", mask(text)},
+            {"for", mask(last->text)},
             {"handoff", !out.handoff.empty()}};
   return r;
 }
@@ -771,6 +816,13 @@ void Desk::Tick() {
       const UnixSeconds active = std::max(c.last_agent_at, c.claimed_at);
       if (now - active < config_.idle_minutes * 60) continue;
       const std::string name = AgentName(tx, c.agent_id);
+      // They are away: no more conversations come to them automatically
+      // until they switch it on again.
+      if (auto a = storage::AgentById(tx, c.agent_id); a && a->auto_assign) {
+        a->auto_assign = false;
+        storage::UpdateAgent(tx, *a);
+        storage::AppendDeskEvent(tx, 0, "agents", now);
+      }
       c.state = "queued";
       c.agent_id = 0;
       c.typing_agent = 0;

@@ -51,6 +51,7 @@ struct DeskConfig {
   int online_seconds = 120;  // seen this recently: can be auto-assigned
   int wechat_window_hours = 48;
   int wechat_max_replies = 5;  // per customer message (WeChat's rule)
+  bool wechat_delivery = false;  // customer-service messages can be sent (appid + secret)
 };
 
 enum class ErrorKind { kNone, kBadRequest, kUnauthorized, kForbidden, kNotFound, kConflict,
@@ -162,7 +163,11 @@ class Desk {
   nlohmann::json WindowJson(const storage::DeskConversation& c, UnixSeconds now) const;
   nlohmann::json Summary(storage::Tx& tx, const storage::DeskConversation& c, UnixSeconds now);
   nlohmann::json CustomerPanel(storage::Tx& tx, const storage::DeskConversation& c);
-  std::string Fill(storage::Tx& tx, const storage::DeskConversation& c, const std::string& text);
+  // The placeholders filled in for the customer; an error if one cannot be.
+  Result<std::string> Fill(storage::Tx& tx, const storage::DeskConversation& c,
+                           const std::string& text);
+  std::function<std::string(const std::string&)> MaskerFor(storage::Tx& tx,
+                                                            const storage::DeskConversation& c);
   void Assign(storage::Tx& tx, storage::DeskConversation& c, const storage::AgentRecord& a,
               UnixSeconds now, const char* how);
   int CapacityOf(const storage::AgentRecord& a) const {

@@ -56,6 +56,16 @@ json Deferred(const nlu::Understanding& u, bool masked) {
 
 }  // namespace
 
+std::string TextForStaff(const nlu::Understanding& u) {
+  // As the log keeps it: what follows a password word masked, and a lone
+  // word of letters and digits (a password typed where none was asked) too.
+  if (ShapedLikeWordPassword(u.normalized, 6) &&
+      std::any_of(u.normalized.begin(), u.normalized.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+      std::any_of(u.normalized.begin(), u.normalized.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
+    return "******";
+  return MaskPasswords(u.text);
+}
+
 
 Engine::Engine(std::shared_ptr<const nlu::Model> nlu, std::shared_ptr<const Replies> replies,
                std::shared_ptr<const CommandRules> commands, storage::Store& store,

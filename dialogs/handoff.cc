@@ -61,17 +61,18 @@ std::string MessageText(const Inbound& in, const nlu::Understanding& u) {
                                                   : in.event->label);
     return "[" + in.event->type + "]";
   }
-  return u.text;
+  return TextForStaff(u);
 }
 
 json MediaJson(const Media& m) {
   return {{"type", m.type}, {"url", m.url}, {"media_id", m.media_id}, {"format", m.format}};
 }
 
-// "取消", "不用了", "不转了": leave the queue (desk.md).
+// "取消", "不用了", "不转了", "不需要人工了": leave the queue (desk.md).
 bool LeavesQueue(const nlu::Understanding& u) {
   if (u.intent == "cancel") return true;
-  for (const char* w : {"不转", "不用了", "不需要了", "不用转", "不要转", "不排了", "不等了"})
+  for (const char* w : {"不转", "不用了", "不需要了", "不用转", "不要转", "不排了", "不等了",
+                        "不需要人工", "不要人工", "不用人工", "不找人工", "不要客服", "不用客服"})
     if (u.normalized.find(w) != std::string::npos) return true;
   return false;
 }
@@ -124,7 +125,13 @@ void Engine::DeskTurn(Context& ctx, const storage::DeskConversation& open, const
   storage::UpdateDeskConversation(ctx.tx, conv);
   storage::AppendDeskEvent(ctx.tx, conv.id, "message", ctx.now);
   if (conv.state != "queued") return;  // held: the agent answers, the bot is silent
-  // Queued: one short acknowledgement, never a flow's prompt.
+  // Queued: one short acknowledgement, never a flow's prompt — but danger
+  // (有人触电, 电线掉了) gets the safety advice at once, whoever answers later.
+  if (!in.media && !in.event &&
+      ContainsAny(Compact(u.normalized), ReplyWords(ctx, "repair.danger_words"))) {
+    ctx.Say("repair.danger");
+    return;
+  }
   if (u.intent == "human_agent") {
     if (settings_.desk_hours.OpenAt(ctx.now)) {
       const int ahead = storage::QueuePosition(ctx.tx, conv) - 1;
@@ -175,10 +182,12 @@ void Engine::StartHandoff(Context& ctx, ConversationState& state, const std::str
   }
   if (settings_.desk_hours.OpenAt(ctx.now)) {
     const int ahead = storage::QueuePosition(ctx.tx, conv) - 1;
+    // "好的，…" only when they asked; after not being understood, plainly.
+    const std::string lead = reason == "asked" ? "好的，" : "";
     if (ahead == 0)
-      ctx.Say("desk.queued_next");
+      ctx.Say("desk.queued_next", {{"lead", lead}});
     else
-      ctx.Say("desk.queued", {{"ahead", std::to_string(ahead)}});
+      ctx.Say("desk.queued", {{"ahead", std::to_string(ahead)}, {"lead", lead}});
   } else {
     ctx.Say("desk.after_hours",
             {{"hours", settings_.desk_hours.Describe()},

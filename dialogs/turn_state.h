@@ -8,6 +8,9 @@
 
 namespace gridbot::dialogs {
 
+// A customer's message as staff and the log may see it: passwords masked.
+std::string TextForStaff(const nlu::Understanding& u);
+
 struct Engine::TurnState {
   bool masked = false;
   std::string handoff;  // Outcome::handoff

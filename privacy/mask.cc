@@ -87,7 +87,9 @@ std::string MaskText(const std::string& text) {
   // dashes between groups, not inside a longer run of digits.
   static const RE2 kMobile(
       R"((^|[^0-9])((?:\+?86[ -]?)?1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4})([^0-9]|$))");
-  static const RE2 kAccount(R"((^|[^0-9])([0-9]{13})([^0-9]|$))");
+  // 户号: 10 to 13 digits (nlu.md), also typed in groups ("0301 0000 01234").
+  static const RE2 kAccount(R"((^|[^0-9])([0-9]{10,13})([^0-9]|$))");
+  static const RE2 kAccountSpaced(R"((^|[^0-9])([0-9]{4}[ -][0-9]{4}[ -][0-9]{2,5})([^0-9]|$))");
   static const RE2 kCard(R"((^|[^0-9])([0-9]{16})([^0-9]|$))");
   static const RE2 kEmail(R"(([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*(@[A-Za-z0-9.-]+\.[A-Za-z]{2,}))");
   std::string in = AsciiDigits(text), out;
@@ -111,6 +113,7 @@ std::string MaskText(const std::string& text) {
     return MaskPhone(d);
   });
   out = replace_all(out, kCard, MaskCardNo);
+  out = replace_all(out, kAccountSpaced, [](const std::string& a) { return MaskAccountNo(DigitsOnly(a)); });
   out = replace_all(out, kAccount, MaskAccountNo);
   RE2::GlobalReplace(&out, kEmail, "\\1***\\2");
   return out;

@@ -309,6 +309,9 @@ TEST_F(DeskTest, TypingIsShownToOthersForAFewSeconds) {
 // WeChat: customer-service messages only within 48 hours of the customer's
 // last message, and at most 5 per message.
 TEST_F(DeskTest, WechatWindowRefusesWithAReason) {
+  desk::DeskConfig config;
+  config.wechat_delivery = true;
+  MakeDesk(config);
   dialogs::Inbound in;
   in.channel = "wechat";
   in.user = "oOPENID123456";
@@ -391,6 +394,75 @@ TEST_F(DeskTest, TokensExpireAndEndAtLogout) {
   c_.clock().Advance(12 * 3600 + 1);
   EXPECT_FALSE(desk_->Authenticate(second));
   EXPECT_FALSE(desk_->Authenticate("0123"));
+}
+
+}  // namespace
+}  // namespace gridbot::testing
+
+namespace gridbot::testing {
+namespace {
+
+TEST_F(DeskTest, WechatRepliesNeedTheApiConfigured) {
+  dialogs::Inbound in;
+  in.channel = "wechat";
+  in.user = "oNOAPI";
+  in.text = "转人工";
+  c_.engine().Handle(in);
+  auto wang = Agent("xiaowang");
+  const std::string id = QueuedId(wang);
+  ASSERT_TRUE(desk_->Claim(wang, id).ok());
+  desk::Answer r = desk_->Reply(wang, id, "您好");
+  EXPECT_EQ(r.error, desk::ErrorKind::kUnprocessable);
+  EXPECT_THAT(r.message, HasSubstr("未配置"));
+}
+
+TEST_F(DeskTest, SecretsNeverReachTheAgent) {
+  c_.Bind("南宁", "0301000001234", "246810");
+  c_.Say("转人工");
+  c_.Say("我的服务密码是246810，帮我看看");
+  c_.Say("abc12345");
+  auto wang = Agent("xiaowang");
+  const std::string id = QueuedId(wang);
+  const std::string view = desk_->Conversation(wang, id).body.dump();
+  EXPECT_THAT(view, Not(HasSubstr("246810")));
+  EXPECT_THAT(view, Not(HasSubstr("abc12345")));
+  EXPECT_THAT(QueryText(c_, "SELECT group_concat(text) FROM desk_messages"), Not(HasSubstr("246810")));
+  // Nor the bound holder's name or street, nor the 户号 in assist's answer.
+  EXPECT_THAT(view, Not(HasSubstr("民族大道88号")));
+  c_.Say("上个月电费多少");
+  const std::string assist = desk_->Assist(wang, id).body.dump();
+  EXPECT_THAT(assist, Not(HasSubstr("0301000001234")));
+  EXPECT_THAT(assist, HasSubstr("0301*****1234"));
+}
+
+TEST_F(DeskTest, DangerWhileQueuedGetsTheSafetyAdviceAtOnce) {
+  c_.Say("转人工");
+  EXPECT_THAT(c_.Say("有人触电了"), HasSubstr("95598"));
+}
+
+TEST_F(DeskTest, PlaceholdersWithoutABoundAccountAreRefused) {
+  c_.Say("转人工");
+  auto wang = Agent("xiaowang");
+  const std::string id = QueuedId(wang);
+  ASSERT_TRUE(desk_->Claim(wang, id).ok());
+  desk::Answer r = desk_->Reply(wang, id, "您户号{{户号}}欠费{{欠费}}");
+  EXPECT_EQ(r.error, desk::ErrorKind::kBadRequest);
+  EXPECT_THAT(r.message, HasSubstr("没有绑定户号"));
+  EXPECT_TRUE(desk_->Reply(wang, id, "{{客户称呼}}您好").ok());
+  EXPECT_THAT(Updates().back(), HasSubstr("尊敬的客户您好"));
+}
+
+TEST_F(DeskTest, AnAgentWhoLetsAConversationIdleGetsNoMoreAutomatically) {
+  auto wang = Agent("xiaowang");
+  ASSERT_TRUE(desk_->SetAutoAssign(wang, true).ok());
+  c_.Say("转人工");
+  desk_->AssignWaiting();
+  c_.clock().Advance(31 * 60);
+  desk_->Authenticate(desk_->Login("xiaowang", "xiaowang-password").body["token"]);  // still online
+  desk_->Tick();
+  desk::Answer q = desk_->Queue(wang);
+  EXPECT_EQ(q.body["conversations"][0]["state"], "queued");
+  EXPECT_EQ(desk_->Me(wang).body["auto_assign"], false);
 }
 
 }  // namespace
