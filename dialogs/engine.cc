@@ -217,6 +217,9 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
   if (!state.focus_account.empty() && now - state.focus_at <= kFocusSeconds)
     ctx.focus_account = state.focus_account;
 
+  // The flow runs waiting before the turn (analytics: how each ends).
+  std::vector<std::tuple<std::int64_t, std::string, std::string>> before_runs;
+  for (const Frame& f : state.stack) before_runs.emplace_back(f.run, f.flow, f.step);
   std::optional<storage::DeskConversation> desk;
   if (!preview) desk = storage::OpenDeskConversation(tx, in.channel, in.user);
   if (desk) {
@@ -228,6 +231,7 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
     Step(ctx, state, u, turn);
   }
   if (turn.handoff.empty()) turn.handoff = ctx.handoff;
+  if (!desk && !preview) RecordRuns(before_runs, state, u, turn);
   if (!turn.handoff.empty() && !desk && !preview) StartHandoff(ctx, state, turn.handoff, turn);
   if (preview) {
     // Nothing of it stays: the transaction rolls back when tx goes.
@@ -279,6 +283,10 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
       if (r.type != "notice") replies.push_back(r.text);
     log.replies_json = replies.dump();
     log.masked = turn.masked;
+    log.events_json = turn.events.dump();
+    log.commands = turn.commands;
+    log.fallback = turn.fallback;
+    log.handoff = turn.handoff;
     if (!turn.masked) {
       for (const std::string& t : u.tokens) log.tokens += (log.tokens.empty() ? "" : " ") + t;
       log.tokens = MaskPasswords(log.tokens);
@@ -619,6 +627,7 @@ void Engine::Apply(Context& ctx, ConversationState& state, Flow& flow,
           state.stack.pop_back();  // this flow; one interrupted below resumes
         }
         cancelled = true;
+        turn.cancelled = true;
         break;
       case CommandKind::kStart:
         starts.push_back(c.u);
@@ -785,24 +794,40 @@ bool Engine::StartFlow(Context& ctx, ConversationState& state, Flow& flow,
     Frame frame;
     frame.flow = bind->name();
     frame.then = Deferred(u, turn.masked);
+    frame.run = ++state.runs;
+    turn.events.push_back({{"e", "start"}, {"flow", frame.flow}, {"run", frame.run}});
     if (bind->Start(ctx, frame, u) == FlowResult::kWaiting) {
       state.stack.push_back(frame);
       return true;
     }
+    turn.events.push_back({{"e", "end"}, {"flow", frame.flow}, {"run", frame.run}, {"how", "completed"}});
     return false;
   }
   Frame frame;
   frame.flow = flow.name();
-  if (flow.Start(ctx, frame, u) == FlowResult::kWaiting) {
+  frame.run = ++state.runs;
+  turn.events.push_back({{"e", "start"}, {"flow", frame.flow}, {"run", frame.run}});
+  if (flow.Start(ctx, frame, u) != FlowResult::kWaiting)
+    turn.events.push_back({{"e", "end"}, {"flow", frame.flow}, {"run", frame.run},
+                           {"how", ctx.handoff == "gave_up" ? "gave_up" : "completed"}});
+  else {
     // Asking again for a flow already in progress below replaces it, and
     // at most kMaxStack flows wait at once (the oldest is dropped).
+    // The run so replaced or dropped was left unfinished: abandoned.
+    auto left = [&turn](const Frame& f) {
+      turn.events.push_back({{"e", "end"}, {"flow", f.flow}, {"run", f.run}, {"how", "abandoned"}});
+    };
     for (auto it = state.stack.begin(); it != state.stack.end(); ++it) {
       if (it->flow == frame.flow) {
+        left(*it);
         state.stack.erase(it);
         break;
       }
     }
-    if (state.stack.size() >= kMaxStack) state.stack.erase(state.stack.begin());
+    if (state.stack.size() >= kMaxStack) {
+      left(state.stack.front());
+      state.stack.erase(state.stack.begin());
+    }
     state.stack.push_back(std::move(frame));
     return true;
   }
@@ -838,6 +863,40 @@ void Engine::Finish(Context& ctx, ConversationState& state, TurnState& turn) {
     flow->Prompt(ctx, below, false);
   } else {
     state.stack.pop_back();
+  }
+}
+
+void Engine::RecordRuns(
+    const std::vector<std::tuple<std::int64_t, std::string, std::string>>& before,
+    const ConversationState& state, const nlu::Understanding& u, TurnState& turn) {
+  // Runs that waited before and do not now ended in this turn; how, from
+  // what the turn did. (Runs started and ended within the turn are already
+  // in turn.events.)
+  auto ended = [&turn](std::int64_t run) {
+    for (const auto& e : turn.events)
+      if (e.value("e", "") == "end" && e.value("run", std::int64_t{0}) == run) return true;
+    return false;
+  };
+  const std::int64_t top = before.empty() ? 0 : std::get<0>(before.back());
+  for (const auto& [run, flow, step] : before) {
+    bool still = false;
+    for (const Frame& f : state.stack) still = still || f.run == run;
+    if (still || run == 0 || ended(run)) continue;
+    std::string how = "completed";
+    if (turn.handoff == "gave_up")
+      how = run == top ? "gave_up" : "handed_off";
+    else if (turn.handoff == "asked" || turn.handoff == "not_understood")
+      how = "handed_off";
+    else if (turn.cancelled || u.intent == "cancel")
+      how = "cancelled";
+    turn.events.push_back({{"e", "end"}, {"flow", flow}, {"run", run}, {"how", how}});
+  }
+  // The steps asked now: a run waiting at a step it was not at before.
+  for (const Frame& f : state.stack) {
+    if (f.run == 0 || f.step.empty()) continue;
+    bool same = false;
+    for (const auto& [run, flow, step] : before) same = same || (run == f.run && step == f.step);
+    if (!same) turn.events.push_back({{"e", "ask"}, {"flow", f.flow}, {"run", f.run}, {"step", f.step}});
   }
 }
 

@@ -30,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/time.h"
@@ -127,6 +128,10 @@ class Engine {
   // message (unless null: already there) and the bot's replies.
   void AppendHandoffTurn(Context& ctx, const std::string& desk_id, const std::string* text,
                          const nlu::Understanding& u, const std::vector<Reply>& replies);
+  // Adds to turn.events how the runs waiting before the turn ended and the
+  // steps now asked.
+  void RecordRuns(const std::vector<std::tuple<std::int64_t, std::string, std::string>>& before,
+                  const ConversationState& state, const nlu::Understanding& u, TurnState& turn);
   // A 1-5 rating after a closed desk conversation; true if `u` was one.
   bool TakeRating(Context& ctx, const nlu::Understanding& u, TurnState& turn);
   // A picture or voice message the bot cannot read.

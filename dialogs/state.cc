@@ -13,11 +13,13 @@ std::string ConversationState::ToJson() const {
                       {"step", f.step},
                       {"slots", f.slots},
                       {"failures", f.failures},
+                      {"run", f.run},
                       {"then", f.then}});
   j["stack"] = frames;
   j["last_intent"] = last_intent;
   j["last_slots"] = last_slots;
   j["fallbacks"] = fallbacks;
+  if (runs) j["runs"] = runs;
   if (!queue.empty()) j["queue"] = queue;
   if (!clarify.empty()) j["clarify"] = clarify;
   if (!focus_account.empty()) j["focus"] = {{"account", focus_account}, {"at", focus_at}};
@@ -39,6 +41,7 @@ ConversationState ConversationState::FromJson(const std::string& text) {
       fr.step = f.value("step", "");
       if (f.contains("slots") && f["slots"].is_object()) fr.slots = f["slots"];
       fr.failures = f.value("failures", 0);
+      fr.run = f.value("run", static_cast<std::int64_t>(0));
       if (f.contains("then")) fr.then = f["then"];
       if (!fr.flow.empty()) s.stack.push_back(std::move(fr));
     }
@@ -46,6 +49,7 @@ ConversationState ConversationState::FromJson(const std::string& text) {
   s.last_intent = j.value("last_intent", "");
   if (j.contains("last_slots") && j["last_slots"].is_object()) s.last_slots = j["last_slots"];
   s.fallbacks = j.value("fallbacks", 0);
+  s.runs = j.value("runs", static_cast<std::int64_t>(0));
   if (j.contains("queue") && j["queue"].is_array())
     for (const json& q : j["queue"])
       if (q.is_object() && q.value("intent", "") != "") s.queue.push_back(q);

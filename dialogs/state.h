@@ -17,6 +17,9 @@ struct Frame {
   std::string step;
   nlohmann::json slots = nlohmann::json::object();
   int failures = 0;
+  // This run of the flow, numbered per conversation (analytics' funnels
+  // follow a run from its start to its end).
+  std::int64_t run = 0;
   // An intent (with its slots) to run once this flow completes, e.g. the bill
   // the customer asked for before being sent to bind an account first.
   nlohmann::json then;  // null or {"intent":…, "slots":{…}}
@@ -27,6 +30,7 @@ struct ConversationState {
   std::string last_intent;   // the last answered request, for "那3月份的呢"
   nlohmann::json last_slots = nlohmann::json::object();
   int fallbacks = 0;  // consecutive messages not understood
+  std::int64_t runs = 0;  // flow runs started so far (Frame::run)
   // The last location the customer's WeChat reported (LOCATION events), for
   // "附近的营业厅"; at == 0 if none.
   double lat = 0, lng = 0;

@@ -2,6 +2,7 @@
 // files (engine.cc, handoff.cc).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "dialogs/engine.h"
@@ -14,6 +15,10 @@ std::string TextForStaff(const nlu::Understanding& u);
 struct Engine::TurnState {
   bool masked = false;
   std::string handoff;  // Outcome::handoff
+  bool cancelled = false;  // the customer cancelled a flow in this turn
+  // What happened to flow runs in this turn, for analytics' funnels:
+  // {"e":"start"|"ask"|"end","flow","run",("step"),("how")}.
+  nlohmann::json events = nlohmann::json::array();
   std::string desk_id;
   std::string commands;  // what the command layer decided (ToString)
   bool fallback = false;  // the bot said it did not understand

@@ -83,6 +83,12 @@ struct TurnLog {
   std::string tokens;  // the message's words, space-separated
   std::int64_t micros = 0;
   bool masked = false;
+  // What happened to flow runs (dialogs/turn_state.h) and what the command
+  // layer decided, for analysts.
+  std::string events_json = "[]";
+  std::string commands;
+  bool fallback = false;
+  std::string handoff;
 };
 
 // The back end's data as loaded from a fixture file.

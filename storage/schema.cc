@@ -154,6 +154,18 @@ CREATE TABLE desk_events (
 ALTER TABLE outbox ADD COLUMN sender TEXT NOT NULL DEFAULT 'bot';
 CREATE INDEX outbox_by_recipient ON outbox(channel, recipient, id);
 )sql",
+      // 5: for analysts (issue 9): what happened to flow runs in each turn
+      // (started, the step asked, how a run ended) and the command layer's
+      // decision.
+      R"sql(
+ALTER TABLE dialog_log ADD COLUMN events TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE dialog_log ADD COLUMN commands TEXT NOT NULL DEFAULT '';
+-- The bot said it did not understand; the turn handed the conversation to
+-- the desk ("asked", "not_understood", "gave_up") or was a message to it
+-- ("message", "cancelled").
+ALTER TABLE dialog_log ADD COLUMN fallback INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE dialog_log ADD COLUMN handoff TEXT NOT NULL DEFAULT '';
+)sql",
   };
   return kMigrations;
 }

@@ -385,7 +385,8 @@ void Tx::SaveSession(const std::string& channel, const std::string& external_id,
 void Tx::AppendTurn(const TurnLog& t) {
   Statement st = Prep(
       "INSERT INTO dialog_log(at, channel, external_id, text, normalized, intent, confidence, "
-      "slots, flow, step, replies, micros, masked, tokens) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "slots, flow, step, replies, micros, masked, tokens, events, commands, fallback, handoff) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   st.Bind(1, t.at)
       .Bind(2, t.channel)
       .Bind(3, t.external_id)
@@ -399,7 +400,11 @@ void Tx::AppendTurn(const TurnLog& t) {
       .Bind(11, t.replies_json)
       .Bind(12, t.micros)
       .Bind(13, t.masked ? 1 : 0)
-      .Bind(14, t.tokens);
+      .Bind(14, t.tokens)
+      .Bind(15, t.events_json)
+      .Bind(16, t.commands)
+      .Bind(17, t.fallback ? 1 : 0)
+      .Bind(18, t.handoff);
   Check(st.Run());
 }
 
