@@ -5,6 +5,7 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 
+#include "analytics/summary.h"
 #include "bot/desk_http.h"
 #include "bot/static_files.h"
 #include "bot/wechat_crypto.h"
@@ -265,7 +266,15 @@ HttpResponse HttpHandler::Route(const HttpRequest& req,
     auto who = desk_->Caller(req);
     if (!who) return JsonError(401, "请先登录");
     if (!who->Analyses()) return JsonError(403, "您的角色不能查看分析数据");
-    return JsonError(404, "analytics endpoints are not available in this version");
+    if (path == "/api/analytics/summary") {
+      if (req.method != "GET") return JsonError(405, "use GET");
+      auto q = ParseQuery(req.target);
+      const UnixSeconds now = app_.clock().Now();
+      auto period = analytics::Period::Parse(q["from"], q["to"], ToCivilDay(now));
+      if (!period.ok()) return JsonError(400, period.error());
+      return JsonResponse(200, analytics::Summarize(app_.store(), *period, now).dump());
+    }
+    return JsonError(404, "this analytics endpoint is not available yet");
   }
   if (path == "/api/chat/updates") {
     if (req.method != "GET") return JsonError(405, "use GET");

@@ -4,11 +4,13 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "analytics/summary.h"
 #include "bot/app.h"
 #include "bot/commands.h"
 #include "bot/http_handler.h"
@@ -43,6 +45,8 @@ Usage:
   gridbot logs export --db PATH --format jsonl|csv [--channel C] [--user ID]
                 [--intent I] [--since DATE] [--until DATE] [--unmasked]
                 (phones, e-mails and card numbers masked unless --unmasked)
+  gridbot logs stats --db PATH [--from D] [--to D] [--now DATE]
+                (analytics.md's summary as JSON: per day, totals, intents, funnels)
 
 Common options:
   --db PATH          SQLite database file (default var/gridbot.db; created)
@@ -297,6 +301,34 @@ std::string CsvField(const std::string& s) {
   return o + "\"";
 }
 
+// gridbot logs stats: analytics.md's summary as JSON.
+int LogsStats(const std::vector<std::string>& args) {
+  std::string db, from, to, now_flag;
+  for (size_t i = 0; i < args.size(); ++i) {
+    auto next = [&]() { return i + 1 < args.size() ? args[++i] : std::string(); };
+    if (args[i] == "--db")
+      db = next();
+    else if (args[i] == "--from")
+      from = next();
+    else if (args[i] == "--to")
+      to = next();
+    else if (args[i] == "--now")
+      now_flag = next();
+    else
+      return Fail("unknown argument " + args[i]);
+  }
+  if (db.empty()) return Fail("logs stats needs --db PATH");
+  if (!now_flag.empty() && !ParseNowFlag(now_flag)) return Fail("--now expects YYYY-MM-DD[THH:MM]");
+  const UnixSeconds now = now_flag.empty() ? SystemClock()->Now() : *ParseNowFlag(now_flag);
+  auto period = analytics::Period::Parse(from, to, ToCivilDay(now));
+  if (!period.ok()) return Fail(period.error());
+  if (!std::filesystem::exists(db)) return Fail("no database at " + db);
+  auto store = storage::Store::Open(db);
+  if (!store.ok()) return Fail(store.error());
+  std::printf("%s\n", analytics::Summarize(**store, *period, now).dump(2).c_str());
+  return 0;
+}
+
 int LogsExport(const std::vector<std::string>& args) {
   std::string db, format = "jsonl", channel, user, intent, since, until;
   bool mask = true;
@@ -516,8 +548,9 @@ int main(int argc, char** argv) {
   if (cmd == "menu") return bot::MenuCommand(rest);
   if (cmd == "agent") return Agent(rest);
   if (cmd == "logs") {
-    if (rest.empty() || rest[0] != "export" || WantsHelp(rest))
+    if (rest.empty() || (rest[0] != "export" && rest[0] != "stats") || WantsHelp(rest))
       return std::printf("%s", kUsage), rest.empty() ? 2 : 0;
+    if (rest[0] == "stats") return LogsStats(std::vector<std::string>(rest.begin() + 1, rest.end()));
     return LogsExport(std::vector<std::string>(rest.begin() + 1, rest.end()));
   }
   return Fail("unknown command '" + cmd + "'; see gridbot --help");

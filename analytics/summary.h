@@ -1,0 +1,60 @@
+// The analysts' summary (../shared/spec/analytics.md, "Definitions"): per
+// day and in total, conversations, turns, customers, fallback and handoff
+// rates, latency percentiles; turns per intent; the funnel of every flow.
+// A library below bot/, without HTTP: `gridbot logs stats` and
+// GET /api/analytics/summary both print what Summarize() returns.
+//
+//   auto period = analytics::Period::Parse("2024-08-01", "2024-08-07");
+//   nlohmann::json s = analytics::Summarize(store, *period, clock.Now());
+//
+// Counting, exactly as analytics.md defines it:
+//  - a turn is one dialog_log row; rows with intent "handoff" (messages to
+//    the desk) are not bot turns and are counted apart (desk_messages);
+//  - a conversation is one customer's turns (all rows) with no gap over 30
+//    minutes; it belongs to the day (Asia/Shanghai) of its first turn;
+//  - fallback_rate = fallback turns / bot turns; handoff_rate =
+//    conversations with a handoff (asked, not understood, gave up) /
+//    conversations;
+//  - latency is the turn's processing time; p50/p95/p99 are nearest-rank
+//    over the bot turns;
+//  - a funnel counts the runs started in the period: started, each step's
+//    reached (runs that asked it at least once), and how each ended —
+//    completed, cancelled, gave_up, handed_off, abandoned (replaced, or no
+//    answer within 30 minutes while it waited), or open (still waiting at
+//    the period's end, within 30 minutes).
+//
+// Thread safety: pure functions over a store (one transaction each).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "storage/analytics.h"
+#include "storage/store.h"
+
+namespace gridbot::analytics {
+
+constexpr UnixSeconds kConversationGap = 30 * 60;
+
+struct Period {
+  CivilDay from, to;  // both included
+  UnixSeconds begin = 0, end = 0;  // [begin, end): from 00:00 to the day after `to`
+  // "YYYY-MM-DD" each; an empty `from` or `to` means `today`. Error if
+  // malformed, from after to, or longer than 3660 days.
+  static Result<Period> Parse(const std::string& from, const std::string& to, CivilDay today);
+};
+
+// Nearest-rank percentile (p in (0, 100]) of `values`; 0 if empty.
+double NearestRank(std::vector<double> values, double p);
+
+// The summary of analytics.md for the period; `now` bounds what is still
+// open (a period reaching into the future ends now).
+nlohmann::json Summarize(const std::vector<storage::LoggedTurn>& turns, const Period& period,
+                         UnixSeconds now);
+nlohmann::json Summarize(storage::Store& store, const Period& period, UnixSeconds now);
+
+}  // namespace gridbot::analytics

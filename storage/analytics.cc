@@ -1,0 +1,35 @@
+#include "storage/analytics.h"
+
+namespace gridbot::storage {
+
+std::vector<LoggedTurn> TurnsByCustomer(Tx& tx, UnixSeconds from, UnixSeconds to) {
+  Statement st = tx.Prep(
+      "SELECT id, at, channel, external_id, text, intent, confidence, slots, flow, step, replies, "
+      "micros, fallback, handoff, events FROM dialog_log WHERE at >= ? AND at < ? "
+      "ORDER BY channel, external_id, at, id");
+  st.Bind(1, from).Bind(2, to);
+  std::vector<LoggedTurn> out;
+  while (st.Step()) {
+    LoggedTurn t;
+    t.id = st.Int(0);
+    t.at = st.Int(1);
+    t.channel = st.Text(2);
+    t.external_id = st.Text(3);
+    t.text = st.Text(4);
+    t.intent = st.Text(5);
+    t.confidence = st.Double(6);
+    t.slots_json = st.Text(7);
+    t.flow = st.Text(8);
+    t.step = st.Text(9);
+    t.replies_json = st.Text(10);
+    t.micros = st.Int(11);
+    t.fallback = st.Int(12) != 0;
+    t.handoff = st.Text(13);
+    t.events_json = st.Text(14);
+    out.push_back(std::move(t));
+  }
+  tx.Check(st);
+  return out;
+}
+
+}  // namespace gridbot::storage
