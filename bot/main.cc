@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "analytics/summary.h"
+#include "privacy/mask.h"
 #include "bot/app.h"
 #include "bot/commands.h"
 #include "bot/http_handler.h"
-#include "bot/log_mask.h"
 #include "bot/server.h"
 #include "dialogs/script.h"
 #include "nlu/eval.h"
@@ -44,7 +44,7 @@ Usage:
                 (customer-service staff: desk.md; the console is at /agent)
   gridbot logs export --db PATH --format jsonl|csv [--channel C] [--user ID]
                 [--intent I] [--since DATE] [--until DATE] [--unmasked]
-                (phones, e-mails and card numbers masked unless --unmasked)
+                (phones, 户号, e-mails and card numbers masked unless --unmasked)
   gridbot logs stats --db PATH [--from D] [--to D] [--now DATE]
                 (analytics.md's summary as JSON: per day, totals, intents, funnels)
 
@@ -377,11 +377,12 @@ int LogsExport(const std::vector<std::string>& args) {
   st.Bind(1, since_t).Bind(2, until_t).Bind(3, channel).Bind(4, user).Bind(5, intent);
   if (format == "csv")
     std::printf(
+        "\xEF\xBB\xBF"  // UTF-8 BOM: Excel opens it as is (analytics.md)
         "time,channel,user,text,normalized,intent,confidence,slots,flow,step,replies,micros,"
         "tokens\n");
-  // Personal data is masked for analysts unless --unmasked (passwords are
-  // never in the log at all).
-  auto masked = [&](const std::string& s) { return mask ? bot::MaskForAnalysts(s) : s; };
+  // Personal data is masked as analytics.md's table says (privacy/mask.h,
+  // the one place), unless --unmasked; passwords are never in the log.
+  auto masked = [&](const std::string& s) { return mask ? privacy::MaskText(s) : s; };
   while (st.Step()) {
     nlohmann::json j = {{"time", FormatIso8601(st.Int(0))},
                         {"channel", st.Text(1)},

@@ -18,6 +18,7 @@ TEST(Mask, EachKindAsAnalyticsMdShowsIt) {
 
 TEST(Mask, InFreeTextAsCustomersWriteThem) {
   EXPECT_EQ(MaskText("电话13800138000"), "电话138****8000");
+  EXPECT_EQ(MaskText("13800138000,13912345678"), "138****8000,139****5678");
   EXPECT_EQ(MaskText("电话138 0013 8000"), "电话138****8000");
   EXPECT_EQ(MaskText("电话+86 138-0013-8000"), "电话138****8000");
   EXPECT_EQ(MaskText("电话１３８００１３８０００"), "电话138****8000");
