@@ -223,13 +223,49 @@ json Summarize(const std::vector<storage::LoggedTurn>& turns, const Period& peri
   return out;
 }
 
+json DeskFigures(const std::vector<storage::DeskRecord>& records) {
+  std::map<std::string, int> reasons;
+  std::vector<double> wait, first;
+  std::map<int, int> ratings;
+  int claimed = 0, rated = 0, rating_sum = 0;
+  for (const auto& r : records) {
+    ++reasons[r.reason];
+    if (r.claimed_at) {
+      ++claimed;
+      wait.push_back(static_cast<double>(r.claimed_at - r.queued_at));
+    }
+    if (r.first_response_at) first.push_back(static_cast<double>(r.first_response_at - r.queued_at));
+    if (r.rating >= 1 && r.rating <= 5) {
+      ++ratings[r.rating];
+      ++rated;
+      rating_sum += r.rating;
+    }
+  }
+  json distribution = json::object();
+  for (int n = 1; n <= 5; ++n) distribution[std::to_string(n)] = ratings[n];
+  return {{"handoffs", static_cast<int>(records.size())},
+          {"by_reason", reasons},
+          {"claimed", claimed},
+          {"wait_seconds", {{"p50", NearestRank(wait, 50)}, {"p95", NearestRank(wait, 95)}}},
+          {"first_response_seconds",
+           {{"p50", NearestRank(first, 50)}, {"p95", NearestRank(first, 95)}}},
+          {"ratings",
+           {{"count", rated},
+            {"average", rated ? static_cast<double>(rating_sum) / rated : 0.0},
+            {"distribution", distribution}}}};
+}
+
 json Summarize(storage::Store& store, const Period& period, UnixSeconds now) {
   std::vector<storage::LoggedTurn> turns;
+  std::vector<storage::DeskRecord> desk;
   {
     storage::Tx tx = store.Begin();
     turns = storage::TurnsByCustomer(tx, period.begin, period.end);
+    desk = storage::DeskRecords(tx, period.begin, period.end);
   }
-  return Summarize(turns, period, now);
+  json out = Summarize(turns, period, now);
+  out["desk"] = DeskFigures(desk);
+  return out;
 }
 
 }  // namespace gridbot::analytics

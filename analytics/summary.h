@@ -23,6 +23,11 @@
 //    answer within 30 minutes while it waited), or open (still waiting at
 //    the period's end, within 30 minutes).
 //
+//  - desk: conversations handed to a person in the period (by reason),
+//    those a person took, waiting time (queued → first claim) and first
+//    response (queued → first agent reply) as nearest-rank p50/p95 in
+//    seconds, and the 1-5 ratings given.
+//
 // Thread safety: pure functions over a store (one transaction each).
 #pragma once
 
@@ -56,5 +61,6 @@ double NearestRank(std::vector<double> values, double p);
 nlohmann::json Summarize(const std::vector<storage::LoggedTurn>& turns, const Period& period,
                          UnixSeconds now);
 nlohmann::json Summarize(storage::Store& store, const Period& period, UnixSeconds now);
+nlohmann::json DeskFigures(const std::vector<storage::DeskRecord>& records);
 
 }  // namespace gridbot::analytics

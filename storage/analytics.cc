@@ -32,4 +32,18 @@ std::vector<LoggedTurn> TurnsByCustomer(Tx& tx, UnixSeconds from, UnixSeconds to
   return out;
 }
 
+std::vector<DeskRecord> DeskRecords(Tx& tx, UnixSeconds from, UnixSeconds to) {
+  Statement st = tx.Prep(
+      "SELECT reason, COALESCE(end_kind, ''), queued_at, COALESCE(claimed_at, 0), "
+      "COALESCE(first_response_at, 0), COALESCE(rating, 0) FROM desk_conversations "
+      "WHERE queued_at >= ? AND queued_at < ? ORDER BY queued_at, id");
+  st.Bind(1, from).Bind(2, to);
+  std::vector<DeskRecord> out;
+  while (st.Step())
+    out.push_back(DeskRecord{st.Text(0), st.Text(1), st.Int(2), st.Int(3), st.Int(4),
+                             static_cast<int>(st.Int(5))});
+  tx.Check(st);
+  return out;
+}
+
 }  // namespace gridbot::storage

@@ -28,4 +28,12 @@ struct LoggedTurn {
 // Every turn logged in [from, to), by customer (channel, user) then time.
 std::vector<LoggedTurn> TurnsByCustomer(Tx& tx, UnixSeconds from, UnixSeconds to);
 
+// A desk conversation queued in [from, to): when, why, and its times.
+struct DeskRecord {
+  std::string reason, end_kind;
+  UnixSeconds queued_at = 0, claimed_at = 0, first_response_at = 0;
+  int rating = 0;
+};
+std::vector<DeskRecord> DeskRecords(Tx& tx, UnixSeconds from, UnixSeconds to);
+
 }  // namespace gridbot::storage

@@ -197,6 +197,35 @@ TEST_F(SummaryTest, RunsWaitingAtTheEndAreOpenForThirtyMinutes) {
   EXPECT_EQ(got, open);
 }
 
+TEST_F(SummaryTest, DeskFiguresCountHandoffsByReason) {
+  int asked = 0, not_understood = 0;
+  for (int k = 0; k < kCustomers; ++k) {
+    const Script& s = Scripts()[k % Scripts().size()];
+    if (!s.handoff) continue;
+    (s.fallbacks ? not_understood : asked)++;
+  }
+  const json sum = Summary("2024-08-05", "2024-08-06");
+  EXPECT_EQ(sum["desk"]["handoffs"], asked + not_understood);
+  EXPECT_EQ(sum["desk"]["by_reason"]["asked"], asked);
+  EXPECT_EQ(sum["desk"]["by_reason"]["not_understood"], not_understood);
+  EXPECT_EQ(sum["desk"]["claimed"], 0);  // nobody was at the desk
+}
+
+TEST(DeskFigures, WaitFirstResponseAndRatings) {
+  std::vector<storage::DeskRecord> r = {{"asked", "closed", 100, 160, 220, 5},
+                                        {"asked", "closed", 100, 400, 0, 2},
+                                        {"gave_up", "", 100, 0, 0, 0}};
+  const json d = analytics::DeskFigures(r);
+  EXPECT_EQ(d["handoffs"], 3);
+  EXPECT_EQ(d["claimed"], 2);
+  EXPECT_EQ(d["wait_seconds"]["p50"], 60);
+  EXPECT_EQ(d["wait_seconds"]["p95"], 300);
+  EXPECT_EQ(d["first_response_seconds"]["p50"], 120);
+  EXPECT_EQ(d["ratings"]["count"], 2);
+  EXPECT_DOUBLE_EQ(d["ratings"]["average"].get<double>(), 3.5);
+  EXPECT_EQ(d["ratings"]["distribution"]["5"], 1);
+}
+
 TEST(Period, BadDatesAreErrors) {
   EXPECT_FALSE(analytics::Period::Parse("2024-13-01", "", {2024, 8, 6}).ok());
   EXPECT_FALSE(analytics::Period::Parse("2024-08-07", "2024-08-06", {2024, 8, 6}).ok());

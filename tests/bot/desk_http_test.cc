@@ -102,6 +102,22 @@ TEST(DeskHttp, EveryEndpointRefusesNoTokenAndTheWrongRole) {
   EXPECT_EQ(s.As(wang, http::verb::get, "/api/agent/queue").result_int(), 401);
 }
 
+TEST(DeskHttp, AnalyticsSummaryIsForAnalystsSupervisorsAndAdmins) {
+  const std::string db = TempDb("deskhttp", "analytics");
+  AddAgent(db, "xiaowang", "agent");
+  AddAgent(db, "fenxi", "analyst");
+  Desk s(db);
+  s.ChatText("u1", "上个月电费多少");
+  const std::string target = "/api/analytics/summary?from=2024-08-04&to=2024-08-04";
+  EXPECT_EQ(s.Request(http::verb::get, target).result_int(), 401);
+  EXPECT_EQ(s.As(s.Login("xiaowang"), http::verb::get, target).result_int(), 403);
+  const std::string analyst = s.Login("fenxi");
+  const json sum = s.AsJson(analyst, http::verb::get, target);
+  EXPECT_EQ(sum["totals"]["turns"], 1);
+  EXPECT_EQ(sum["days"][0]["date"], "2024-08-04");
+  EXPECT_EQ(s.As(analyst, http::verb::get, "/api/analytics/summary?from=2024-13-01").result_int(), 400);
+}
+
 TEST(DeskHttp, LoginAnswersAlikeForUnknownNamesAndSetsAnHttpOnlyCookie) {
   const std::string db = TempDb("deskhttp", "login");
   AddAgent(db, "xiaowang", "agent");
