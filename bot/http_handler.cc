@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analytics/summary.h"
+#include "analytics/turns.h"
 #include "bot/desk_http.h"
 #include "bot/static_files.h"
 #include "bot/wechat_crypto.h"
@@ -273,6 +274,21 @@ HttpResponse HttpHandler::Route(const HttpRequest& req,
       auto period = analytics::Period::Parse(q["from"], q["to"], ToCivilDay(now));
       if (!period.ok()) return JsonError(400, period.error());
       return JsonResponse(200, analytics::Summarize(app_.store(), *period, now).dump());
+    }
+    if (path == "/api/analytics/turns") {
+      if (req.method != "GET") return JsonError(405, "use GET");
+      auto page = analytics::SearchTurns(app_.store(), ParseQuery(req.target),
+                                         ToCivilDay(app_.clock().Now()));
+      if (!page.ok()) return JsonError(400, page.error());
+      return JsonResponse(200, page->dump());
+    }
+    const std::string conversations = "/api/analytics/conversations/";
+    if (path.rfind(conversations, 0) == 0) {
+      if (req.method != "GET") return JsonError(405, "use GET");
+      auto t = analytics::ConversationTranscript(app_.store(), path.substr(conversations.size()),
+                                                 who->Supervises());
+      if (!t.ok()) return JsonError(404, "no such conversation");
+      return JsonResponse(200, t->dump());
     }
     return JsonError(404, "this analytics endpoint is not available yet");
   }

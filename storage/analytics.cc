@@ -2,14 +2,14 @@
 
 namespace gridbot::storage {
 
-std::vector<LoggedTurn> TurnsByCustomer(Tx& tx, UnixSeconds from, UnixSeconds to) {
-  Statement st = tx.Prep(
-      "SELECT id, at, channel, external_id, text, intent, confidence, slots, flow, step, replies, "
-      "micros, fallback, handoff, events FROM dialog_log WHERE at >= ? AND at < ? "
-      "ORDER BY channel, external_id, at, id");
-  st.Bind(1, from).Bind(2, to);
-  std::vector<LoggedTurn> out;
-  while (st.Step()) {
+namespace {
+
+constexpr const char* kTurnCols =
+    "d.id, d.at, d.channel, d.external_id, d.text, d.intent, d.confidence, d.slots, d.flow, "
+    "d.step, d.replies, d.micros, d.fallback, d.handoff, d.events";
+
+LoggedTurn ReadTurn(const Statement& st) {
+  {
     LoggedTurn t;
     t.id = st.Int(0);
     t.at = st.Int(1);
@@ -26,8 +26,151 @@ std::vector<LoggedTurn> TurnsByCustomer(Tx& tx, UnixSeconds from, UnixSeconds to
     t.fallback = st.Int(12) != 0;
     t.handoff = st.Text(13);
     t.events_json = st.Text(14);
+    return t;
+  }
+}
+
+size_t CharLen(unsigned char c) { return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1; }
+
+}  // namespace
+
+std::vector<LoggedTurn> TurnsByCustomer(Tx& tx, UnixSeconds from, UnixSeconds to) {
+  Statement st = tx.Prep(std::string("SELECT ") + kTurnCols +
+                         " FROM dialog_log d WHERE d.at >= ? AND d.at < ? "
+                         "ORDER BY d.channel, d.external_id, d.at, d.id");
+  st.Bind(1, from).Bind(2, to);
+  std::vector<LoggedTurn> out;
+  while (st.Step()) out.push_back(ReadTurn(st));
+  tx.Check(st);
+  return out;
+}
+
+std::string Bigrams(const std::string& text) {
+  // Characters of the text; ASCII letters/digits grouped into words; other
+  // ASCII (spaces, punctuation) and CJK punctuation break the sequence.
+  std::vector<std::string> chars;  // "" = a break
+  std::string word;
+  auto flush_word = [&] {
+    if (!word.empty()) {
+      chars.push_back("\x01" + word);  // a whole word, marked
+      word.clear();
+    }
+  };
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = text[i];
+    const size_t n = std::min(CharLen(c), text.size() - i);
+    if (n == 1) {
+      if (std::isalnum(c)) {
+        word += static_cast<char>(std::tolower(c));
+      } else {
+        flush_word();
+        chars.push_back("");
+      }
+    } else {
+      flush_word();
+      const std::string ch = text.substr(i, n);
+      // CJK punctuation (、。，！？：；“”（）…) breaks like ASCII punctuation.
+      static const std::string kPunct = "、。，！？：；“”‘’（）《》【】…—·";
+      if (kPunct.find(ch) != std::string::npos)
+        chars.push_back("");
+      else
+        chars.push_back(ch);
+    }
+    i += n;
+  }
+  flush_word();
+  std::string out;
+  auto emit = [&out](const std::string& g) { out += (out.empty() ? "" : " ") + g; };
+  for (size_t i = 0; i < chars.size(); ++i) {
+    const std::string& a = chars[i];
+    if (a.empty()) continue;
+    if (a[0] == '\x01') {
+      emit(a.substr(1));
+      continue;
+    }
+    const bool has_next = i + 1 < chars.size() && !chars[i + 1].empty() && chars[i + 1][0] != '\x01';
+    const bool has_prev = i > 0 && !chars[i - 1].empty() && chars[i - 1][0] != '\x01';
+    if (has_next)
+      emit(a + chars[i + 1]);
+    else if (!has_prev)
+      emit(a);  // a lone character is its own gram
+  }
+  return out;
+}
+
+std::vector<LoggedTurn> FindTurns(Tx& tx, const TurnFilter& f) {
+  std::string sql = std::string("SELECT ") + kTurnCols + " FROM dialog_log d";
+  std::string match;
+  if (!f.q.empty()) {
+    // Every gram of what was typed, as one phrase: consecutive, in order.
+    const std::string grams = Bigrams(f.q);
+    if (grams.empty()) return {};
+    match = "\"" + grams + "\"";  // grams hold no quotes (punctuation breaks)
+    sql += " JOIN dialog_fts ON dialog_fts.rowid = d.id AND dialog_fts MATCH ?7";
+  }
+  sql +=
+      " WHERE d.at >= ?1 AND d.at < ?2 AND (?3 = '' OR d.channel = ?3) AND (?4 = '' OR d.intent = ?4)"
+      " AND (?5 = '' OR d.flow = ?5) AND d.confidence <= ?6 AND (?8 = 0 OR d.fallback = 1)"
+      " AND (?9 = 0 OR d.handoff IN ('asked', 'not_understood', 'gave_up'))"
+      " AND (?10 = 0 OR d.id < ?10) ORDER BY d.id DESC LIMIT ?11";
+  Statement st = tx.Prep(sql);
+  st.Bind(1, f.from).Bind(2, f.to).Bind(3, f.channel).Bind(4, f.intent).Bind(5, f.flow);
+  st.Bind(6, f.max_confidence);
+  if (!match.empty()) st.Bind(7, "grams : " + match);
+  st.Bind(8, f.fallback_only ? 1 : 0).Bind(9, f.handoff_only ? 1 : 0).Bind(10, f.before_id);
+  st.Bind(11, f.limit);
+  std::vector<LoggedTurn> out;
+  while (st.Step()) out.push_back(ReadTurn(st));
+  tx.Check(st);
+  return out;
+}
+
+std::int64_t ConversationStart(Tx& tx, const LoggedTurn& turn, UnixSeconds gap) {
+  Statement st = tx.Prep(
+      "SELECT id, at FROM dialog_log WHERE channel = ? AND external_id = ? AND id <= ? "
+      "ORDER BY id DESC LIMIT 500");
+  st.Bind(1, turn.channel).Bind(2, turn.external_id).Bind(3, turn.id);
+  std::int64_t start = turn.id;
+  UnixSeconds later = turn.at;
+  while (st.Step()) {
+    if (later - st.Int(1) > gap) break;
+    start = st.Int(0);
+    later = st.Int(1);
+  }
+  tx.Check(st);
+  return start;
+}
+
+std::vector<LoggedTurn> ConversationTurns(Tx& tx, std::int64_t start_id, UnixSeconds gap) {
+  Statement first = tx.Prep("SELECT channel, external_id FROM dialog_log WHERE id = ?");
+  first.Bind(1, start_id);
+  if (!first.Step()) return tx.Check(first), std::vector<LoggedTurn>{};
+  const std::string channel = first.Text(0), user = first.Text(1);
+  Statement st = tx.Prep(std::string("SELECT ") + kTurnCols +
+                         " FROM dialog_log d WHERE d.channel = ? AND d.external_id = ? AND "
+                         "d.id >= ? ORDER BY d.id LIMIT 2000");
+  st.Bind(1, channel).Bind(2, user).Bind(3, start_id);
+  std::vector<LoggedTurn> out;
+  while (st.Step()) {
+    LoggedTurn t = ReadTurn(st);
+    if (!out.empty() && t.at - out.back().at > gap) break;
     out.push_back(std::move(t));
   }
+  tx.Check(st);
+  return out;
+}
+
+std::vector<DeskLine> DeskLinesOf(Tx& tx, const std::string& channel,
+                                  const std::string& external_id, UnixSeconds from, UnixSeconds to) {
+  Statement st = tx.Prep(
+      "SELECT m.at, m.sender, m.text, COALESCE(a.name, '') FROM desk_messages m "
+      "JOIN desk_conversations c ON c.id = m.conversation_id "
+      "LEFT JOIN agents a ON a.id = m.agent_id "
+      "WHERE c.channel = ? AND c.external_id = ? AND m.at >= ? AND m.at <= ? "
+      "AND m.sender IN ('agent', 'note', 'system') ORDER BY m.seq");
+  st.Bind(1, channel).Bind(2, external_id).Bind(3, from).Bind(4, to);
+  std::vector<DeskLine> out;
+  while (st.Step()) out.push_back(DeskLine{st.Int(0), st.Text(1), st.Text(2), st.Text(3)});
   tx.Check(st);
   return out;
 }

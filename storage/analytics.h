@@ -28,6 +28,37 @@ struct LoggedTurn {
 // Every turn logged in [from, to), by customer (channel, user) then time.
 std::vector<LoggedTurn> TurnsByCustomer(Tx& tx, UnixSeconds from, UnixSeconds to);
 
+// Overlapping character bigrams of a text, space-separated; runs of ASCII
+// letters and digits stay whole words ("上个月电费abc12" → "上个 个月 月电 电费 费 abc12"
+// without the lone trailing one when the run continues). What dialog_fts
+// indexes and how an analyst's q is turned into a phrase query.
+std::string Bigrams(const std::string& text);
+
+struct TurnFilter {
+  UnixSeconds from = 0, to = 0;  // [from, to)
+  std::string channel, intent, flow, q;
+  double max_confidence = 2;  // no bound unless < 1
+  bool fallback_only = false, handoff_only = false;
+  std::int64_t before_id = 0;  // the cursor: turns with a smaller id (0 = from the newest)
+  int limit = 50;
+};
+// Turns matching the filter, newest first.
+std::vector<LoggedTurn> FindTurns(Tx& tx, const TurnFilter& f);
+// The id of the first turn of the conversation `turn` belongs to (30-minute
+// gaps), for a stable conversation id.
+std::int64_t ConversationStart(Tx& tx, const LoggedTurn& turn, UnixSeconds gap);
+// The turns of one customer's conversation that starts at turn `start_id`.
+std::vector<LoggedTurn> ConversationTurns(Tx& tx, std::int64_t start_id, UnixSeconds gap);
+
+// What agents and the desk said to a customer between two moments (agent
+// replies, notes, system events), in order; `agent` is the name.
+struct DeskLine {
+  UnixSeconds at = 0;
+  std::string from, text, agent;
+};
+std::vector<DeskLine> DeskLinesOf(Tx& tx, const std::string& channel,
+                                  const std::string& external_id, UnixSeconds from, UnixSeconds to);
+
 // A desk conversation queued in [from, to): when, why, and its times.
 struct DeskRecord {
   std::string reason, end_kind;

@@ -166,6 +166,14 @@ ALTER TABLE dialog_log ADD COLUMN commands TEXT NOT NULL DEFAULT '';
 ALTER TABLE dialog_log ADD COLUMN fallback INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE dialog_log ADD COLUMN handoff TEXT NOT NULL DEFAULT '';
 )sql",
+      // 6: full-text search of what customers wrote (analytics' q): the
+      // normalised text as overlapping character bigrams ("电费 费多 多少"),
+      // so any two or more characters typed by an analyst are found
+      // wherever they occur, and the ICU + lexicon words the log keeps.
+      R"sql(
+-- (Rows logged before this migration are indexed by Store::Open.)
+CREATE VIRTUAL TABLE dialog_fts USING fts5(grams, words, tokenize = 'unicode61');
+)sql",
   };
   return kMigrations;
 }

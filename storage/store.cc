@@ -1,5 +1,7 @@
 #include "storage/store.h"
 
+#include "storage/analytics.h"
+
 #include "storage/schema.h"
 
 namespace gridbot::storage {
@@ -9,6 +11,22 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   if (!db.ok()) return db.status();
   Status s = Migrate(**db);
   if (!s.ok()) return Status::Error(path + ": " + s.message());
+  // The search index of turns logged before it existed (migration 6).
+  {
+    Statement empty = (*db)->Prepare(
+        "SELECT (SELECT COUNT(*) FROM dialog_fts) = 0 AND EXISTS (SELECT 1 FROM dialog_log)");
+    if (empty.Step() && empty.Int(0) == 1) {
+      (*db)->Exec("BEGIN IMMEDIATE");
+      Statement rows = (*db)->Prepare("SELECT id, normalized, tokens FROM dialog_log WHERE masked = 0");
+      Statement put = (*db)->Prepare("INSERT INTO dialog_fts(rowid, grams, words) VALUES (?,?,?)");
+      while (rows.Step()) {
+        put.Reset();
+        put.Bind(1, rows.Int(0)).Bind(2, Bigrams(rows.Text(1))).Bind(3, rows.Text(2));
+        put.Run();
+      }
+      (*db)->Exec("COMMIT");
+    }
+  }
   return std::unique_ptr<Store>(new Store(std::move(*db)));
 }
 
@@ -406,6 +424,12 @@ void Tx::AppendTurn(const TurnLog& t) {
       .Bind(17, t.fallback ? 1 : 0)
       .Bind(18, t.handoff);
   Check(st.Run());
+  if (!t.masked) {
+    // Analysts' full-text search (storage/analytics.h).
+    Statement fts = Prep("INSERT INTO dialog_fts(rowid, grams, words) VALUES (?,?,?)");
+    fts.Bind(1, db_->LastInsertId()).Bind(2, Bigrams(t.normalized)).Bind(3, t.tokens);
+    Check(fts.Run());
+  }
 }
 
 std::optional<std::string> Tx::DedupReply(const std::string& channel, const std::string& key) {

@@ -7,6 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
+
+#include "analytics/turns.h"
 
 #include "storage/analytics.h"
 #include "tests/dialogs/conversation.h"
@@ -232,6 +235,75 @@ TEST(Period, BadDatesAreErrors) {
   EXPECT_TRUE(analytics::Period::Parse("", "", {2024, 8, 6}).ok());
   EXPECT_EQ(analytics::NearestRank({3, 1, 2, 4}, 50), 2);
   EXPECT_EQ(analytics::NearestRank({3, 1, 2, 4}, 99), 4);
+}
+
+}  // namespace
+}  // namespace gridbot::testing
+
+namespace gridbot::testing {
+namespace {
+
+// Search finds what an analyst types wherever it occurs (issue 9's cases),
+// pages without limit, and shows everything masked.
+TEST(Search, FindsChineseAsTypedAndPagesAndMasks) {
+  Conversation c;
+  c.clock().Set(FromCivil(CivilTime{{2024, 8, 5}, 10, 0, 0}));
+  c.Say("电费多少", "a");
+  c.Say("上个月的电费账单", "b");
+  c.Say("家里老是跳闸", "c");
+  c.Say("我的电话13800138000", "d");
+  for (int i = 0; i < 7; ++i) c.Say("查一下电费", "e" + std::to_string(i));
+  auto search = [&c](std::map<std::string, std::string> q) {
+    q["from"] = "2024-08-05";
+    q["to"] = "2024-08-05";
+    auto r = analytics::SearchTurns(c.store(), q, {2024, 8, 5});
+    EXPECT_TRUE(r.ok()) << r.error();
+    return r.ok() ? *r : json();
+  };
+  auto texts = [](const json& page) {
+    std::vector<std::string> out;
+    for (const json& t : page["turns"]) out.push_back(t["text"]);
+    return out;
+  };
+  const auto bill = texts(search({{"q", "电费"}, {"limit", "500"}}));
+  EXPECT_THAT(bill, ::testing::Contains("电费多少"));
+  EXPECT_THAT(bill, ::testing::Contains("上个月的电费账单"));
+  EXPECT_EQ(bill.size(), 9u);
+  EXPECT_THAT(texts(search({{"q", "跳闸"}})), ::testing::ElementsAre("家里老是跳闸"));
+  EXPECT_THAT(texts(search({{"q", "老是跳闸"}})), ::testing::ElementsAre("家里老是跳闸"));
+  EXPECT_TRUE(texts(search({{"q", "跳电"}})).empty());
+  // Pages of 4: 9 turns, newest first, no repeats, until next is null.
+  std::vector<std::string> all;
+  std::map<std::string, std::string> q = {{"q", "电费"}, {"limit", "4"}};
+  for (int pages = 0; pages < 5; ++pages) {
+    const json page = search(q);
+    for (const json& t : page["turns"]) all.push_back(std::to_string(t["id"].get<long long>()));
+    if (page["next"].is_null()) break;
+    q["cursor"] = page["next"];
+  }
+  EXPECT_EQ(all.size(), 9u);
+  EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 9u);
+  // Masked on the way out.
+  const json phone = search({{"q", "电话"}});
+  EXPECT_EQ(phone["turns"][0]["text"], "我的电话138****8000");
+  EXPECT_THAT(phone.dump(), ::testing::Not(::testing::HasSubstr("13800138000")));
+  // A transcript by the conversation id a turn carries.
+  const std::string id = phone["turns"][0]["conversation"];
+  auto t = analytics::ConversationTranscript(c.store(), id, false);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ((*t)["turns"][0]["text"], "我的电话138****8000");
+  EXPECT_FALSE(analytics::ConversationTranscript(c.store(), "999999", false).ok());
+  // Bad filters are errors, not empty pages.
+  std::map<std::string, std::string> bad = {{"from", "2024-08-05"}, {"limit", "0"}};
+  EXPECT_FALSE(analytics::SearchTurns(c.store(), bad, {2024, 8, 5}).ok());
+}
+
+TEST(Search, BigramsOfTextAsIndexed) {
+  EXPECT_EQ(storage::Bigrams("电费多少"), "电费 费多 多少");
+  EXPECT_EQ(storage::Bigrams("跳闸"), "跳闸");
+  EXPECT_EQ(storage::Bigrams("电"), "电");
+  EXPECT_EQ(storage::Bigrams("户号abc12查询"), "户号 abc12 查询");
+  EXPECT_EQ(storage::Bigrams("你好，电费"), "你好 电费");
 }
 
 }  // namespace
