@@ -182,11 +182,12 @@ CREATE VIRTUAL TABLE dialog_fts USING fts5(grams, words, tokenize = 'unicode61')
 
 int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
 
-Status Migrate(Connection& db) {
+Status Migrate(Connection& db, int* from_version) {
   auto version_stmt = db.Prepare("PRAGMA user_version");
   if (!version_stmt.Step())
     return Status::Error("cannot read schema version: " + version_stmt.error());
   const int version = static_cast<int>(version_stmt.Int(0));
+  if (from_version) *from_version = version;
   const auto& migrations = Migrations();
   if (version > static_cast<int>(migrations.size()))
     return Status::Error("database schema version " + std::to_string(version) +

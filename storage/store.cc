@@ -9,13 +9,12 @@ namespace gridbot::storage {
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   auto db = Connection::Open(path);
   if (!db.ok()) return db.status();
-  Status s = Migrate(**db);
+  int was = 0;
+  Status s = Migrate(**db, &was);
   if (!s.ok()) return Status::Error(path + ": " + s.message());
-  // The search index of turns logged before it existed (migration 6).
-  {
-    Statement empty = (*db)->Prepare(
-        "SELECT (SELECT COUNT(*) FROM dialog_fts) = 0 AND EXISTS (SELECT 1 FROM dialog_log)");
-    if (empty.Step() && empty.Int(0) == 1) {
+  // The search index of turns logged before it existed (migration 6), once.
+  if (was > 0 && was < 6) {
+    {
       (*db)->Exec("BEGIN IMMEDIATE");
       Statement rows = (*db)->Prepare("SELECT id, normalized, tokens FROM dialog_log WHERE masked = 0");
       Statement put = (*db)->Prepare("INSERT INTO dialog_fts(rowid, grams, words) VALUES (?,?,?)");

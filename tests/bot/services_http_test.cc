@@ -36,7 +36,7 @@ class Services : public ::testing::Test {
   // server writes (SQLite allows a second reader).
   std::string LastOutbox(const std::string& channel) {
     auto store = storage::Store::Open(db_);
-    EXPECT_TRUE(store.ok());
+    EXPECT_TRUE(store.ok()) << store.error();
     storage::Tx tx = (*store)->Begin();
     auto st = tx.connection().Prepare(
         "SELECT body FROM outbox WHERE channel = ? ORDER BY id DESC LIMIT 1");
