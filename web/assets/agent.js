@@ -394,6 +394,8 @@ function renderActions(c) {
   claim.disabled = c.state !== 'queued';
   claim.title = c.state === 'held' ? `该会话由${c.agent}接待` : '';
   $('#release').disabled = !(c.state === 'held' && manage);
+  // desk.md: transfers are for supervisors and admins.
+  $('#transfer-btn').hidden = !isLead();
   $('#transfer-btn').disabled = !manage;
   $('#close').disabled = !manage;
 }
