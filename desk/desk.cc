@@ -1,7 +1,9 @@
 #include "desk/desk.h"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <semaphore>
 
 #include "desk/auth.h"
 #include "privacy/mask.h"
@@ -163,7 +165,13 @@ Answer Desk::Login(const std::string& name, const std::string& password) {
   // The slow hash runs outside the transaction (no lock held), and for an
   // unknown name too, so neither timing nor answer tells names apart.
   static const std::string kDummy = HashPassword("no such agent, no such password");
+  // One slow hash at a time in this process: a flood of logins is
+  // answered "busy" instead of taking every worker from the customers.
+  static std::binary_semaphore hashing(1);
+  if (!hashing.try_acquire())  // never waits: a waiting worker is one customers lack
+    return Answer::Error(ErrorKind::kLocked, "登录的人较多，请稍后再试");
   const bool match = VerifyPassword(password, agent ? agent->password_hash : kDummy);
+  hashing.release();
   storage::Tx tx = store_.Begin();
   if (!agent || !match || agent->disabled) {
     storage::LoginFailures f = storage::GetLoginFailures(tx, name);
