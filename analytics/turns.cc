@@ -13,11 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string ShownCustomer(const std::string& channel, const std::string& id) {
-  if (id.size() <= 6) return channel + ":" + std::string(id.size(), '*');
-  return channel + ":" + id.substr(0, 3) + "***" + id.substr(id.size() - 3);
-}
-
 json Masked(const std::string& json_text) {
   json j = json::parse(privacy::MaskText(json_text), nullptr, false);
   return j.is_discarded() ? json() : j;
@@ -28,7 +23,7 @@ json TurnJson(const storage::LoggedTurn& t, std::int64_t conversation) {
           {"at", t.at},
           {"conversation", std::to_string(conversation)},
           {"channel", t.channel},
-          {"customer", ShownCustomer(t.channel, t.external_id)},
+          {"customer", privacy::MaskCustomerId(t.channel, t.external_id)},
           {"text", privacy::MaskText(t.text)},
           {"intent", t.intent},
           {"confidence", t.confidence},
@@ -131,7 +126,7 @@ Result<json> ConversationTranscript(storage::Store& store, const std::string& id
   });
   return json{{"id", id},
               {"channel", turns.front().channel},
-              {"customer", ShownCustomer(turns.front().channel, turns.front().external_id)},
+              {"customer", privacy::MaskCustomerId(turns.front().channel, turns.front().external_id)},
               {"turns", items}};
 }
 

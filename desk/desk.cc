@@ -6,6 +6,7 @@
 #include <semaphore>
 
 #include "desk/auth.h"
+#include "dialogs/flow_util.h"
 #include "privacy/mask.h"
 #include "storage/fixtures.h"
 #include "storage/queries.h"
@@ -17,12 +18,6 @@ namespace {
 using nlohmann::json;
 using storage::DeskConversation;
 
-std::string Trim(const std::string& s) {
-  const size_t a = s.find_first_not_of(" \t\r\n");
-  if (a == std::string::npos) return "";
-  return s.substr(a, s.find_last_not_of(" \t\r\n") - a + 1);
-}
-
 size_t CodePoints(const std::string& s) {
   size_t n = 0;
   for (unsigned char c : s)
@@ -33,13 +28,6 @@ size_t CodePoints(const std::string& s) {
 constexpr size_t kMaxReplyChars = 2000;
 constexpr size_t kWechatTextBytes = 2048;  // WeChat's customer-service text limit
 
-
-// The customer as staff see them: masked.
-std::string ShownCustomer(const DeskConversation& c) {
-  const std::string& id = c.external_id;
-  if (id.size() <= 6) return c.channel + ":" + std::string(id.size(), '*');
-  return c.channel + ":" + id.substr(0, 3) + "***" + id.substr(id.size() - 3);
-}
 
 }  // namespace
 
@@ -55,13 +43,13 @@ Result<std::vector<CannedReply>> LoadCanned(const std::string& path) {
   int n = 0;
   while (std::getline(in, line)) {
     ++n;
-    line = Trim(line);
+    line = dialogs::Trimmed(line);
     if (line.empty() || line[0] == '#') continue;
     const size_t a = line.find('|'), b = a == std::string::npos ? a : line.find('|', a + 1);
     if (b == std::string::npos) return Status::Error(path + ":" + std::to_string(n) +
                                                      ": expected code | title | text");
-    CannedReply r{Trim(line.substr(0, a)), Trim(line.substr(a + 1, b - a - 1)),
-                  Trim(line.substr(b + 1))};
+    CannedReply r{dialogs::Trimmed(line.substr(0, a)), dialogs::Trimmed(line.substr(a + 1, b - a - 1)),
+                  dialogs::Trimmed(line.substr(b + 1))};
     if (r.code.empty() || r.text.empty())
       return Status::Error(path + ":" + std::to_string(n) + ": empty code or text");
     for (const auto& o : out)
@@ -339,7 +327,7 @@ json Desk::Summary(storage::Tx& tx, const DeskConversation& c, UnixSeconds now) 
                        now - since >= config_.wait_minutes * 60;
   return {{"id", c.public_id},
           {"channel", c.channel},
-          {"customer", ShownCustomer(c)},
+          {"customer", privacy::MaskCustomerId(c.channel, c.external_id)},
           {"state", c.state},
           {"reason", c.reason},
           {"queued_at", c.queued_at},
@@ -379,7 +367,7 @@ json Desk::CustomerPanel(storage::Tx& tx, const DeskConversation& c) {
                         {"created_at", b.steps.empty() ? 0 : b.steps.front().at}});
   }
   const auto phone = storage::RegisteredPhone(tx, user);
-  return {{"name", name.empty() ? ShownCustomer(c) : name},
+  return {{"name", name.empty() ? privacy::MaskCustomerId(c.channel, c.external_id) : name},
           {"channel", c.channel},
           {"phone", phone ? json(privacy::MaskPhone(*phone)) : json(nullptr)},
           {"accounts", accounts},
@@ -507,7 +495,7 @@ Answer Desk::Claim(const AgentIdentity& who, const std::string& id) {
 }
 
 Answer Desk::Reply(const AgentIdentity& who, const std::string& id, const std::string& raw) {
-  const std::string text = Trim(raw);
+  const std::string text = dialogs::Trimmed(raw);
   if (text.empty()) return Answer::Error(ErrorKind::kBadRequest, "回复内容不能为空");
   if (CodePoints(text) > kMaxReplyChars)
     return Answer::Error(ErrorKind::kBadRequest, "回复太长了，请分几条发送");
@@ -546,7 +534,7 @@ Answer Desk::Reply(const AgentIdentity& who, const std::string& id, const std::s
 }
 
 Answer Desk::Note(const AgentIdentity& who, const std::string& id, const std::string& raw) {
-  const std::string text = Trim(raw);
+  const std::string text = dialogs::Trimmed(raw);
   if (text.empty()) return Answer::Error(ErrorKind::kBadRequest, "备注内容不能为空");
   if (CodePoints(text) > kMaxReplyChars) return Answer::Error(ErrorKind::kBadRequest, "备注太长了");
   const UnixSeconds now = clock_->Now();

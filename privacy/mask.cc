@@ -82,6 +82,11 @@ std::string MaskName(const std::string& name) {
   return out + cps.back();
 }
 
+std::string MaskCustomerId(const std::string& channel, const std::string& id) {
+  if (id.size() <= 6) return channel + ":" + std::string(id.size(), '*');
+  return channel + ":" + id.substr(0, 3) + "***" + id.substr(id.size() - 3);
+}
+
 std::string MaskText(const std::string& text) {
   // A mobile number: 1[3-9]x xxxx xxxx with optional +86 / 86 and spaces or
   // dashes between groups, not inside a longer run of digits.

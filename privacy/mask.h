@@ -25,6 +25,9 @@ std::string MaskEmail(const std::string& email);
 // First and last character kept ("黄*明", "欧**锋"); a two-character name
 // keeps its first ("李*").
 std::string MaskName(const std::string& name);
+// A customer's channel id (an OpenID, a web session's name) as staff see it:
+// "wechat:oAb***xyz".
+std::string MaskCustomerId(const std::string& channel, const std::string& id);
 // Mobile numbers (also written with spaces, dashes, +86 or full-width
 // digits), 户号 (13 digits), prepaid card numbers (16 digits) and e-mail
 // addresses anywhere in a text.
