@@ -84,7 +84,6 @@ std::vector<std::string> Engine::RequiredReplies() {
   // flow lists its own in Flow::replies().
   return {"welcome",
           "fallback",
-          "fallback_repeat",
           "invalid_text",
           "empty",
           "cancelled",

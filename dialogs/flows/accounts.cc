@@ -178,7 +178,7 @@ class BindAccountFlow : public Flow {
   }
 
   FlowResult GiveUp(Context& ctx, Frame& f) {
-    ctx.Say("gave_up", {{"flow", title()}});
+    dialogs::GiveUp(ctx, *this);  // a person takes over (desk.md)
     f.then = nullptr;
     return FlowResult::kDone;
   }

@@ -280,7 +280,7 @@ class PayBillFlow : public Flow {
 
   FlowResult Failed(Context& ctx, Frame& f) {
     if (++f.failures >= kMaxAnswerFailures) {
-      ctx.Say("gave_up", {{"flow", title()}});
+      GiveUp(ctx, *this);  // a person takes over (desk.md)
       return FlowResult::kDone;
     }
     // At the confirmation only a new amount can fail: say why, then ask again.

@@ -311,7 +311,7 @@ class SubscribeFlow : public Flow {
 
   FlowResult Failed(Context& ctx, Frame& f, const std::string& hint_key) {
     if (++f.failures >= kMaxFailures) {
-      ctx.Say("gave_up", {{"flow", title()}});
+      GiveUp(ctx, *this);  // a person takes over (desk.md)
       return FlowResult::kDone;
     }
     ctx.Say(hint_key);
@@ -397,7 +397,7 @@ class UnsubscribeFlow : public Flow {
     }
     if (!picked) {
       if (++f.failures >= kMaxFailures) {
-        ctx.Say("gave_up", {{"flow", title()}});
+        GiveUp(ctx, *this);  // a person takes over (desk.md)
         return FlowResult::kDone;
       }
       Prompt(ctx, f, true);
