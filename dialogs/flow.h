@@ -124,6 +124,12 @@ class Flow {
   virtual bool ShapedLikeSecret(const Frame& frame, const std::string& normalized) const {
     return true;
   }
+  // At a secret step: a message not shaped like the secret, understood as
+  // nothing else, that the step still takes (the SMS code step's "重新发送").
+  virtual bool TakesAtSecretStep(const Context& ctx, const Frame& frame,
+                                 const nlu::Understanding& u) const {
+    return false;
+  }
   // The values given earlier that the customer may correct ("不对，是柳州",
   // "地址改成…"): the frame key, the step that asks for it, and its kind —
   // an NLU slot name (city, district, account_no, amount, pay_method,

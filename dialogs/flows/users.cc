@@ -110,6 +110,10 @@ class RegisterFlow : public Flow {
   }
 
   bool ShapedLikeSecret(const Frame& f, const std::string& normalized) const override {
+    if (f.step == "code") {
+      // The SMS code ("360255", "验证码是360255"): tested, never logged.
+      return !SecretDigits(normalized, 4, 8).empty();
+    }
     return ShapedLikeWordPassword(normalized, 1);
   }
   std::vector<Corrigible> CorrigibleSlots() const override {
@@ -119,7 +123,11 @@ class RegisterFlow : public Flow {
     return f.step == "phone" ? "phone" : "";
   }
   bool SecretStep(const Frame& f) const override {
-    return f.step == "password" || f.step == "password2";
+    return f.step == "password" || f.step == "password2" || f.step == "code";
+  }
+  bool TakesAtSecretStep(const Context& ctx, const Frame& f, const nlu::Understanding& u) const override {
+    return f.step == "code" && Digits(u.normalized).empty() &&
+           ContainsAny(u.normalized, ReplyWords(ctx, "register.resend_words"));
   }
 
   bool Answers(const Frame& f, const nlu::Understanding& u) const override {

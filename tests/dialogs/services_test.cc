@@ -308,7 +308,13 @@ TEST(ServicesRegister, FullRegistrationWithEveryRefusal) {
   EXPECT_EQ(QueryInt(c, "SELECT COUNT(*) FROM sms_codes"), 0);
   for (const char* secret : {"Secret2024", "Secret2025", "abcdefghij", "abc123"})
     EXPECT_THAT(WhereFound(c, secret), ::testing::IsEmpty()) << secret;
-  EXPECT_EQ(QueryInt(c, "SELECT COUNT(*) FROM dialog_log WHERE masked = 1"), 6);
+  // The passwords and the three codes typed.
+  EXPECT_EQ(QueryInt(c, "SELECT COUNT(*) FROM dialog_log WHERE masked = 1"), 9);
+  for (const std::string& typed : {code, wrong, fresh})
+    EXPECT_EQ(QueryInt(c, "SELECT COUNT(*) FROM dialog_log WHERE instr(text || normalized || slots, ?) > 0",
+                       typed),
+              0)
+        << typed;
 
   EXPECT_THAT(c.Say("注册"), AllOf(HasSubstr("已经注册并登录"), HasSubstr("139****5678")));
 }
