@@ -1,4 +1,6 @@
 #include "dialogs/engine.h"
+
+#include "privacy/mask.h"
 #include "dialogs/turn_state.h"
 
 #include "dialogs/commands.h"
@@ -212,6 +214,8 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
               *nlu_, outcome.replies, settings_, in.channel, in.user};
   TurnState turn;
   turn.intent = u.intent;
+  // What the rules alone made of it, before the dialog reads it in context.
+  const json nlu_reading = {{"intent", u.intent}, {"confidence", u.confidence}, {"slots", SlotsJson(u.slots)}};
   constexpr UnixSeconds kFocusSeconds = 30 * 60;
   if (!state.focus_account.empty() && now - state.focus_at <= kFocusSeconds)
     ctx.focus_account = state.focus_account;
@@ -258,6 +262,10 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
       std::any_of(u.normalized.begin(), u.normalized.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
       std::any_of(u.normalized.begin(), u.normalized.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
     turn.masked = true;
+  // A name typed alone at the step that asks for one ("黄建明" for the
+  // contact of an application) is logged masked, like names in free text.
+  const bool holds_name = !turn.masked && !before_runs.empty() &&
+                          std::get<2>(before_runs.back()) == "name" && u.normalized.size() <= 40;
   if (tx.ok()) {
     if (!ctx.focus_account.empty()) {
       state.focus_account = ctx.focus_account;
@@ -268,9 +276,9 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
     log.at = now;
     log.channel = in.channel;
     log.external_id = in.user;
-    log.text = turn.masked ? "******" : MaskPasswords(u.text);
+    log.text = turn.masked ? "******" : holds_name ? privacy::MaskName(Trimmed(u.text)) : MaskPasswords(u.text);
     if (in.media && log.text.empty()) log.text = "[" + in.media->type + "]";
-    log.normalized = turn.masked ? "******" : MaskPasswords(u.normalized);
+    log.normalized = turn.masked ? "******" : holds_name ? privacy::MaskName(u.normalized) : MaskPasswords(u.normalized);
     log.intent = desk ? "handoff" : turn.intent;
     log.confidence = u.confidence;
     log.slots_json = turn.masked ? "{}" : SlotsJson(u.slots).dump();
@@ -286,7 +294,8 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
     log.commands = turn.commands;
     log.fallback = turn.fallback;
     log.handoff = turn.handoff;
-    if (!turn.masked) {
+    if (!turn.masked && !holds_name && !in.event) log.nlu_json = nlu_reading.dump();
+    if (!turn.masked && !holds_name) {
       for (const std::string& t : u.tokens) log.tokens += (log.tokens.empty() ? "" : " ") + t;
       log.tokens = MaskPasswords(log.tokens);
     }
@@ -680,6 +689,10 @@ void Engine::Apply(Context& ctx, ConversationState& state, Flow& flow,
       case CommandKind::kClarify:
       case CommandKind::kNotUnderstood:
         if (flow.SecretStep(frame)) {
+          if (flow.TakesAtSecretStep(ctx, frame, c.u)) {
+            Continue(ctx, state, flow, c.u, turn);
+            return;
+          }
           // Not shaped like the secret and not understood: never a wrong password.
           ctx.Say("secret.not_shaped");
           flow.Prompt(ctx, frame, false);

@@ -121,7 +121,23 @@ std::string MaskText(const std::string& text) {
   out = replace_all(out, kAccountSpaced, [](const std::string& a) { return MaskAccountNo(DigitsOnly(a)); });
   out = replace_all(out, kAccount, MaskAccountNo);
   RE2::GlobalReplace(&out, kEmail, "\\1***\\2");
-  return out;
+  // A person's name after the words that introduce one ("户主：黄建明",
+  // "联系人：李女士", "我叫王小红"): two to four Chinese characters. (A name
+  // typed alone at the step that asks for one is masked by the dialog before
+  // it is logged.)
+  static const RE2 kNamed(
+      R"(((?:户主|户名|姓名|联系人)[:：]\s*|我叫|名字是|名字叫|姓名是|联系人是)(\p{Han}{2,4}))");
+  std::string named;
+  re2::StringPiece rest(out), cue, name;
+  for (int guard = 0; guard < 1000; ++guard) {
+    const char* start = rest.data();
+    if (!RE2::PartialMatch(rest, kNamed, &cue, &name)) break;
+    named.append(start, name.data() - start);
+    named += MaskName(std::string(name));
+    rest.remove_prefix(name.data() + name.size() - start);
+  }
+  named.append(rest.data(), rest.size());
+  return named;
 }
 
 }  // namespace gridbot::privacy

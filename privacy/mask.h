@@ -30,7 +30,8 @@ std::string MaskName(const std::string& name);
 std::string MaskCustomerId(const std::string& channel, const std::string& id);
 // Mobile numbers (also written with spaces, dashes, +86 or full-width
 // digits), 户号 (13 digits), prepaid card numbers (16 digits) and e-mail
-// addresses anywhere in a text.
+// addresses anywhere in a text, and names after the words that introduce
+// one (户主：, 联系人：, 我叫 …).
 std::string MaskText(const std::string& text);
 
 }  // namespace gridbot::privacy
