@@ -63,4 +63,27 @@ nlohmann::json Summarize(const std::vector<storage::LoggedTurn>& turns, const Pe
 nlohmann::json Summarize(storage::Store& store, const Period& period, UnixSeconds now);
 nlohmann::json DeskFigures(const std::vector<storage::DeskRecord>& records);
 
+// "YYYY-MM-DD" (Asia/Shanghai) of a moment.
+std::string DayName(UnixSeconds t);
+
+// The drill-down of a funnel: the runs of `flow` started in the period that
+// ended as `ended` (or any) and reached `step` (or any), newest first:
+// {"runs":[{"conversation","channel","customer","flow","ended","last_step","steps","started_at"}]}.
+nlohmann::json Runs(const std::vector<storage::LoggedTurn>& turns, const Period& period,
+                    UnixSeconds now, const std::string& flow, const std::string& ended,
+                    const std::string& step);
+// Error: `ended` is not one of the endings.
+Result<nlohmann::json> RunsOf(storage::Store& store, const Period& period, UnixSeconds now,
+                              const std::string& flow, const std::string& ended,
+                              const std::string& step);
+
+// Retention (`gridbot logs prune`): the turns of whole days before today -
+// `older_than_days` are deleted, each day's figures kept first in
+// daily_aggregates, so Summarize() still reports those days (customers of
+// pruned days are counted per day: one returning on two days counts twice;
+// latency percentiles from a 10 µs histogram). Funnels' drill-down and
+// search have no turns there any more.
+// {"deleted_turns","days_kept":[DAY…],"before":DAY}.
+Result<nlohmann::json> Prune(storage::Store& store, int older_than_days, UnixSeconds now);
+
 }  // namespace gridbot::analytics

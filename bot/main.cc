@@ -6,10 +6,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "analytics/export.h"
+#include "analytics/replay.h"
 #include "analytics/summary.h"
 #include "privacy/mask.h"
 #include "bot/app.h"
@@ -42,11 +46,16 @@ Usage:
   gridbot agent add NAME --role agent|supervisor|analyst|admin   (password: first line of stdin)
   gridbot agent list | passwd NAME | disable NAME   [--db PATH]
                 (customer-service staff: desk.md; the console is at /agent)
-  gridbot logs export --db PATH --format jsonl|csv [--channel C] [--user ID]
-                [--intent I] [--since DATE] [--until DATE] [--unmasked]
-                (phones, 户号, e-mails and card numbers masked unless --unmasked)
+  gridbot logs export --db PATH --format jsonl|csv [--from D] [--to D] [--channel C]
+                [--user ID] [--intent I] [--unmasked]
+                (phones, 户号, cards, e-mails, names, customer ids masked unless --unmasked)
   gridbot logs stats --db PATH [--from D] [--to D] [--now DATE]
                 (analytics.md's summary as JSON: per day, totals, intents, funnels)
+  gridbot logs prune --db PATH --older-than DAYS [--now DATE]
+                (deletes the turns of older days; their daily figures are kept)
+  gridbot logs replay --db PATH [--from D] [--to D] [--corpus DIR] [--format text|json]
+                (the period's messages read by this corpus: what would change;
+                 exit status 1 if anything does)
 
 Common options:
   --db PATH          SQLite database file (default var/gridbot.db; created)
@@ -294,124 +303,147 @@ int Nlu(const std::vector<std::string>& args) {
   return 0;
 }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string o = "\"";
-  for (char c : s) o += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return o + "\"";
+// The flags of a `gridbot logs` command: --name value pairs, and the
+// boolean ones given in `flags`. Error: an unknown name or a missing value.
+Result<std::map<std::string, std::string>> LogsArgs(const std::vector<std::string>& args,
+                                                    const std::set<std::string>& names,
+                                                    const std::set<std::string>& flags) {
+  std::map<std::string, std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) != 0) return Status::Error("unexpected argument " + a);
+    const std::string name = a.substr(2);
+    if (flags.count(name)) {
+      out[name] = "1";
+    } else if (names.count(name)) {
+      if (i + 1 >= args.size()) return Status::Error(a + " needs a value");
+      out[name] = args[++i];
+    } else {
+      return Status::Error("unknown option " + a + " (see gridbot --help)");
+    }
+  }
+  if (!out.count("db")) return Status::Error("needs --db PATH");
+  if (out.count("now") && !ParseNowFlag(out["now"])) return Status::Error("--now expects YYYY-MM-DD[THH:MM]");
+  return out;
+}
+
+// The store of an existing database (a `logs` command never creates one).
+Result<std::unique_ptr<storage::Store>> ExistingStore(const std::string& db) {
+  if (!std::filesystem::exists(db)) return Status::Error("no database at " + db);
+  return storage::Store::Open(db);
+}
+
+UnixSeconds NowOf(std::map<std::string, std::string>& a) {
+  return a.count("now") ? *ParseNowFlag(a["now"]) : SystemClock()->Now();
 }
 
 // gridbot logs stats: analytics.md's summary as JSON.
 int LogsStats(const std::vector<std::string>& args) {
-  std::string db, from, to, now_flag;
-  for (size_t i = 0; i < args.size(); ++i) {
-    auto next = [&]() { return i + 1 < args.size() ? args[++i] : std::string(); };
-    if (args[i] == "--db")
-      db = next();
-    else if (args[i] == "--from")
-      from = next();
-    else if (args[i] == "--to")
-      to = next();
-    else if (args[i] == "--now")
-      now_flag = next();
-    else
-      return Fail("unknown argument " + args[i]);
-  }
-  if (db.empty()) return Fail("logs stats needs --db PATH");
-  if (!now_flag.empty() && !ParseNowFlag(now_flag)) return Fail("--now expects YYYY-MM-DD[THH:MM]");
-  const UnixSeconds now = now_flag.empty() ? SystemClock()->Now() : *ParseNowFlag(now_flag);
-  auto period = analytics::Period::Parse(from, to, ToCivilDay(now));
+  auto a = LogsArgs(args, {"db", "from", "to", "now"}, {});
+  if (!a.ok()) return Fail("logs stats " + a.error());
+  const UnixSeconds now = NowOf(*a);
+  auto period = analytics::Period::Parse((*a)["from"], (*a)["to"], ToCivilDay(now));
   if (!period.ok()) return Fail(period.error());
-  if (!std::filesystem::exists(db)) return Fail("no database at " + db);
-  auto store = storage::Store::Open(db);
+  auto store = ExistingStore((*a)["db"]);
   if (!store.ok()) return Fail(store.error());
   std::printf("%s\n", analytics::Summarize(**store, *period, now).dump(2).c_str());
   return 0;
 }
 
+// gridbot logs export: the log as JSONL or CSV (analytics/export.h). A
+// period without --from starts at the first turn ever logged.
 int LogsExport(const std::vector<std::string>& args) {
-  std::string db, format = "jsonl", channel, user, intent, since, until;
-  bool mask = true;
-  for (size_t i = 0; i < args.size(); ++i) {
-    auto next = [&]() { return i + 1 < args.size() ? args[++i] : std::string(); };
-    if (args[i] == "--db")
-      db = next();
-    else if (args[i] == "--unmasked")
-      mask = false;
-    else if (args[i] == "--format")
-      format = next();
-    else if (args[i] == "--channel")
-      channel = next();
-    else if (args[i] == "--user")
-      user = next();
-    else if (args[i] == "--intent")
-      intent = next();
-    else if (args[i] == "--since")
-      since = next();
-    else if (args[i] == "--until")
-      until = next();
-    else
-      return Fail("unknown argument " + args[i]);
+  auto a = LogsArgs(args, {"db", "format", "from", "to", "since", "until", "channel", "user", "intent", "now"},
+                    {"unmasked"});
+  if (!a.ok()) return Fail("logs export " + a.error());
+  auto& m = *a;
+  // --since/--until: the names before analytics.md's --from/--to.
+  if (!m.count("from") && m.count("since")) m["from"] = m["since"];
+  if (!m.count("to") && m.count("until")) m["to"] = m["until"];
+  const UnixSeconds now = NowOf(m);
+  if (!m.count("from")) {
+    // No --from: as far back as ten years before --to (or today).
+    const auto to = analytics::Period::Parse(m["to"], m["to"], ToCivilDay(now));
+    if (!to.ok()) return Fail(to.error());
+    m["from"] = analytics::DayName(to->begin - 3650LL * 24 * 3600);
   }
-  if (db.empty()) return Fail("logs export needs --db PATH");
-  if (format != "jsonl" && format != "csv") return Fail("--format is jsonl or csv");
-  std::int64_t since_t = 0, until_t = INT64_MAX;
-  if (!since.empty()) {
-    auto t = ParseNowFlag(since);
-    if (!t) return Fail("--since expects YYYY-MM-DD");
-    since_t = *t - 10 * 3600;  // the start of that day
-  }
-  if (!until.empty()) {
-    auto t = ParseNowFlag(until);
-    if (!t) return Fail("--until expects YYYY-MM-DD");
-    until_t = *t + 14 * 3600;  // the end of that day
-  }
-  auto store = storage::Store::Open(db);
+  auto period = analytics::Period::Parse(m["from"], m["to"], ToCivilDay(now));
+  if (!period.ok()) return Fail(period.error());
+  auto store = ExistingStore(m["db"]);
   if (!store.ok()) return Fail(store.error());
-  storage::Tx tx = (*store)->Begin();
-  auto st = tx.connection().Prepare(
-      "SELECT at, channel, external_id, text, normalized, intent, confidence, slots, flow, step, "
-      "replies, micros, masked, tokens FROM dialog_log WHERE at >= ? AND at < ? AND (?3 = '' OR "
-      "channel "
-      "= ?3) AND (?4 = '' OR external_id = ?4) AND (?5 = '' OR intent = ?5) ORDER BY id");
-  st.Bind(1, since_t).Bind(2, until_t).Bind(3, channel).Bind(4, user).Bind(5, intent);
-  if (format == "csv")
-    std::printf(
-        "\xEF\xBB\xBF"  // UTF-8 BOM: Excel opens it as is (analytics.md)
-        "time,channel,user,text,normalized,intent,confidence,slots,flow,step,replies,micros,"
-        "tokens\n");
-  // Personal data is masked as analytics.md's table says (privacy/mask.h,
-  // the one place), unless --unmasked; passwords are never in the log.
-  auto masked = [&](const std::string& s) { return mask ? privacy::MaskText(s) : s; };
-  while (st.Step()) {
-    nlohmann::json j = {{"time", FormatIso8601(st.Int(0))},
-                        {"channel", st.Text(1)},
-                        {"user", st.Text(2)},
-                        {"text", masked(st.Text(3))},
-                        {"normalized", masked(st.Text(4))},
-                        {"intent", st.Text(5)},
-                        {"confidence", st.Double(6)},
-                        {"slots", nlohmann::json::parse(masked(st.Text(7)), nullptr, false)},
-                        {"flow", st.Text(8)},
-                        {"step", st.Text(9)},
-                        {"replies", nlohmann::json::parse(masked(st.Text(10)), nullptr, false)},
-                        {"micros", st.Int(11)},
-                        {"tokens", masked(st.Text(13))}};
-    if (format == "jsonl") {
-      std::printf("%s\n", j.dump().c_str());
-    } else {
-      std::string row;
-      for (const char* k : {"time", "channel", "user", "text", "normalized", "intent"})
-        row += CsvField(j[k].get<std::string>()) + ",";
-      row += std::to_string(st.Double(6)) + "," + CsvField(masked(st.Text(7))) + "," +
-             CsvField(st.Text(8)) + "," + CsvField(st.Text(9)) + "," +
-             CsvField(masked(st.Text(10))) + "," + std::to_string(st.Int(11)) + "," +
-             CsvField(masked(st.Text(13)));
-      std::printf("%s\n", row.c_str());
-    }
-  }
-  if (!st.error().empty()) return Fail(st.error());
+  analytics::ExportRequest r{*period, m.count("format") ? m["format"] : "jsonl", m["channel"],
+                             m["user"], m["intent"], m.count("unmasked") > 0};
+  Status s = analytics::ExportTurns(**store, r, [](std::string_view chunk) {
+    std::fwrite(chunk.data(), 1, chunk.size(), stdout);
+  });
+  if (!s.ok()) return Fail(s.message());
   return 0;
+}
+
+// gridbot logs prune: deletes the turns of days older than N, keeping their
+// figures (analytics::Prune).
+int LogsPrune(const std::vector<std::string>& args) {
+  auto a = LogsArgs(args, {"db", "older-than", "now"}, {});
+  if (!a.ok()) return Fail("logs prune " + a.error());
+  char* end = nullptr;
+  const std::string days = (*a)["older-than"];
+  const long n = std::strtol(days.c_str(), &end, 10);
+  if (days.empty() || *end != '\0' || n < 1) return Fail("logs prune needs --older-than DAYS (1 or more)");
+  auto store = ExistingStore((*a)["db"]);
+  if (!store.ok()) return Fail(store.error());
+  auto r = analytics::Prune(**store, static_cast<int>(n), NowOf(*a));
+  if (!r.ok()) return Fail(r.error());
+  std::printf("%s\n", r->dump(2).c_str());
+  return 0;
+}
+
+// gridbot logs replay: the period's messages read by the current corpus;
+// lists what would change. Exit status 1 when something changes (a CI gate
+// for rule changes), 0 when nothing does.
+int LogsReplay(const std::vector<std::string>& args) {
+  auto a = LogsArgs(args, {"db", "from", "to", "now", "corpus", "format", "limit"}, {});
+  if (!a.ok()) return Fail("logs replay " + a.error());
+  auto& m = *a;
+  const UnixSeconds now = NowOf(m);
+  auto period = analytics::Period::Parse(m["from"], m["to"], ToCivilDay(now));
+  if (!period.ok()) return Fail(period.error());
+  const std::string format = m.count("format") ? m["format"] : "text";
+  if (format != "text" && format != "json") return Fail("--format is text or json");
+  size_t limit = 1000;
+  if (m.count("limit")) {
+    char* end = nullptr;
+    const long n = std::strtol(m["limit"].c_str(), &end, 10);
+    if (*end != '\0' || n < 0) return Fail("--limit expects a number");
+    limit = static_cast<size_t>(n);
+  }
+  bot::Config config;
+  config.corpus = m["corpus"];
+  auto model = nlu::Model::Load(bot::CorpusDir(config));
+  if (!model.ok()) return Fail(model.error());
+  auto store = ExistingStore(m["db"]);
+  if (!store.ok()) return Fail(store.error());
+  const nlohmann::json r = analytics::Replay(**store, **model, *period, limit);
+  if (format == "json") {
+    std::printf("%s\n", r.dump(2).c_str());
+  } else {
+    for (const auto& c : r["changed"]) {
+      std::printf("%s  %s\n    before: %s %s\n    after:  %s %s\n", c["at"].get<std::string>().c_str(),
+                  c["text"].get<std::string>().c_str(),
+                  c["before"]["intent"].get<std::string>().c_str(), c["before"]["slots"].dump().c_str(),
+                  c["after"]["intent"].get<std::string>().c_str(), c["after"]["slots"].dump().c_str());
+    }
+    for (const auto& m2 : r["changes_by_intent"])
+      std::printf("%6lld  %s\n", static_cast<long long>(m2["turns"].get<std::int64_t>()),
+                  m2["change"].get<std::string>().c_str());
+    std::printf("%lld of %lld messages would be read differently", 
+                static_cast<long long>(r["changed_total"].get<std::int64_t>()),
+                static_cast<long long>(r["checked"].get<std::int64_t>()));
+    if (r["skipped"].get<std::int64_t>() > 0)
+      std::printf(" (%lld logged before replay data was kept: not checked)",
+                  static_cast<long long>(r["skipped"].get<std::int64_t>()));
+    std::printf("\n");
+  }
+  return r["changed_total"].get<std::int64_t>() > 0 ? 1 : 0;
 }
 
 int DialogEval(const std::vector<std::string>& args) {
@@ -549,10 +581,11 @@ int main(int argc, char** argv) {
   if (cmd == "menu") return bot::MenuCommand(rest);
   if (cmd == "agent") return Agent(rest);
   if (cmd == "logs") {
-    if (rest.empty() || (rest[0] != "export" && rest[0] != "stats") || WantsHelp(rest))
-      return std::printf("%s", kUsage), rest.empty() ? 2 : 0;
-    if (rest[0] == "stats") return LogsStats(std::vector<std::string>(rest.begin() + 1, rest.end()));
-    return LogsExport(std::vector<std::string>(rest.begin() + 1, rest.end()));
+    static const std::map<std::string, int (*)(const std::vector<std::string>&)> kLogs = {
+        {"export", LogsExport}, {"stats", LogsStats}, {"prune", LogsPrune}, {"replay", LogsReplay}};
+    auto it = rest.empty() ? kLogs.end() : kLogs.find(rest[0]);
+    if (it == kLogs.end() || WantsHelp(rest)) return std::printf("%s", kUsage), rest.empty() ? 2 : 0;
+    return it->second(std::vector<std::string>(rest.begin() + 1, rest.end()));
   }
   return Fail("unknown command '" + cmd + "'; see gridbot --help");
 }

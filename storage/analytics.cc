@@ -6,7 +6,7 @@ namespace {
 
 constexpr const char* kTurnCols =
     "d.id, d.at, d.channel, d.external_id, d.text, d.intent, d.confidence, d.slots, d.flow, "
-    "d.step, d.replies, d.micros, d.fallback, d.handoff, d.events";
+    "d.step, d.replies, d.micros, d.fallback, d.handoff, d.events, d.normalized, d.nlu, d.tokens";
 
 LoggedTurn ReadTurn(const Statement& st) {
   {
@@ -26,6 +26,9 @@ LoggedTurn ReadTurn(const Statement& st) {
     t.fallback = st.Int(12) != 0;
     t.handoff = st.Text(13);
     t.events_json = st.Text(14);
+    t.normalized = st.Text(15);
+    t.nlu_json = st.Text(16);
+    t.tokens = st.Text(17);
     return t;
   }
 }
@@ -187,6 +190,132 @@ std::vector<DeskRecord> DeskRecords(Tx& tx, UnixSeconds from, UnixSeconds to) {
                              static_cast<int>(st.Int(5))});
   tx.Check(st);
   return out;
+}
+
+std::vector<LoggedTurn> ExportBatch(Tx& tx, UnixSeconds from, UnixSeconds to,
+                                    const std::string& channel, const std::string& user,
+                                    const std::string& intent, std::int64_t after_id, int limit) {
+  Statement st = tx.Prep(std::string("SELECT ") + kTurnCols +
+                         " FROM dialog_log d WHERE d.at >= ?1 AND d.at < ?2 AND (?3 = '' OR "
+                         "d.channel = ?3) AND (?4 = '' OR d.external_id = ?4) AND (?5 = '' OR "
+                         "d.intent = ?5) AND d.id > ?6 ORDER BY d.id LIMIT ?7");
+  st.Bind(1, from).Bind(2, to).Bind(3, channel).Bind(4, user).Bind(5, intent).Bind(6, after_id);
+  st.Bind(7, limit);
+  std::vector<LoggedTurn> out;
+  while (st.Step()) out.push_back(ReadTurn(st));
+  tx.Check(st);
+  return out;
+}
+
+std::vector<LoggedTurn> FallbackTurns(Tx& tx, UnixSeconds from, UnixSeconds to) {
+  Statement st = tx.Prep(std::string("SELECT ") + kTurnCols +
+                         " FROM dialog_log d WHERE d.at >= ? AND d.at < ? AND d.fallback = 1 "
+                         "AND d.intent != 'handoff' AND d.masked = 0 ORDER BY d.id");
+  st.Bind(1, from).Bind(2, to);
+  std::vector<LoggedTurn> out;
+  while (st.Step()) out.push_back(ReadTurn(st));
+  tx.Check(st);
+  return out;
+}
+
+std::vector<LoggedTurn> ReplayableTurns(Tx& tx, UnixSeconds from, UnixSeconds to,
+                                        std::int64_t after_id, int limit) {
+  Statement st = tx.Prep(std::string("SELECT ") + kTurnCols +
+                         " FROM dialog_log d WHERE d.at >= ? AND d.at < ? AND d.id > ? "
+                         "AND d.nlu != '' AND d.intent != 'handoff' ORDER BY d.id LIMIT ?");
+  st.Bind(1, from).Bind(2, to).Bind(3, after_id).Bind(4, limit);
+  std::vector<LoggedTurn> out;
+  while (st.Step()) out.push_back(ReadTurn(st));
+  tx.Check(st);
+  return out;
+}
+
+std::int64_t CountUnreplayable(Tx& tx, UnixSeconds from, UnixSeconds to) {
+  Statement st = tx.Prep(
+      "SELECT COUNT(*) FROM dialog_log WHERE at >= ? AND at < ? AND nlu = '' AND masked = 0 "
+      "AND intent != 'handoff'");
+  st.Bind(1, from).Bind(2, to);
+  if (!st.Step()) return tx.Check(st), 0;
+  return st.Int(0);
+}
+
+void SaveUnrecognisedGroup(Tx& tx, const std::string& id, const std::string& texts_json,
+                           UnixSeconds at) {
+  Statement st = tx.Prep("INSERT OR REPLACE INTO unrecognised_groups(id, texts, updated_at) VALUES (?,?,?)");
+  st.Bind(1, id).Bind(2, texts_json).Bind(3, at);
+  tx.Check(st.Run());
+}
+
+std::optional<std::string> UnrecognisedGroupTexts(Tx& tx, const std::string& id) {
+  Statement st = tx.Prep("SELECT texts FROM unrecognised_groups WHERE id = ?");
+  st.Bind(1, id);
+  if (!st.Step()) return tx.Check(st), std::nullopt;
+  return st.Text(0);
+}
+
+void SaveLabel(Tx& tx, const Label& l) {
+  Statement st = tx.Prep(
+      "INSERT OR REPLACE INTO nlu_labels(normalized, text, intent, slots, group_id, labelled_by, "
+      "labelled_at) VALUES (?,?,?,?,?,?,?)");
+  st.Bind(1, l.normalized).Bind(2, l.text).Bind(3, l.intent).Bind(4, l.slots_json);
+  st.Bind(5, l.group_id).Bind(6, l.labelled_by).Bind(7, l.labelled_at);
+  tx.Check(st.Run());
+}
+
+std::vector<Label> Labels(Tx& tx) {
+  Statement st = tx.Prep(
+      "SELECT normalized, text, intent, slots, group_id, labelled_by, labelled_at FROM nlu_labels "
+      "ORDER BY labelled_at, normalized");
+  std::vector<Label> out;
+  while (st.Step())
+    out.push_back(Label{st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Text(4), st.Text(5),
+                        st.Int(6)});
+  tx.Check(st);
+  return out;
+}
+
+void SaveDayAggregate(Tx& tx, const std::string& day, const std::string& figures_json,
+                      UnixSeconds at) {
+  Statement st = tx.Prep("INSERT OR REPLACE INTO daily_aggregates(day, figures, at) VALUES (?,?,?)");
+  st.Bind(1, day).Bind(2, figures_json).Bind(3, at);
+  tx.Check(st.Run());
+}
+
+std::vector<std::pair<std::string, std::string>> DayAggregates(Tx& tx, const std::string& from_day,
+                                                               const std::string& to_day) {
+  Statement st = tx.Prep(
+      "SELECT day, figures FROM daily_aggregates WHERE day >= ? AND day <= ? ORDER BY day");
+  st.Bind(1, from_day).Bind(2, to_day);
+  std::vector<std::pair<std::string, std::string>> out;
+  while (st.Step()) out.emplace_back(st.Text(0), st.Text(1));
+  tx.Check(st);
+  return out;
+}
+
+UnixSeconds OldestTurnAt(Tx& tx) {
+  Statement st = tx.Prep("SELECT COALESCE(MIN(at), 0) FROM dialog_log");
+  if (!st.Step()) return tx.Check(st), 0;
+  return st.Int(0);
+}
+
+std::int64_t DeleteTurnsBefore(Tx& tx, UnixSeconds before) {
+  Statement fts = tx.Prep(
+      "DELETE FROM dialog_fts WHERE rowid IN (SELECT id FROM dialog_log WHERE at < ?)");
+  fts.Bind(1, before);
+  tx.Check(fts.Run());
+  Statement st = tx.Prep("DELETE FROM dialog_log WHERE at < ?");
+  st.Bind(1, before);
+  tx.Check(st.Run());
+  Statement n = tx.Prep("SELECT changes()");
+  const std::int64_t deleted = n.Step() ? n.Int(0) : 0;
+  // What customers and agents wrote to the desk goes with the turns; the
+  // conversations' times and ratings stay (the desk's figures).
+  Statement desk = tx.Prep(
+      "DELETE FROM desk_messages WHERE at < ? AND conversation_id IN "
+      "(SELECT id FROM desk_conversations WHERE state NOT IN ('queued', 'held'))");
+  desk.Bind(1, before);
+  tx.Check(desk.Run());
+  return deleted;
 }
 
 }  // namespace gridbot::storage

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,8 @@ struct LoggedTurn {
   bool fallback = false;
   std::string handoff;
   std::string events_json = "[]";
+  std::string normalized, nlu_json;  // nlu_json: "" before migration 7 or when masked
+  std::string tokens;                // the words, space-separated
 };
 
 // Every turn logged in [from, to), by customer (channel, user) then time.
@@ -66,5 +70,46 @@ struct DeskRecord {
   int rating = 0;
 };
 std::vector<DeskRecord> DeskRecords(Tx& tx, UnixSeconds from, UnixSeconds to);
+
+// Turns of [from, to) for an export, oldest first, filtered as given ("" =
+// any), at most `limit` after id `after_id` (call again for the next batch).
+std::vector<LoggedTurn> ExportBatch(Tx& tx, UnixSeconds from, UnixSeconds to,
+                                    const std::string& channel, const std::string& user,
+                                    const std::string& intent, std::int64_t after_id, int limit);
+
+// The bot's fallback turns of [from, to) (not messages to the desk).
+std::vector<LoggedTurn> FallbackTurns(Tx& tx, UnixSeconds from, UnixSeconds to);
+// Bot turns of [from, to) that kept what the rules made of them (nlu_json),
+// oldest first, at most `limit` after id `after_id`: `logs replay`'s input.
+std::vector<LoggedTurn> ReplayableTurns(Tx& tx, UnixSeconds from, UnixSeconds to,
+                                        std::int64_t after_id, int limit);
+// Bot turns of [from, to) logged without what the rules made of them (before
+// schema 7), masked ones aside.
+std::int64_t CountUnreplayable(Tx& tx, UnixSeconds from, UnixSeconds to);
+
+// Unrecognised groups as last shown (`texts_json`: their masked texts).
+void SaveUnrecognisedGroup(Tx& tx, const std::string& id, const std::string& texts_json,
+                           UnixSeconds at);
+std::optional<std::string> UnrecognisedGroupTexts(Tx& tx, const std::string& id);
+
+// Labelled messages: corpus lines.
+struct Label {
+  std::string normalized, text, intent, slots_json, group_id, labelled_by;
+  UnixSeconds labelled_at = 0;
+};
+void SaveLabel(Tx& tx, const Label& label);  // replaces the label of the same text
+std::vector<Label> Labels(Tx& tx);           // oldest first
+
+// Retention: a day's figures kept when its turns go (`day` YYYY-MM-DD).
+void SaveDayAggregate(Tx& tx, const std::string& day, const std::string& figures_json,
+                      UnixSeconds at);
+// The kept figures of days in [from_day, to_day], by day.
+std::vector<std::pair<std::string, std::string>> DayAggregates(Tx& tx, const std::string& from_day,
+                                                               const std::string& to_day);
+// The time of the oldest turn logged, 0 if none.
+UnixSeconds OldestTurnAt(Tx& tx);
+// Deletes the turns logged before `before` (their search index rows, and
+// desk messages of conversations closed before it); the number of turns.
+std::int64_t DeleteTurnsBefore(Tx& tx, UnixSeconds before);
 
 }  // namespace gridbot::storage

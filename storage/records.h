@@ -89,6 +89,9 @@ struct TurnLog {
   std::string commands;
   bool fallback = false;
   std::string handoff;
+  // What the rules alone made of the text: {"intent","confidence","slots"}
+  // ("" for a masked turn); `gridbot logs replay` compares it.
+  std::string nlu_json;
 };
 
 // The back end's data as loaded from a fixture file.

@@ -174,6 +174,24 @@ ALTER TABLE dialog_log ADD COLUMN handoff TEXT NOT NULL DEFAULT '';
 -- (Rows logged before this migration are indexed by Store::Open.)
 CREATE VIRTUAL TABLE dialog_fts USING fts5(grams, words, tokenize = 'unicode61');
 )sql",
+      // 7: the log feeding the corpus, and retention (issue 9).
+      R"sql(
+-- What the rules alone made of the message, {"intent","confidence","slots"}
+-- (the turn's own intent is the dialog's): what `logs replay` compares.
+ALTER TABLE dialog_log ADD COLUMN nlu TEXT NOT NULL DEFAULT '';
+-- Unrecognised messages as last grouped: the group's texts (masked), so a
+-- label posted for an id labels what the analyst saw.
+CREATE TABLE unrecognised_groups (
+  id TEXT PRIMARY KEY, texts TEXT NOT NULL, updated_at INTEGER NOT NULL);
+-- A message labelled with the intent it should have had: a corpus line.
+-- `text` is masked (it outlives the log); `normalized` is its key.
+CREATE TABLE nlu_labels (
+  normalized TEXT PRIMARY KEY, text TEXT NOT NULL, intent TEXT NOT NULL,
+  slots TEXT NOT NULL, group_id TEXT NOT NULL, labelled_by TEXT NOT NULL,
+  labelled_at INTEGER NOT NULL);
+-- A day's figures, kept when its turns are pruned (analytics/summary.h).
+CREATE TABLE daily_aggregates (day TEXT PRIMARY KEY, figures TEXT NOT NULL, at INTEGER NOT NULL);
+)sql",
   };
   return kMigrations;
 }

@@ -402,8 +402,8 @@ void Tx::SaveSession(const std::string& channel, const std::string& external_id,
 void Tx::AppendTurn(const TurnLog& t) {
   Statement st = Prep(
       "INSERT INTO dialog_log(at, channel, external_id, text, normalized, intent, confidence, "
-      "slots, flow, step, replies, micros, masked, tokens, events, commands, fallback, handoff) "
-      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      "slots, flow, step, replies, micros, masked, tokens, events, commands, fallback, handoff, nlu) "
+      "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   st.Bind(1, t.at)
       .Bind(2, t.channel)
       .Bind(3, t.external_id)
@@ -421,7 +421,8 @@ void Tx::AppendTurn(const TurnLog& t) {
       .Bind(15, t.events_json)
       .Bind(16, t.commands)
       .Bind(17, t.fallback ? 1 : 0)
-      .Bind(18, t.handoff);
+      .Bind(18, t.handoff)
+      .Bind(19, t.nlu_json);
   Check(st.Run());
   if (!t.masked) {
     // Analysts' full-text search (storage/analytics.h).
