@@ -5,8 +5,7 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 
-#include "analytics/summary.h"
-#include "analytics/turns.h"
+#include "bot/analytics_http.h"
 #include "bot/desk_http.h"
 #include "bot/static_files.h"
 #include "bot/wechat_crypto.h"
@@ -136,7 +135,13 @@ HttpHandler::HttpHandler(App& app)
     : app_(app),
       payments_(app),
       desk_(std::make_unique<DeskEndpoints>(app)),
-      pages_(std::make_unique<StaticFiles>(WebDir(app.config()))) {}
+      pages_(std::make_unique<StaticFiles>(WebDir(app.config()))) {
+  auto analytics = AnalyticsEndpoints::Create(app);
+  if (analytics.ok())
+    analytics_ = std::move(*analytics);
+  else
+    analytics_error_ = analytics.error();
+}
 
 std::string HttpHandler::WebUser(const HttpRequest& req, const std::string& given) const {
   if (!given.empty()) {
@@ -262,35 +267,13 @@ HttpResponse HttpHandler::Route(const HttpRequest& req,
   if (path.rfind("/pay/", 0) == 0) return payments_.Handle(req);
   if (path.rfind("/api/agent/", 0) == 0) return desk_->Handle(req);
   if (path.rfind("/api/analytics/", 0) == 0) {
-    // analytics.md's endpoints take the desk's authentication (401 without,
-    // 403 for a role that may not); what they answer is issue 9's.
+    // analytics.md's endpoints take the desk's authentication: 401 without
+    // any, 403 for a role that may not or a customer's own session.
     auto who = desk_->Caller(req);
-    if (!who) return JsonError(401, "请先登录");
-    if (!who->Analyses()) return JsonError(403, "您的角色不能查看分析数据");
-    if (path == "/api/analytics/summary") {
-      if (req.method != "GET") return JsonError(405, "use GET");
-      auto q = ParseQuery(req.target);
-      const UnixSeconds now = app_.clock().Now();
-      auto period = analytics::Period::Parse(q["from"], q["to"], ToCivilDay(now));
-      if (!period.ok()) return JsonError(400, period.error());
-      return JsonResponse(200, analytics::Summarize(app_.store(), *period, now).dump());
-    }
-    if (path == "/api/analytics/turns") {
-      if (req.method != "GET") return JsonError(405, "use GET");
-      auto page = analytics::SearchTurns(app_.store(), ParseQuery(req.target),
-                                         ToCivilDay(app_.clock().Now()));
-      if (!page.ok()) return JsonError(400, page.error());
-      return JsonResponse(200, page->dump());
-    }
-    const std::string conversations = "/api/analytics/conversations/";
-    if (path.rfind(conversations, 0) == 0) {
-      if (req.method != "GET") return JsonError(405, "use GET");
-      auto t = analytics::ConversationTranscript(app_.store(), path.substr(conversations.size()),
-                                                 who->Supervises());
-      if (!t.ok()) return JsonError(404, "no such conversation");
-      return JsonResponse(200, t->dump());
-    }
-    return JsonError(404, "this analytics endpoint is not available yet");
+    if (!who && CookieValue(req.cookie, "gb_sid").empty()) return JsonError(401, "请先登录");
+    if (!who || !who->Analyses()) return JsonError(403, "您的账号没有查看分析数据的权限");
+    if (!analytics_) return JsonError(503, "analytics unavailable: " + analytics_error_);
+    return analytics_->Handle(req, *who);
   }
   if (path == "/api/chat/updates") {
     if (req.method != "GET") return JsonError(405, "use GET");

@@ -51,6 +51,9 @@ std::optional<HttpResponse> StaticFiles::Serve(const HttpRequest& req) const {
   } else if (path == "/agent" || path == "/agent/") {
     file = "agent/index.html";
     page = true;
+  } else if (path == "/analytics" || path == "/analytics/") {
+    file = "analytics/index.html";
+    page = true;
   } else if (path.rfind("/assets/", 0) == 0 && SafeName(path.substr(8))) {
     file = "assets/" + path.substr(8);
   } else {

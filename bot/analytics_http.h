@@ -1,0 +1,32 @@
+// AnalyticsEndpoints: /api/analytics/* (../shared/spec/analytics.md,
+// web/API.md) as thin handlers over analytics/ — the query strings, the JSON
+// bodies and the statuses. Authentication is the desk's (the caller is
+// passed in); analysts, supervisors and admins only.
+//
+// Thread safety: Handle() from any thread (analytics/ functions each run
+// their own transactions).
+#pragma once
+
+#include <vector>
+
+#include "analytics/unrecognised.h"
+#include "bot/app.h"
+#include "bot/http_handler.h"
+
+namespace gridbot::bot {
+
+class AnalyticsEndpoints {
+ public:
+  // Error: corpus/nlu/intent_titles.tsv is missing or does not match nlu.md.
+  static Result<std::unique_ptr<AnalyticsEndpoints>> Create(App& app);
+  // REQUIRES: the path starts with /api/analytics/ and `who` may analyse.
+  HttpResponse Handle(const HttpRequest& req, const desk::AgentIdentity& who);
+
+ private:
+  AnalyticsEndpoints(App& app, std::vector<analytics::IntentTitle> titles)
+      : app_(app), titles_(std::move(titles)) {}
+  App& app_;
+  const std::vector<analytics::IntentTitle> titles_;
+};
+
+}  // namespace gridbot::bot
