@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential cmake pkg-config libboost1.81-dev libre2-dev lib
 NODE_PACKAGES := nodejs npm
 ARGS ?=
 
-.PHONY: deps build run test chat bench compare fuzz clean
+.PHONY: deps build run test chat bench bench-search compare fuzz clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -42,6 +42,12 @@ bench: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRIDBOT_BENCH=ON
 	cmake --build $(BUILD) -j$(JOBS) --target nlu_bench
 	$(BUILD)/bench/nlu_bench --benchmark_min_time=2
+
+# Which search index finds what analysts type, and its speed on a larger log.
+bench-search: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRIDBOT_BENCH=ON
+	cmake --build $(BUILD) -j$(JOBS) --target search_eval
+	$(BUILD)/bench/search_eval --copies 30
 
 compare: build
 	bench/compare.sh

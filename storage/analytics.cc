@@ -1,5 +1,7 @@
 #include "storage/analytics.h"
 
+#include <cstdint>
+
 namespace gridbot::storage {
 
 namespace {
@@ -102,25 +104,31 @@ std::string Bigrams(const std::string& text) {
 }
 
 std::vector<LoggedTurn> FindTurns(Tx& tx, const TurnFilter& f) {
-  std::string sql = std::string("SELECT ") + kTurnCols + " FROM dialog_log d";
+  std::string sql = std::string("SELECT ") + kTurnCols;
   std::string match;
   if (!f.q.empty()) {
     // Every gram of what was typed, as one phrase: consecutive, in order.
     const std::string grams = Bigrams(f.q);
     if (grams.empty()) return {};
     match = "\"" + grams + "\"";  // grams hold no quotes (punctuation breaks)
-    sql += " JOIN dialog_fts ON dialog_fts.rowid = d.id AND dialog_fts MATCH ?7";
+    // Driven by the index in rowid order, newest first, so a page stops
+    // after `limit` matches instead of sorting every match.
+    sql += " FROM dialog_fts JOIN dialog_log d ON d.id = dialog_fts.rowid"
+           " WHERE dialog_fts MATCH ?7 AND dialog_fts.rowid < ?10 AND";
+  } else {
+    sql += " FROM dialog_log d WHERE d.id < ?10 AND";
   }
   sql +=
-      " WHERE d.at >= ?1 AND d.at < ?2 AND (?3 = '' OR d.channel = ?3) AND (?4 = '' OR d.intent = ?4)"
+      " d.at >= ?1 AND d.at < ?2 AND (?3 = '' OR d.channel = ?3) AND (?4 = '' OR d.intent = ?4)"
       " AND (?5 = '' OR d.flow = ?5) AND d.confidence <= ?6 AND (?8 = 0 OR d.fallback = 1)"
-      " AND (?9 = 0 OR d.handoff IN ('asked', 'not_understood', 'gave_up'))"
-      " AND (?10 = 0 OR d.id < ?10) ORDER BY d.id DESC LIMIT ?11";
+      " AND (?9 = 0 OR d.handoff IN ('asked', 'not_understood', 'gave_up'))";
+  sql += match.empty() ? " ORDER BY d.id DESC LIMIT ?11" : " ORDER BY dialog_fts.rowid DESC LIMIT ?11";
   Statement st = tx.Prep(sql);
   st.Bind(1, f.from).Bind(2, f.to).Bind(3, f.channel).Bind(4, f.intent).Bind(5, f.flow);
   st.Bind(6, f.max_confidence);
   if (!match.empty()) st.Bind(7, "grams : " + match);
-  st.Bind(8, f.fallback_only ? 1 : 0).Bind(9, f.handoff_only ? 1 : 0).Bind(10, f.before_id);
+  st.Bind(8, f.fallback_only ? 1 : 0).Bind(9, f.handoff_only ? 1 : 0);
+  st.Bind(10, f.before_id > 0 ? f.before_id : INT64_MAX);
   st.Bind(11, f.limit);
   std::vector<LoggedTurn> out;
   while (st.Step()) out.push_back(ReadTurn(st));
@@ -205,6 +213,33 @@ std::vector<LoggedTurn> ExportBatch(Tx& tx, UnixSeconds from, UnixSeconds to,
   while (st.Step()) out.push_back(ReadTurn(st));
   tx.Check(st);
   return out;
+}
+
+std::vector<std::int64_t> MatchIds(Tx& tx, const std::string& fts_query) {
+  Statement st = tx.Prep("SELECT rowid FROM dialog_fts WHERE dialog_fts MATCH ? ORDER BY rowid");
+  st.Bind(1, fts_query);
+  std::vector<std::int64_t> out;
+  while (st.Step()) out.push_back(st.Int(0));
+  tx.Check(st);
+  return out;
+}
+
+void DuplicateTurn(Tx& tx, std::int64_t id, int times) {
+  for (int i = 0; i < times; ++i) {
+    Statement st = tx.Prep(
+        "INSERT INTO dialog_log(at, channel, external_id, text, normalized, intent, confidence, slots, "
+        "flow, step, replies, micros, masked, tokens, events, commands, fallback, handoff, nlu) "
+        "SELECT at, channel, external_id || '-' || ?2, text, normalized, intent, confidence, slots, flow, "
+        "step, replies, micros, masked, tokens, events, commands, fallback, handoff, nlu FROM dialog_log "
+        "WHERE id = ?1");
+    st.Bind(1, id).Bind(2, i);
+    tx.Check(st.Run());
+    Statement fts = tx.Prep(
+        "INSERT INTO dialog_fts(rowid, grams, words) SELECT last_insert_rowid(), grams, words "
+        "FROM dialog_fts WHERE rowid = ?");
+    fts.Bind(1, id);
+    tx.Check(fts.Run());
+  }
 }
 
 std::vector<LoggedTurn> FallbackTurns(Tx& tx, UnixSeconds from, UnixSeconds to) {

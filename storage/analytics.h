@@ -77,6 +77,13 @@ std::vector<LoggedTurn> ExportBatch(Tx& tx, UnixSeconds from, UnixSeconds to,
                                     const std::string& channel, const std::string& user,
                                     const std::string& intent, std::int64_t after_id, int limit);
 
+// The ids of the turns whose search index matches an FTS5 query (e.g.
+// `words : "电费"`), for measuring the index (bench/search_eval.cc).
+std::vector<std::int64_t> MatchIds(Tx& tx, const std::string& fts_query);
+// Copies turn `id` `times` times (at the same moment), for measuring search
+// on a large log; the copies are indexed like the original.
+void DuplicateTurn(Tx& tx, std::int64_t id, int times);
+
 // The bot's fallback turns of [from, to) (not messages to the desk).
 std::vector<LoggedTurn> FallbackTurns(Tx& tx, UnixSeconds from, UnixSeconds to);
 // Bot turns of [from, to) that kept what the rules made of them (nlu_json),
