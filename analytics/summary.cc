@@ -47,6 +47,7 @@ struct Tally {
   std::set<std::string> customers;
   std::int64_t pruned_customers = 0;  // customers of pruned days, counted per day
   Weighted latency_ms;
+  std::map<std::string, std::int64_t> intents;  // bot turns per intent
 
   std::int64_t Customers() const { return static_cast<std::int64_t>(customers.size()) + pruned_customers; }
 
@@ -98,7 +99,8 @@ struct Run {
   bool started_in_period = false;
   bool abandoned = false;
   UnixSeconds started_at = 0, last = 0;  // its start, its last activity
-  std::int64_t conversation = 0;         // the id of the conversation's first turn
+  std::int64_t conversation = 0;         // the id of the conversation's first turn (as loaded)
+  std::int64_t start_turn = 0;           // the turn that started it
   std::string channel, customer;
   std::string Ended() const { return abandoned ? "abandoned" : how.empty() ? "open" : how; }
 };
@@ -123,10 +125,13 @@ struct Figures {
     if (std::find(order.begin(), order.end(), step) == order.end()) order.push_back(step);
   }
 
-  std::map<std::string, Funnel> Funnels() const {
+  // Every run started in the period (or only those started on `day`), and
+  // the funnels of pruned days.
+  std::map<std::string, Funnel> Funnels(const std::string& day = "") const {
     std::map<std::string, Funnel> funnels = kept_funnels;
     for (const auto& [key, r] : runs) {
       if (!r.started_in_period || r.flow.empty()) continue;
+      if (!day.empty() && DayOf(r.started_at) != day) continue;
       Funnel& f = funnels[r.flow];
       ++f.started;
       for (const std::string& s : r.steps) ++f.reached[s];
@@ -200,6 +205,7 @@ Figures Accumulate(const std::vector<storage::LoggedTurn>& turns, const Period& 
         d.latency_ms.emplace_back(ms, 1);
         total.latency_ms.emplace_back(ms, 1);
         ++fig.intents[t.intent];
+        ++d.intents[t.intent];
       }
       const json events = json::parse(t.events_json, nullptr, false);
       if (!events.is_array()) continue;
@@ -213,6 +219,7 @@ Figures Accumulate(const std::vector<storage::LoggedTurn>& turns, const Period& 
           r.flow = e.value("flow", "");
           r.started_in_period = true;
           r.started_at = t.at;
+          r.start_turn = t.id;
           r.conversation = conversation_id;
           r.channel = t.channel;
           r.customer = t.external_id;
@@ -279,10 +286,11 @@ json ToJson(const Figures& fig) {
   return out;
 }
 
-// A pruned day's figures, as daily_aggregates keeps them.
+// A pruned day's figures, as daily_aggregates keeps them: the day's tally,
+// intents, and the funnels of the runs started that day.
 json KeptDay(const Figures& fig, const std::string& day) {
   json funnels = json::object();
-  for (const auto& [flow, f] : fig.Funnels()) {
+  for (const auto& [flow, f] : fig.Funnels(day)) {
     json steps = json::array();
     auto order = fig.step_order.find(flow);
     if (order != fig.step_order.end())
@@ -293,10 +301,9 @@ json KeptDay(const Figures& fig, const std::string& day) {
     funnels[flow] = {{"started", f.started}, {"steps", steps}, {"how", f.how}};
   }
   auto d = fig.days.find(day);
-  return {{"version", 1},
-          {"day", d == fig.days.end() ? Tally{}.Kept() : d->second.Kept()},
-          {"intents", fig.intents},
-          {"funnels", funnels}};
+  const Tally none;
+  const Tally& tally = d == fig.days.end() ? none : d->second;
+  return {{"version", 1}, {"day", tally.Kept()}, {"intents", tally.intents}, {"funnels", funnels}};
 }
 
 void AddKeptDay(Figures& fig, const std::string& day, const json& kept) {
@@ -307,7 +314,10 @@ void AddKeptDay(Figures& fig, const std::string& day, const json& kept) {
   }
   if (kept.contains("intents") && kept["intents"].is_object())
     for (const auto& [intent, n] : kept["intents"].items())
-      if (n.is_number_integer()) fig.intents[intent] += n.get<std::int64_t>();
+      if (n.is_number_integer()) {
+        fig.intents[intent] += n.get<std::int64_t>();
+        fig.days[day].intents[intent] += n.get<std::int64_t>();
+      }
   if (kept.contains("funnels") && kept["funnels"].is_object())
     for (const auto& [flow, f] : kept["funnels"].items()) {
       if (!f.is_object()) continue;
@@ -373,6 +383,7 @@ json Runs(const std::vector<storage::LoggedTurn>& turns, const Period& period, U
   json list = json::array();
   for (const Run* r : picked)
     list.push_back({{"conversation", std::to_string(r->conversation)},
+                    {"start_turn", r->start_turn},
                     {"channel", r->channel},
                     {"customer", privacy::MaskCustomerId(r->channel, r->customer)},
                     {"flow", r->flow},
@@ -439,45 +450,74 @@ Result<json> RunsOf(storage::Store& store, const Period& period, UnixSeconds now
                         }) == std::end(kEndings))
     return Status::Error("\"ended\" must be one of completed, cancelled, gave_up, handed_off, abandoned, open");
   std::vector<storage::LoggedTurn> turns;
-  {
-    storage::Tx tx = store.Begin();
-    turns = storage::TurnsByCustomer(tx, period.begin, period.end);
+  storage::Tx tx = store.Begin();
+  turns = storage::TurnsByCustomer(tx, period.begin, period.end);
+  json runs = Runs(turns, period, now, flow, ended, step);
+  // A conversation that began before the period keeps its own id (the one
+  // its transcript answers to).
+  for (json& r : runs["runs"]) {
+    storage::LoggedTurn start;
+    start.id = r["start_turn"].get<std::int64_t>();
+    start.at = r["started_at"].get<UnixSeconds>();
+    start.channel = r["channel"].get<std::string>();
+    for (const auto& t : turns)
+      if (t.id == start.id) start.external_id = t.external_id;
+    r["conversation"] = std::to_string(storage::ConversationStart(tx, start, kConversationGap));
+    r.erase("start_turn");
   }
-  return Runs(turns, period, now, flow, ended, step);
+  return runs;
 }
 
 Result<json> Prune(storage::Store& store, int older_than_days, UnixSeconds now) {
   if (older_than_days < 1 || older_than_days > 36600)
-    return Status::Error("--older-than must be a number of days from 1");
+    return Status::Error("--older-than must be a number of days from 1 to 36600");
   // Whole days only: everything before the start of (today - days).
   const CivilDay today = ToCivilDay(now);
   const UnixSeconds cutoff = FromCivil(CivilTime{today, 0, 0, 0}) - older_than_days * 24LL * 3600;
-  storage::Tx tx = store.Begin();
-  const UnixSeconds oldest = storage::OldestTurnAt(tx);
+  std::vector<storage::LoggedTurn> turns;
+  UnixSeconds first = 0;
+  {
+    storage::Tx tx = store.Begin();
+    const UnixSeconds oldest = storage::OldestTurnAt(tx);
+    if (oldest == 0 || oldest >= cutoff)
+      return json{{"deleted_turns", 0}, {"days_kept", json::array()}, {"before", DayOf(cutoff)}};
+    first = FromCivil(CivilTime{ToCivilDay(oldest), 0, 0, 0});
+    turns = storage::TurnsByCustomer(tx, first, cutoff);
+  }
+  // Counted over the whole span at once, as Summarize() counts a period: a
+  // conversation or run across midnight belongs to the day it began, and a
+  // run still waiting ends by the real `now`. (One that goes on past the
+  // cutoff is counted from its turns before it.)
+  Period span;
+  span.from = ToCivilDay(first);
+  span.to = ToCivilDay(cutoff - 1);
+  span.begin = first;
+  span.end = cutoff;
+  const Figures fig = Accumulate(turns, span, now);
+  std::set<std::string> logged_days;
+  for (const auto& t : turns) logged_days.insert(DayOf(t.at));
   json days = json::array();
   std::int64_t deleted = 0;
-  if (oldest != 0 && oldest < cutoff) {
-    const UnixSeconds first = FromCivil(CivilTime{ToCivilDay(oldest), 0, 0, 0});
-    for (UnixSeconds d = first; d < cutoff; d += 24 * 3600) {
-      Period day;
-      day.from = day.to = ToCivilDay(d);
-      day.begin = d;
-      day.end = d + 24 * 3600;
-      // A conversation or run that goes on past midnight is counted with the
-      // day it began, as Summarize() does; its later turns end the day.
-      const auto turns = storage::TurnsByCustomer(tx, day.begin, day.end);
-      if (turns.empty()) continue;
-      Figures fig = Accumulate(turns, day, now);
-      const std::string name = DayOf(d);
-      for (const auto& [k, figures] : storage::DayAggregates(tx, name, name))
-        AddKeptDay(fig, k, json::parse(figures, nullptr, false));  // pruned before, then more logged
-      storage::SaveDayAggregate(tx, name, KeptDay(fig, name).dump(), now);
-      days.push_back(name);
+  // One transaction per day (a prune beside the live server holds the
+  // database briefly; an interrupted one is run again).
+  for (UnixSeconds d = first; d < cutoff; d += 24 * 3600) {
+    const std::string name = DayOf(d);
+    if (!logged_days.count(name)) continue;
+    json kept = KeptDay(fig, name);
+    storage::Tx tx = store.Begin();
+    for (const auto& [k, figures] : storage::DayAggregates(tx, name, name)) {
+      // Pruned before, then more was logged for that day: both kept.
+      Figures both;
+      AddKeptDay(both, name, json::parse(figures, nullptr, false));
+      AddKeptDay(both, name, kept);
+      kept = KeptDay(both, name);
     }
-    deleted = storage::DeleteTurnsBefore(tx, cutoff);
+    storage::SaveDayAggregate(tx, name, kept.dump(), now);
+    deleted += storage::DeleteTurnsBefore(tx, d + 24 * 3600);
+    Status s = tx.Commit();
+    if (!s.ok()) return s;
+    days.push_back(name);
   }
-  Status s = tx.Commit();
-  if (!s.ok()) return s;
   return json{{"deleted_turns", deleted}, {"days_kept", days}, {"before", DayOf(cutoff)}};
 }
 

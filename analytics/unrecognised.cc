@@ -149,7 +149,10 @@ json UnrecognisedGroups(storage::Store& store, const nlu::Model& model, const Pe
     storage::Tx tx = store.Begin();
     for (size_t g = 0; g < groups.size() && g < max_groups; ++g) {
       const Group& group = groups[g];
-      const std::string id = GroupId(texts[group.leader].key);
+      // The id names the group as shown for this period: a label posted for
+      // it labels these texts, whatever another period shows meanwhile.
+      const std::string id = GroupId(texts[group.leader].key + "|" + DayName(period.begin) + "|" +
+                                     DayName(period.end - 1));
       json examples = json::array(), stored = json::array();
       std::map<std::string, int> label_votes;
       for (size_t m : group.members) {

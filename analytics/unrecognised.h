@@ -12,9 +12,9 @@
 // first: a text joins the group whose first (most frequent) text shares the
 // most character bigrams with it, when their Dice coefficient is at least
 // kSimilarity; otherwise it starts a group. A group's id is a hash of that
-// first text, so it stays the same while that text leads it. The last
-// grouping is stored, so a label posted for an id labels exactly what the
-// analyst saw (also on another instance).
+// first text and the period, so it stays the same while that text leads it.
+// The grouping is stored by id, so a label posted for an id labels exactly
+// what the analyst saw for that period (also on another instance).
 //
 // Texts are masked (privacy/mask.h) before they are grouped, stored or shown:
 // a label outlives the log it came from.

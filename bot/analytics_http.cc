@@ -9,14 +9,18 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::int64_t kMaxExportRows = 200000;
+// An export is built in memory: at most this many rows from the API (the
+// CLI streams any number).
+constexpr std::int64_t kMaxExportRows = 50000;
 
 }  // namespace
 
-Result<std::unique_ptr<AnalyticsEndpoints>> AnalyticsEndpoints::Create(App& app) {
+AnalyticsEndpoints::AnalyticsEndpoints(App& app) : app_(app) {
   auto titles = analytics::LoadIntentTitles(CorpusDir(app.config()) + "/nlu/intent_titles.tsv");
-  if (!titles.ok()) return titles.status();
-  return std::unique_ptr<AnalyticsEndpoints>(new AnalyticsEndpoints(app, std::move(*titles)));
+  if (titles.ok())
+    titles_ = std::move(*titles);
+  else
+    titles_error_ = titles.error();
 }
 
 HttpResponse AnalyticsEndpoints::Handle(const HttpRequest& req, const desk::AgentIdentity& who) {
@@ -31,6 +35,7 @@ HttpResponse AnalyticsEndpoints::Handle(const HttpRequest& req, const desk::Agen
   if (tail.rfind(unrecognised, 0) == 0 && tail.size() > unrecognised.size() + 6 &&
       tail.compare(tail.size() - 6, 6, "/label") == 0) {
     if (req.method != "POST") return JsonError(405, "use POST");
+    if (titles_.empty()) return JsonError(503, "labelling is unavailable: " + titles_error_);
     const std::string id = tail.substr(unrecognised.size(), tail.size() - unrecognised.size() - 6);
     const json body = json::parse(req.body, nullptr, false);
     if (!body.is_object() || !body.contains("intent") || !body["intent"].is_string())
@@ -77,6 +82,7 @@ HttpResponse AnalyticsEndpoints::Handle(const HttpRequest& req, const desk::Agen
     return r;
   }
   if (tail == "intents") {
+    if (titles_.empty()) return JsonError(503, "the intents' titles are unavailable: " + titles_error_);
     json list = json::array();
     for (const auto& t : titles_) list.push_back({{"intent", t.intent}, {"title", t.title}});
     return JsonResponse(200, json{{"intents", list}}.dump());
@@ -93,8 +99,8 @@ HttpResponse AnalyticsEndpoints::Handle(const HttpRequest& req, const desk::Agen
     HttpResponse out{200, csv ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",
                      std::move(body)};
     out.headers.emplace_back("Content-Disposition",
-                             std::string("attachment; filename=\"gridbot-turns-") + q["from"] + "_" +
-                                 q["to"] + (csv ? ".csv\"" : ".jsonl\""));
+                             "attachment; filename=\"gridbot-turns-" + analytics::DayName(p->begin) + "_" +
+                                 analytics::DayName(p->end - 1) + (csv ? ".csv\"" : ".jsonl\""));
     return out;
   }
   return JsonError(404, "no such analytics endpoint");

@@ -17,16 +17,17 @@ namespace gridbot::bot {
 
 class AnalyticsEndpoints {
  public:
-  // Error: corpus/nlu/intent_titles.tsv is missing or does not match nlu.md.
-  static Result<std::unique_ptr<AnalyticsEndpoints>> Create(App& app);
+  // Reads corpus/nlu/intent_titles.tsv; if it is missing or does not match
+  // nlu.md, labelling and the intents list answer 503 saying why (the rest
+  // works).
+  explicit AnalyticsEndpoints(App& app);
   // REQUIRES: the path starts with /api/analytics/ and `who` may analyse.
   HttpResponse Handle(const HttpRequest& req, const desk::AgentIdentity& who);
 
  private:
-  AnalyticsEndpoints(App& app, std::vector<analytics::IntentTitle> titles)
-      : app_(app), titles_(std::move(titles)) {}
   App& app_;
-  const std::vector<analytics::IntentTitle> titles_;
+  std::vector<analytics::IntentTitle> titles_;
+  std::string titles_error_;
 };
 
 }  // namespace gridbot::bot

@@ -136,11 +136,7 @@ HttpHandler::HttpHandler(App& app)
       payments_(app),
       desk_(std::make_unique<DeskEndpoints>(app)),
       pages_(std::make_unique<StaticFiles>(WebDir(app.config()))) {
-  auto analytics = AnalyticsEndpoints::Create(app);
-  if (analytics.ok())
-    analytics_ = std::move(*analytics);
-  else
-    analytics_error_ = analytics.error();
+  analytics_ = std::make_unique<AnalyticsEndpoints>(app);
 }
 
 std::string HttpHandler::WebUser(const HttpRequest& req, const std::string& given) const {
@@ -272,7 +268,6 @@ HttpResponse HttpHandler::Route(const HttpRequest& req,
     auto who = desk_->Caller(req);
     if (!who && CookieValue(req.cookie, "gb_sid").empty()) return JsonError(401, "请先登录");
     if (!who || !who->Analyses()) return JsonError(403, "您的账号没有查看分析数据的权限");
-    if (!analytics_) return JsonError(503, "analytics unavailable: " + analytics_error_);
     return analytics_->Handle(req, *who);
   }
   if (path == "/api/chat/updates") {

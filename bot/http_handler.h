@@ -102,8 +102,7 @@ class HttpHandler {
   std::unique_ptr<wechat::Cryptor> cryptor_;  // secure mode, if configured
   PaymentGateway payments_;
   std::unique_ptr<DeskEndpoints> desk_;
-  std::unique_ptr<AnalyticsEndpoints> analytics_;  // null: analytics_error_ says why
-  std::string analytics_error_;
+  std::unique_ptr<AnalyticsEndpoints> analytics_;
   std::unique_ptr<StaticFiles> pages_;
 };
 

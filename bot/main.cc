@@ -1,11 +1,13 @@
 // gridbot: the command line. `gridbot --help` lists the commands.
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <set>
 #include <nlohmann/json.hpp>
@@ -361,14 +363,15 @@ int LogsExport(const std::vector<std::string>& args) {
   if (!m.count("from") && m.count("since")) m["from"] = m["since"];
   if (!m.count("to") && m.count("until")) m["to"] = m["until"];
   const UnixSeconds now = NowOf(m);
-  if (!m.count("from")) {
-    // No --from: as far back as ten years before --to (or today).
-    const auto to = analytics::Period::Parse(m["to"], m["to"], ToCivilDay(now));
-    if (!to.ok()) return Fail(to.error());
-    m["from"] = analytics::DayName(to->begin - 3650LL * 24 * 3600);
-  }
+  // Dates; a date-time (the old --since's form) counts by its day.
+  for (const char* k : {"from", "to"})
+    if (m.count(k) && m[k].size() > 10 && m[k][10] == 'T') m[k] = m[k].substr(0, 10);
+  const bool from_start = !m.count("from");
+  if (from_start) m["from"] = m.count("to") ? m["to"] : "";  // checked below, then widened
   auto period = analytics::Period::Parse(m["from"], m["to"], ToCivilDay(now));
   if (!period.ok()) return Fail(period.error());
+  if (from_start) period->begin = 0;  // no --from: from the first turn ever logged
+  if (!m.count("to")) period->end = std::numeric_limits<UnixSeconds>::max();  // …to the last
   auto store = ExistingStore(m["db"]);
   if (!store.ok()) return Fail(store.error());
   analytics::ExportRequest r{*period, m.count("format") ? m["format"] : "jsonl", m["channel"],
@@ -387,8 +390,10 @@ int LogsPrune(const std::vector<std::string>& args) {
   if (!a.ok()) return Fail("logs prune " + a.error());
   char* end = nullptr;
   const std::string days = (*a)["older-than"];
+  errno = 0;
   const long n = std::strtol(days.c_str(), &end, 10);
-  if (days.empty() || *end != '\0' || n < 1) return Fail("logs prune needs --older-than DAYS (1 or more)");
+  if (days.empty() || *end != '\0' || errno == ERANGE || n < 1 || n > 36600)
+    return Fail("logs prune needs --older-than DAYS (1 to 36600)");
   auto store = ExistingStore((*a)["db"]);
   if (!store.ok()) return Fail(store.error());
   auto r = analytics::Prune(**store, static_cast<int>(n), NowOf(*a));

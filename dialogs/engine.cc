@@ -262,10 +262,21 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
       std::any_of(u.normalized.begin(), u.normalized.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
       std::any_of(u.normalized.begin(), u.normalized.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
     turn.masked = true;
-  // A name typed alone at the step that asks for one ("黄建明" for the
+  // A name the flow took at the step that asks for one ("黄建明" for the
   // contact of an application) is logged masked, like names in free text.
-  const bool holds_name = !turn.masked && !before_runs.empty() &&
-                          std::get<2>(before_runs.back()) == "name" && u.normalized.size() <= 40;
+  std::string taken_name;
+  if (!turn.masked && !before_runs.empty() && std::get<2>(before_runs.back()) == "name")
+    for (const Frame& f : state.stack)
+      if (f.run == std::get<0>(before_runs.back()) && f.slots.contains("name") &&
+          f.slots["name"].is_string() && u.text.find(f.slots["name"].get<std::string>()) != std::string::npos)
+        taken_name = f.slots["name"].get<std::string>();
+  auto without_name = [&taken_name](std::string text) {
+    if (taken_name.empty()) return text;
+    const std::string masked = privacy::MaskName(taken_name);
+    for (size_t p; (p = text.find(taken_name)) != std::string::npos;) text.replace(p, taken_name.size(), masked);
+    return text;
+  };
+  const bool holds_name = !taken_name.empty();
   if (tx.ok()) {
     if (!ctx.focus_account.empty()) {
       state.focus_account = ctx.focus_account;
@@ -276,9 +287,9 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
     log.at = now;
     log.channel = in.channel;
     log.external_id = in.user;
-    log.text = turn.masked ? "******" : holds_name ? privacy::MaskName(Trimmed(u.text)) : MaskPasswords(u.text);
+    log.text = turn.masked ? "******" : without_name(MaskPasswords(u.text));
     if (in.media && log.text.empty()) log.text = "[" + in.media->type + "]";
-    log.normalized = turn.masked ? "******" : holds_name ? privacy::MaskName(u.normalized) : MaskPasswords(u.normalized);
+    log.normalized = turn.masked ? "******" : without_name(MaskPasswords(u.normalized));
     log.intent = desk ? "handoff" : turn.intent;
     log.confidence = u.confidence;
     log.slots_json = turn.masked ? "{}" : SlotsJson(u.slots).dump();
@@ -294,7 +305,11 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
     log.commands = turn.commands;
     log.fallback = turn.fallback;
     log.handoff = turn.handoff;
-    if (!turn.masked && !holds_name && !in.event) log.nlu_json = nlu_reading.dump();
+    // What replay compares: only for a text logged as typed (a masked
+    // password or name would read differently); "-" = not replayable.
+    log.nlu_json = !turn.masked && !holds_name && !in.event && !in.media && log.text == u.text
+                       ? nlu_reading.dump()
+                       : "-";
     if (!turn.masked && !holds_name) {
       for (const std::string& t : u.tokens) log.tokens += (log.tokens.empty() ? "" : " ") + t;
       log.tokens = MaskPasswords(log.tokens);

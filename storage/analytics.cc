@@ -1,5 +1,7 @@
 #include "storage/analytics.h"
 
+#include "privacy/mask.h"
+
 #include <cstdint>
 
 namespace gridbot::storage {
@@ -102,6 +104,9 @@ std::string Bigrams(const std::string& text) {
   }
   return out;
 }
+
+std::string IndexGrams(const std::string& normalized) { return Bigrams(privacy::MaskText(normalized)); }
+std::string IndexWords(const std::string& tokens) { return privacy::MaskText(tokens); }
 
 std::vector<LoggedTurn> FindTurns(Tx& tx, const TurnFilter& f) {
   std::string sql = std::string("SELECT ") + kTurnCols;
@@ -257,7 +262,7 @@ std::vector<LoggedTurn> ReplayableTurns(Tx& tx, UnixSeconds from, UnixSeconds to
                                         std::int64_t after_id, int limit) {
   Statement st = tx.Prep(std::string("SELECT ") + kTurnCols +
                          " FROM dialog_log d WHERE d.at >= ? AND d.at < ? AND d.id > ? "
-                         "AND d.nlu != '' AND d.intent != 'handoff' ORDER BY d.id LIMIT ?");
+                         "AND d.nlu NOT IN ('', '-') AND d.intent != 'handoff' ORDER BY d.id LIMIT ?");
   st.Bind(1, from).Bind(2, to).Bind(3, after_id).Bind(4, limit);
   std::vector<LoggedTurn> out;
   while (st.Step()) out.push_back(ReadTurn(st));

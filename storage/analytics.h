@@ -37,6 +37,11 @@ std::vector<LoggedTurn> TurnsByCustomer(Tx& tx, UnixSeconds from, UnixSeconds to
 // without the lone trailing one when the run continues). What dialog_fts
 // indexes and how an analyst's q is turned into a phrase query.
 std::string Bigrams(const std::string& text);
+// What dialog_fts holds for a turn: its normalised text masked
+// (privacy/mask.h), then as bigrams; its words masked. So a search for a
+// phone number or a 户号 finds nothing — masked data can't be looked up.
+std::string IndexGrams(const std::string& normalized);
+std::string IndexWords(const std::string& tokens);
 
 struct TurnFilter {
   UnixSeconds from = 0, to = 0;  // [from, to)

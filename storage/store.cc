@@ -12,15 +12,16 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   int was = 0;
   Status s = Migrate(**db, &was);
   if (!s.ok()) return Status::Error(path + ": " + s.message());
-  // The search index of turns logged before it existed (migration 6), once.
-  if (was > 0 && was < 6) {
+  // The search index of turns logged before it existed (migration 6), or
+  // before it held masked text (emptied by migration 8), once.
+  if (was > 0 && was < 8) {
     {
       (*db)->Exec("BEGIN IMMEDIATE");
       Statement rows = (*db)->Prepare("SELECT id, normalized, tokens FROM dialog_log WHERE masked = 0");
       Statement put = (*db)->Prepare("INSERT INTO dialog_fts(rowid, grams, words) VALUES (?,?,?)");
       while (rows.Step()) {
         put.Reset();
-        put.Bind(1, rows.Int(0)).Bind(2, Bigrams(rows.Text(1))).Bind(3, rows.Text(2));
+        put.Bind(1, rows.Int(0)).Bind(2, IndexGrams(rows.Text(1))).Bind(3, IndexWords(rows.Text(2)));
         put.Run();
       }
       (*db)->Exec("COMMIT");
@@ -427,7 +428,7 @@ void Tx::AppendTurn(const TurnLog& t) {
   if (!t.masked) {
     // Analysts' full-text search (storage/analytics.h).
     Statement fts = Prep("INSERT INTO dialog_fts(rowid, grams, words) VALUES (?,?,?)");
-    fts.Bind(1, db_->LastInsertId()).Bind(2, Bigrams(t.normalized)).Bind(3, t.tokens);
+    fts.Bind(1, db_->LastInsertId()).Bind(2, IndexGrams(t.normalized)).Bind(3, IndexWords(t.tokens));
     Check(fts.Run());
   }
 }

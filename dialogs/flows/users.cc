@@ -9,6 +9,7 @@
 // Login: mobile → password (secret; 5 wrong → locked 30 minutes, per phone)
 // → this conversation's identity is linked to the registered user, and the
 // anonymous user's bindings move to it (at most 5 in all, its default kept).
+#include <cstring>
 #include <cctype>
 
 #include "dialogs/flow_util.h"
@@ -111,8 +112,12 @@ class RegisterFlow : public Flow {
 
   bool ShapedLikeSecret(const Frame& f, const std::string& normalized) const override {
     if (f.step == "code") {
-      // The SMS code ("360255", "验证码是360255"): tested, never logged.
-      return !SecretDigits(normalized, 4, 8).empty();
+      // The SMS code ("360255", "验证码是360255", "短信验证码：360255"):
+      // tested, never logged.
+      std::string text = normalized;
+      for (const char* word : {"短信验证码", "验证码", "校验码", "短信码", "短信", "code"})
+        for (size_t p; (p = text.find(word)) != std::string::npos;) text.erase(p, std::strlen(word));
+      return !SecretDigits(text, 4, 8).empty();
     }
     return ShapedLikeWordPassword(normalized, 1);
   }

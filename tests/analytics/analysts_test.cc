@@ -204,16 +204,25 @@ TEST(Prune, DeletesOldTurnsAndKeepsTheirDailyFigures) {
       t += 10;
     }
   }
+  // Across midnight: a conversation from the 5th into the 6th, a binding
+  // started at 23:50 and finished at 00:10, and one left waiting at 23:45.
+  auto at = [](int day, int h, int m) { return FromCivil(CivilTime{{2024, 8, day}, h, m, 0}); };
+  const std::vector<std::tuple<UnixSeconds, std::string, std::string>> night = {
+      {at(5, 23, 50), "m1", "绑定户号"},     {at(5, 23, 58), "m1", "南宁"},
+      {at(6, 0, 5), "m1", "0301000001234"}, {at(6, 0, 10), "m1", "246810"},
+      {at(6, 0, 20), "m1", "上个月电费多少"}, {at(5, 23, 45), "m2", "绑定户号"},
+      {at(5, 23, 55), "m3", "你好"},         {at(6, 0, 15), "m3", "附近的营业厅"}};
+  for (const auto& [t, user, line] : night) {
+    c.clock().Set(t);
+    c.Say(line, user);
+  }
   const UnixSeconds now = FromCivil(CivilTime{{2024, 8, 8}, 12, 0, 0});
   auto period = analytics::Period::Parse("2024-08-05", "2024-08-07", {2024, 8, 8});
   json before = analytics::Summarize(c.store(), *period, now);
 
-  auto r = analytics::Prune(c.store(), 2, now);  // before the 6th: the 5th only
+  auto r = analytics::Prune(c.store(), 1, now);  // before the 7th: the 5th and the 6th
   ASSERT_TRUE(r.ok()) << r.error();
-  EXPECT_EQ((*r)["days_kept"], json::array({"2024-08-05"}));
-  r = analytics::Prune(c.store(), 1, now);  // then the 6th
-  ASSERT_TRUE(r.ok()) << r.error();
-  EXPECT_EQ((*r)["days_kept"], json::array({"2024-08-06"}));
+  EXPECT_EQ((*r)["days_kept"], json::array({"2024-08-05", "2024-08-06"}));
   EXPECT_GT((*r)["deleted_turns"].get<int>(), 0);
   {
     storage::Tx tx = c.store().Begin();
@@ -236,11 +245,21 @@ TEST(Prune, DeletesOldTurnsAndKeepsTheirDailyFigures) {
     for (json& d : (*s)["days"]) d.erase("latency_ms");
   }
   EXPECT_EQ(after["days"], before["days"]);
-  EXPECT_EQ(after["totals"], before["totals"]);  // each customer came on one day only
+  // Customers of pruned days are counted per day: m1 and m3 came on two.
+  EXPECT_EQ(after["totals"]["customers"].get<int>(), before["totals"]["customers"].get<int>() + 2);
+  after["totals"].erase("customers");
+  before["totals"].erase("customers");
+  EXPECT_EQ(after["totals"], before["totals"]);
   EXPECT_EQ(after["intents"], before["intents"]);
   EXPECT_EQ(after["funnels"], before["funnels"]);
   EXPECT_EQ(after["desk"], before["desk"]);
   EXPECT_FALSE(analytics::Prune(c.store(), 0, now).ok());
+  // Again: nothing more to prune, the figures unchanged.
+  r = analytics::Prune(c.store(), 1, now);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)["deleted_turns"], 0);
+  json again = analytics::Summarize(c.store(), *period, now);
+  EXPECT_EQ(again["funnels"], after["funnels"]);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <sys/wait.h>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -30,14 +31,22 @@ void AddAgent(const std::string& db, const std::string& name, const std::string&
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 
-// What a command prints on standard output.
-std::string Output(const std::string& cmd) {
+// What a command prints on standard output, and its exit status.
+std::pair<std::string, int> Run(const std::string& cmd) {
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
+  if (!p) return {out, -1};
   char buf[4096];
   for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  pclose(p);
+  const int status = pclose(p);
+  return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+}
+
+// The output of a command that must succeed with something to say.
+std::string Output(const std::string& cmd, int ok_status = 0) {
+  auto [out, status] = Run(cmd);
+  EXPECT_TRUE(status == 0 || status == ok_status) << cmd << " exited " << status;
+  EXPECT_FALSE(out.empty()) << cmd;
   return out;
 }
 
@@ -195,6 +204,9 @@ TEST_F(AnalyticsHttp, NoUnmaskedByteInAnyOutput) {
     }
   }
   EXPECT_GE(conversations.size(), 7u);
+  // Masked data can't be looked up: the index holds it masked too.
+  EXPECT_TRUE(get(analyst, "/api/analytics/turns?" + period + "&q=13877776666")["turns"].empty());
+  EXPECT_TRUE(get(analyst, "/api/analytics/turns?" + period + "&q=0301000001234")["turns"].empty());
   for (const std::string& id : conversations) {
     get(analyst, "/api/analytics/conversations/" + id);
     get(boss, "/api/analytics/conversations/" + id);  // with notes
@@ -222,13 +234,17 @@ TEST_F(AnalyticsHttp, NoUnmaskedByteInAnyOutput) {
     outputs.emplace_back(page, server_->Request(http::verb::get, page).body());
   // The command line, on the same database.
   const std::string cli = std::string(GRIDBOT_BINARY) + " logs ";
-  for (const char* format : {"csv", "jsonl"})
+  for (const char* format : {"csv", "jsonl"}) {
     outputs.emplace_back(std::string("logs export ") + format,
                          Output(cli + "export --db " + db_ + " --format " + format));
+    EXPECT_THAT(outputs.back().second, HasSubstr("138****6666"));
+  }
   outputs.emplace_back("logs stats", Output(cli + "stats --db " + db_ + " --from 2024-08-04 --to 2024-08-04"));
   outputs.emplace_back("logs replay", Output(cli + "replay --db " + db_ +
-                                             " --from 2024-08-04 --to 2024-08-04 --format json"));
-  outputs.emplace_back("logs replay text", Output(cli + "replay --db " + db_ + " --from 2024-08-04 --to 2024-08-04"));
+                                             " --from 2024-08-04 --to 2024-08-04 --format json", 1));
+  EXPECT_THAT(outputs.back().second, HasSubstr("\"checked\""));
+  outputs.emplace_back("logs replay text",
+                       Output(cli + "replay --db " + db_ + " --from 2024-08-04 --to 2024-08-04", 1));
 
   for (const auto& [what, bytes] : outputs)
     for (const std::string& s : secrets) {
