@@ -1,5 +1,7 @@
 #include "bot/app.h"
 
+#include <ctime>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -69,6 +71,19 @@ const std::map<std::string, Setter>& Setters() {
          c.user = v;
          return Status::Ok();
        }},
+      {"api-key",
+       [](Config& c, const std::string& v) {
+         if (v.size() < 16) return Status::Error("--api-key needs at least 16 characters");
+         c.api_key = v;
+         return Status::Ok();
+       }},
+      {"wechat-max-skew",
+       [](Config& c, const std::string& v) {
+         Status s = SetInt(c.wechat_max_skew, "wechat-max-skew", v);
+         if (s.ok() && (c.wechat_max_skew < 30 || c.wechat_max_skew > 3600))
+           return Status::Error("--wechat-max-skew must be 30 to 3600 seconds");
+         return s;
+       }},
       {"wechat-token",
        [](Config& c, const std::string& v) {
          c.wechat_token = v;
@@ -115,6 +130,13 @@ const std::map<std::string, Setter>& Setters() {
       {"pay-gateway",
        [](Config& c, const std::string& v) {
          c.pay_gateway = v;
+         return Status::Ok();
+       }},
+      {"pay-simulator",
+       [](Config& c, const std::string& v) {
+         if (v != "on" && v != "off" && v != "true" && v != "false" && v != "1" && v != "0")
+           return Status::Error("--pay-simulator is on or off");
+         c.pay_simulator = v == "on" || v == "true" || v == "1";
          return Status::Ok();
        }},
       {"pay-secret",
@@ -213,6 +235,9 @@ Status ParseConfig(const std::vector<std::string>& args, Config* config) {
     if (eq != std::string::npos) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
+    } else if (name == "pay-simulator" &&
+               (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0)) {
+      value = "on";  // a switch: given alone, it turns the simulator on
     } else {
       if (i + 1 >= args.size()) return Status::Error("--" + name + " needs a value");
       value = args[++i];
@@ -224,6 +249,19 @@ Status ParseConfig(const std::vector<std::string>& args, Config* config) {
     if (!s.ok()) return s;
   }
   return Status::Ok();
+}
+
+void App::Housekeeping() {
+  storage::Tx tx = store_->Begin();
+  tx.PurgeDedup(clock_->Now() - 3600);
+  tx.PurgeNonces(static_cast<UnixSeconds>(std::time(nullptr)) - 2 * config_.wechat_max_skew);
+  tx.Commit();
+}
+
+bool IsLoopbackListen(const std::string& listen) {
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
 std::string CorpusDir(const Config& config) {
@@ -281,6 +319,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
 
   if (!config.pay_gateway.empty() && config.pay_secret == Config().pay_secret)
     return Status::Error("--pay-gateway needs its own --pay-secret (the default is public)");
+  if (!config.pay_gateway.empty() && config.pay_simulator)
+    return Status::Error("--pay-simulator is never on with a real --pay-gateway");
   auto commands = dialogs::CommandRules::Load(corpus + "/dialog/commands.rules");
   if (!commands.ok()) return commands.status();
   app->engine_ = std::make_unique<dialogs::Engine>(app->nlu_, *replies, *commands, *app->store_,
@@ -291,6 +331,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
   while (!settings.public_url.empty() && settings.public_url.back() == '/')
     settings.public_url.pop_back();
   settings.pay_gateway = config.pay_gateway;
+  settings.online_payment = !config.pay_gateway.empty() || config.pay_simulator;
   auto hours = ServiceHours::Parse(config.desk_hours);
   if (!hours.ok()) return Status::Error("desk_hours: " + hours.error());
   settings.desk_hours = *hours;

@@ -48,7 +48,20 @@ struct Config {
   std::string desk_hours = "08:00-20:00";
   int desk_capacity = 5, desk_wait_minutes = 10, desk_idle_minutes = 30;
   std::string web;  // web/ directory (pages); default: the source tree's
+  // /api/chat's "user" field (a customer named by the caller, not by the
+  // page's session) is trusted only with this key in X-Api-Key; with no
+  // key, only on a loopback listen address, and `serve` refuses others.
+  std::string api_key;
+  // A signed WeChat push whose timestamp is further than this from the real
+  // clock (not --now's) is refused, and so is a nonce seen within it.
+  int wechat_max_skew = 300;
+  // The built-in payment simulator (/pay/<order>/confirm settles an order
+  // without paying): only when asked for, never with --pay-gateway.
+  bool pay_simulator = false;
 };
+
+// Whether HOST:PORT (or [v6]:PORT) names a loopback address.
+bool IsLoopbackListen(const std::string& listen);
 
 // Fills `config` from, in increasing precedence: a config file (`--config
 // FILE` or GRIDBOT_CONFIG; lines `key = value`, keys as the flags without
@@ -72,6 +85,10 @@ class App {
   Metrics& metrics() { return metrics_; }
   KeyedSequencer& sequencer() { return sequencer_; }
   desk::Desk& desk() { return *desk_; }
+  // What is kept only for a while is forgotten: retry answers after an
+  // hour, WeChat nonces after twice their window. Called every few seconds
+  // by the server's timer thread; cheap (indexed deletes).
+  void Housekeeping();
   // corpus/menu.json as WeChat's menu-create body (GET /api/menu).
   const std::string& menu_body() const { return menu_body_; }
 

@@ -1,5 +1,10 @@
 #include "bot/http_handler.h"
 
+#include <openssl/crypto.h>
+
+#include <cstdlib>
+#include <ctime>
+
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -139,8 +144,18 @@ HttpHandler::HttpHandler(App& app)
   analytics_ = std::make_unique<AnalyticsEndpoints>(app);
 }
 
+bool HttpHandler::TrustsGivenUser(const HttpRequest& req) const {
+  const std::string& key = app_.config().api_key;
+  if (key.empty()) return IsLoopbackListen(app_.config().listen);
+  return req.api_key.size() == key.size() &&
+         CRYPTO_memcmp(req.api_key.data(), key.data(), key.size()) == 0;
+}
+
 std::string HttpHandler::WebUser(const HttpRequest& req, const std::string& given) const {
   if (!given.empty()) {
+    // A customer named by the caller: only a trusted caller may (the app
+    // channel with the API key, or anything on a loopback-only server).
+    if (!TrustsGivenUser(req)) return "";
     // The page's customers are "s" + a hash of their session: a name of
     // that shape is theirs only, never taken from a body.
     if (given.size() == 25 && given[0] == 's' &&
@@ -294,8 +309,11 @@ HttpResponse HttpHandler::Chat(const HttpRequest& req,
   if (!j.is_object()) return JsonError(400, "body must be a JSON object");
   if (j.contains("user") && !j["user"].is_string())
     return JsonError(400, "\"user\" must be a string of 1 to 64 printable characters");
-  const std::string user =
-      WebUser(req, j.contains("user") ? j["user"].get<std::string>() : std::string());
+  const std::string given = j.contains("user") ? j["user"].get<std::string>() : std::string();
+  if (!given.empty() && !TrustsGivenUser(req))
+    return JsonError(403, "\"user\" is accepted only with the API key (X-Api-Key); the page's own "
+                          "customers are known by their session");
+  const std::string user = WebUser(req, given);
   if (user.empty())
     return JsonError(400, "\"user\" is required: a string of 1 to 64 printable characters");
   if (!ValidUser(user)) return JsonError(400, "\"user\" must be 1 to 64 printable characters");
@@ -359,6 +377,8 @@ HttpResponse HttpHandler::Chat(const HttpRequest& req,
 
 HttpResponse HttpHandler::ChatUpdates(const HttpRequest& req) {
   auto q = ParseQuery(req.target);
+  if (!q["user"].empty() && !TrustsGivenUser(req))
+    return JsonError(403, "\"user\" is accepted only with the API key (X-Api-Key)");
   const std::string user = WebUser(req, q["user"]);
   if (user.empty()) return JsonError(400, "\"user\" is required (or the page's session cookie)");
   if (!ValidUser(user)) return JsonError(400, "\"user\" must be 1 to 64 printable characters");
@@ -395,6 +415,8 @@ HttpResponse HttpHandler::ChatUpdates(const HttpRequest& req) {
 
 HttpResponse HttpHandler::ChatHistory(const HttpRequest& req) {
   auto q = ParseQuery(req.target);
+  if (!q["user"].empty() && !TrustsGivenUser(req))
+    return JsonError(403, "\"user\" is accepted only with the API key (X-Api-Key)");
   const std::string user = WebUser(req, q["user"]);
   if (user.empty()) return JsonError(400, "\"user\" is required (or the page's session cookie)");
   if (!ValidUser(user)) return JsonError(400, "\"user\" must be 1 to 64 printable characters");
@@ -435,6 +457,15 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
   auto q = ParseQuery(req.target);
   if (!wechat::VerifySignature(c.wechat_token, q["timestamp"], q["nonce"], q["signature"]))
     return Plain(403, "invalid signature\n");
+  // A signed query is good for a few minutes of the real clock (not --now's):
+  // one captured later is refused.
+  const std::int64_t real_now = static_cast<std::int64_t>(std::time(nullptr));
+  {
+    char* end = nullptr;
+    const long long ts = std::strtoll(q["timestamp"].c_str(), &end, 10);
+    if (q["timestamp"].empty() || *end != '\0' || std::llabs(real_now - ts) > c.wechat_max_skew)
+      return Plain(403, "timestamp outside the allowed window\n");
+  }
   if (req.method == "GET") {
     if (!q["msg_signature"].empty() && cryptor_) {
       auto echo =
@@ -464,6 +495,17 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
     return Plain(400, "bad message: FromUserName and MsgType are required\n");
   if (msg.from_user.size() > 64 || !ValidUser(msg.from_user))
     return Plain(400, "bad message: FromUserName is not a valid OpenID\n");
+  // Secure mode configured: only encrypted pushes (a plaintext one's
+  // signature does not cover its body).
+  if (cryptor_ && !secure) return Plain(403, "plaintext pushes are refused in secure mode\n");
+  {
+    // The nonce is bound to the first message it came with: WeChat's retries
+    // send the same again; anything else under it is a replay.
+    storage::Tx tx = app_.store().Begin();
+    const auto use = tx.RememberNonce(q["nonce"], q["timestamp"], wechat::DedupKey(msg), real_now);
+    if (!tx.Commit().ok()) return Plain(503, "database busy\n");
+    if (use == storage::Tx::NonceUse::kReused) return Plain(403, "nonce already used\n");
+  }
 
   dialogs::Inbound in;
   in.channel = "wechat";

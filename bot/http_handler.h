@@ -38,6 +38,7 @@ struct HttpRequest {
   std::string body;
   std::string cookie;         // the Cookie header
   std::string authorization;  // the Authorization header
+  std::string api_key;        // the X-Api-Key header
   // A long poll asked again after its wait ran out: answer now, even if
   // there is nothing new.
   bool final_try = false;
@@ -96,6 +97,10 @@ class HttpHandler {
   HttpResponse ChatHistory(const HttpRequest& req);
   // The web customer of a request: `user` (body or query) if given, else
   // the page's session cookie; "" if neither.
+  // Whether the request may name its customer ("user"): it holds the
+  // configured API key, or no key is configured and the server listens on
+  // loopback only.
+  bool TrustsGivenUser(const HttpRequest& req) const;
   std::string WebUser(const HttpRequest& req, const std::string& given) const;
 
   App& app_;

@@ -147,6 +147,10 @@ int Serve(const std::vector<std::string>& args) {
   bot::Config config;
   Status s = bot::ParseConfig(args, &config);
   if (!s.ok()) return Fail(s.message());
+  if (config.api_key.empty() && !bot::IsLoopbackListen(config.listen))
+    return Fail("--listen " + config.listen +
+                " is not a loopback address: set --api-key (callers naming a customer in /api/chat "
+                "must send it as X-Api-Key), or listen on 127.0.0.1 behind a proxy");
   auto app = bot::App::Create(config);
   if (!app.ok()) return Fail(app.error());
   auto handler = bot::HttpHandler::Create(**app);

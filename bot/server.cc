@@ -129,6 +129,7 @@ class Server {
         lock.unlock();
         try {
           app_.desk().Tick();
+          app_.Housekeeping();
         } catch (const std::exception& e) {
           std::fprintf(stderr, "gridbot: desk timers: %s\n", e.what());
         }
@@ -197,6 +198,7 @@ class Server {
       r.body = std::move(req.body());
       r.cookie = std::string(req[http::field::cookie]);
       r.authorization = std::string(req[http::field::authorization]);
+      r.api_key = std::string(req["X-Api-Key"]);
       const unsigned version = req.version();
       const bool keep_alive = req.keep_alive() && !stopping_;
       const bool head = req.method() == http::verb::head;

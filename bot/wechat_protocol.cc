@@ -394,7 +394,8 @@ Result<InboundMessage> ParseMessage(std::string_view xml) {
 }
 
 std::string DedupKey(const InboundMessage& in) {
-  if (!in.msg_id.empty()) return "msg:" + in.msg_id;
+  // Scoped to the sender: another account reusing a MsgId is another message.
+  if (!in.msg_id.empty()) return "msg:" + in.from_user + "|" + in.msg_id;
   return "evt:" + in.from_user + "|" + std::to_string(in.create_time) + "|" + in.event + "|" +
          in.event_key;
 }

@@ -109,7 +109,7 @@ inline constexpr std::size_t kMaxMessageBytes = 1 << 20;
 // secure-mode envelope has only ToUserName and Encrypt).
 Result<InboundMessage> ParseMessage(std::string_view xml);
 
-// Key for dropping WeChat's retries (§3.4): "msg:<MsgId>" when msg_id is
+// Key for dropping WeChat's retries (§3.4): "msg:<FromUserName>|<MsgId>" when msg_id is
 // set, else "evt:<FromUserName>|<CreateTime>|<Event>|<EventKey>" (event
 // lower-cased as stored). REQUIRES: `in` is a decrypted message, not an
 // envelope.

@@ -197,6 +197,15 @@ CREATE TABLE daily_aggregates (day TEXT PRIMARY KEY, figures TEXT NOT NULL, at I
       R"sql(
 DELETE FROM dialog_fts;
 )sql",
+      // 9: trust (issue 10). The nonces of signed WeChat pushes within the
+      // timestamp window, each bound to its message; retry answers expire.
+      R"sql(
+CREATE TABLE wechat_nonces (
+  nonce TEXT NOT NULL, timestamp TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (nonce, timestamp));
+CREATE INDEX wechat_nonces_at ON wechat_nonces(at);
+CREATE INDEX inbound_dedup_at ON inbound_dedup(at);
+)sql",
   };
   return kMigrations;
 }

@@ -433,9 +433,10 @@ void Tx::AppendTurn(const TurnLog& t) {
   }
 }
 
-std::optional<std::string> Tx::DedupReply(const std::string& channel, const std::string& key) {
-  Statement st = Prep("SELECT reply FROM inbound_dedup WHERE channel = ? AND key = ?");
-  st.Bind(1, channel).Bind(2, key);
+std::optional<std::string> Tx::DedupReply(const std::string& channel, const std::string& key,
+                                          UnixSeconds not_before) {
+  Statement st = Prep("SELECT reply FROM inbound_dedup WHERE channel = ? AND key = ? AND at >= ?");
+  st.Bind(1, channel).Bind(2, key).Bind(3, not_before);
   if (!st.Step()) return Check(st), std::nullopt;
   return st.Text(0);
 }
@@ -449,6 +450,25 @@ void Tx::SaveDedup(const std::string& channel, const std::string& key, const std
 
 void Tx::PurgeDedup(UnixSeconds before) {
   Statement st = Prep("DELETE FROM inbound_dedup WHERE at < ?");
+  st.Bind(1, before);
+  Check(st.Run());
+}
+
+Tx::NonceUse Tx::RememberNonce(const std::string& nonce, const std::string& timestamp,
+                               const std::string& message_key, UnixSeconds at) {
+  Statement put = Prep(
+      "INSERT OR IGNORE INTO wechat_nonces(nonce, timestamp, message, at) VALUES (?,?,?,?)");
+  put.Bind(1, nonce).Bind(2, timestamp).Bind(3, message_key).Bind(4, at);
+  Check(put.Run());
+  if (db_->Changes() == 1) return NonceUse::kFresh;
+  Statement get = Prep("SELECT message FROM wechat_nonces WHERE nonce = ? AND timestamp = ?");
+  get.Bind(1, nonce).Bind(2, timestamp);
+  if (!get.Step()) return Check(get), NonceUse::kReused;
+  return get.Text(0) == message_key ? NonceUse::kRetry : NonceUse::kReused;
+}
+
+void Tx::PurgeNonces(UnixSeconds before) {
+  Statement st = Prep("DELETE FROM wechat_nonces WHERE at < ?");
   st.Bind(1, before);
   Check(st.Run());
 }

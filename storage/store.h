@@ -80,10 +80,22 @@ class Tx {
   void SaveSession(const std::string& channel, const std::string& external_id,
                    const std::string& state_json, UnixSeconds now);
   void AppendTurn(const TurnLog& turn);
-  std::optional<std::string> DedupReply(const std::string& channel, const std::string& key);
+  // The answer given to the message `key` at or after `not_before` (a retry
+  // gets it again; older answers have expired).
+  std::optional<std::string> DedupReply(const std::string& channel, const std::string& key,
+                                        UnixSeconds not_before = 0);
   void SaveDedup(const std::string& channel, const std::string& key, const std::string& reply,
                  UnixSeconds now);
   void PurgeDedup(UnixSeconds before);
+  // A signed push's nonce (with its timestamp), bound to the message it
+  // came with: kFresh the first time, kRetry for the same message again
+  // (WeChat's retries), kReused for another message under the same nonce
+  // (a replayed signature). `at` is the real time; PurgeNonces forgets
+  // those older than `before`.
+  enum class NonceUse { kFresh, kRetry, kReused };
+  NonceUse RememberNonce(const std::string& nonce, const std::string& timestamp,
+                         const std::string& message_key, UnixSeconds at);
+  void PurgeNonces(UnixSeconds before);
 
   // --- outbox ---------------------------------------------------------------
   // (The messages a pull-channel customer reads: storage/desk.h.)

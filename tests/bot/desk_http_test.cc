@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -272,9 +273,12 @@ std::string Push(const std::string& from, const std::string& type, const std::st
          "]]></MsgType>" + extra + "<MsgId>" + msg_id + "</MsgId></xml>";
 }
 
+// A freshly signed push query: the real time, a nonce never used before.
 std::string WechatTarget() {
-  return "/wechat?signature=" + bot::wechat::SignParts({kWechatToken, "1722823200", "n1"}) +
-         "&timestamp=1722823200&nonce=n1";
+  static int n = 0;
+  const std::string ts = std::to_string(std::time(nullptr)), nonce = "n" + std::to_string(++n);
+  return "/wechat?signature=" + bot::wechat::SignParts({kWechatToken, ts, nonce}) +
+         "&timestamp=" + ts + "&nonce=" + nonce;
 }
 
 TEST(DeskHttp, WechatPicturesGetAnAnswerAndHeldConversationsAreSilent) {

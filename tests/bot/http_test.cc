@@ -3,10 +3,15 @@
 // restart (SIGKILL) in the middle of a flow.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <ctime>
 #include <signal.h>
 #include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
 #include <string>
 
 #include "bot/wechat_protocol.h"
@@ -20,6 +25,7 @@ namespace http = beast::http;
 using nlohmann::json;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kToken[] = "gridbottoken";
 
@@ -32,6 +38,14 @@ class Server : public TestServer {
     return ChatText(user, text);
   }
 };
+
+// Now on the real clock (what the server checks the timestamp against),
+// and a nonce never used before in this test program.
+std::string RealNow() { return std::to_string(std::time(nullptr)); }
+std::string FreshNonce() {
+  static int n = 0;
+  return std::to_string(getpid()) + "n" + std::to_string(++n);
+}
 
 std::string SignedQuery(const std::string& timestamp, const std::string& nonce) {
   return "signature=" + bot::wechat::SignParts({kToken, timestamp, nonce}) +
@@ -126,7 +140,7 @@ TEST(Http, WechatVerificationSignatureAndRetries) {
   Server s(TempDb("http", "wechat"));
   ASSERT_NE(s.port(), 0);
   auto verify = s.Request(
-      http::verb::get, "/wechat?" + SignedQuery("1714036504", "1514711492") + "&echostr=hello123");
+      http::verb::get, "/wechat?" + SignedQuery(RealNow(), "1514711492") + "&echostr=hello123");
   EXPECT_EQ(verify.result_int(), 200);
   EXPECT_EQ(verify.body(), "hello123");
   auto forged = s.Request(http::verb::get, "/wechat?signature=0000&timestamp=1&nonce=2&echostr=x");
@@ -135,30 +149,53 @@ TEST(Http, WechatVerificationSignatureAndRetries) {
                                  TextPush("oUser1", "你好", "1"), "text/xml");
   EXPECT_EQ(unsigned_push.result_int(), 403);
 
-  const std::string q = "/wechat?" + SignedQuery("1722736800", "42") + "&openid=oUser1";
-  auto push = [&](const std::string& text, const std::string& id) {
-    auto res = s.Request(http::verb::post, q, TextPush("oUser1", text, id), "text/xml");
-    EXPECT_EQ(res.result_int(), 200);
+  auto fresh = [] { return "/wechat?" + SignedQuery(RealNow(), FreshNonce()) + "&openid=oUser1"; };
+  auto push_to = [&](const std::string& q, const std::string& from, const std::string& text,
+                     const std::string& id) {
+    auto res = s.Request(http::verb::post, q, TextPush(from, text, id), "text/xml");
+    EXPECT_EQ(res.result_int(), 200) << res.body();
     auto msg = bot::wechat::ParseMessage(res.body());
     EXPECT_TRUE(msg.ok()) << res.body();
-    EXPECT_EQ(msg->to_user, "oUser1");
+    EXPECT_EQ(msg->to_user, from);
     EXPECT_EQ(msg->from_user, "gh_gridbot");
     return msg->content;
+  };
+  auto push = [&](const std::string& text, const std::string& id) {
+    return push_to(fresh(), "oUser1", text, id);
   };
   EXPECT_THAT(push("绑定户号", "1001"), HasSubstr("哪个市"));
   push("南宁", "1002");
   push("0301000001234", "1003");
-  const std::string first = push("000000", "1004");
+  const std::string once = fresh();
+  const std::string first = push_to(once, "oUser1", "000000", "1004");
   EXPECT_THAT(first, HasSubstr("还可以尝试4次"));
-  // WeChat retries the same MsgId: same answer, and the password is not tried again.
-  EXPECT_EQ(push("000000", "1004"), first);
-  EXPECT_EQ(push("000000", "1004"), first);
+  // WeChat retries the same push (same signed query, same MsgId): same
+  // answer, and the password is not tried again.
+  EXPECT_EQ(push_to(once, "oUser1", "000000", "1004"), first);
+  EXPECT_EQ(push_to(once, "oUser1", "000000", "1004"), first);
   EXPECT_THAT(push("246810", "1005"), HasSubstr("绑定成功"));
-  EXPECT_THAT(push("上个月电费多少", "1006"), HasSubstr("129.80元"));
+  const std::string bill = fresh();
+  EXPECT_THAT(push_to(bill, "oUser1", "上个月电费多少", "1006"), HasSubstr("129.80元"));
+
+  // Replays: the captured signed query with another message (another
+  // sender, another text) is refused; so is one outside the time window.
+  EXPECT_EQ(s.Request(http::verb::post, bill, TextPush("oThief", "上个月电费多少", "1006"), "text/xml")
+                .result_int(),
+            403);
+  EXPECT_EQ(s.Request(http::verb::post, bill, TextPush("oUser1", "我欠费了吗", "1099"), "text/xml")
+                .result_int(),
+            403);
+  const std::string stale = std::to_string(std::time(nullptr) - 3600);
+  EXPECT_EQ(s.Request(http::verb::post, "/wechat?" + SignedQuery(stale, FreshNonce()),
+                      TextPush("oUser1", "你好", "1100"), "text/xml")
+                .result_int(),
+            403);
+  // Another sender reusing the victim's MsgId gets its own answer, not the bill.
+  EXPECT_THAT(push_to(fresh(), "oOther", "上个月电费多少", "1006"), Not(HasSubstr("129.80元")));
 
   // A LOCATION report is acknowledged with "success" and remembered.
   auto report = s.Request(
-      http::verb::post, q,
+      http::verb::post, fresh(),
       "<xml><ToUserName><![CDATA[gh_gridbot]]></ToUserName><FromUserName><![CDATA[oUser1]]>"
       "</FromUserName><CreateTime>1722736900</CreateTime><MsgType><![CDATA[event]]></MsgType>"
       "<Event><![CDATA[LOCATION]]></Event><Latitude>22.8170</Latitude>"
@@ -168,9 +205,9 @@ TEST(Http, WechatVerificationSignatureAndRetries) {
   EXPECT_EQ(report.body(), "success");
   EXPECT_THAT(push("附近的营业厅", "1007"), HasSubstr("南宁供电局青秀营业厅"));
 
-  auto bad_xml = s.Request(http::verb::post, q, "<xml><oops", "text/xml");
+  auto bad_xml = s.Request(http::verb::post, fresh(), "<xml><oops", "text/xml");
   EXPECT_EQ(bad_xml.result_int(), 400);
-  auto xxe = s.Request(http::verb::post, q,
+  auto xxe = s.Request(http::verb::post, fresh(),
                        "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><xml>&e;</xml>",
                        "text/xml");
   EXPECT_EQ(xxe.result_int(), 400);
@@ -199,6 +236,109 @@ TEST(Http, SigtermExitsCleanly) {
   const int status = s.Stop(SIGTERM);
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+}  // namespace
+}  // namespace gridbot::testing
+
+namespace gridbot::testing {
+namespace {
+
+// Identity (issue 10): the body's "user" is believed only from a caller with
+// the API key; the page's customers are their session; an open /api/chat
+// on a non-loopback address is refused at start.
+TEST(Trust, UserFieldOnlyWithTheApiKey) {
+  const std::string key = "test-api-key-0123456789";
+  TestServer s(TempDb("trust", "apikey"), {"--api-key", key});
+  ASSERT_NE(s.port(), 0);
+  const std::string body = json{{"user", "payer1"}, {"text", "我的档案"}}.dump();
+  auto anon = s.Request(http::verb::post, "/api/chat", body);
+  EXPECT_EQ(anon.result_int(), 403) << anon.body();
+  auto wrong = s.Request(http::verb::post, "/api/chat", body, "application/json",
+                         {{"X-Api-Key", "test-api-key-0123456780"}});
+  EXPECT_EQ(wrong.result_int(), 403);
+  auto keyed = s.Request(http::verb::post, "/api/chat", body, "application/json", {{"X-Api-Key", key}});
+  EXPECT_EQ(keyed.result_int(), 200) << keyed.body();
+  EXPECT_EQ(s.Request(http::verb::get, "/api/chat/updates?user=payer1").result_int(), 403);
+  EXPECT_EQ(s.Request(http::verb::get, "/api/chat/history?user=payer1").result_int(), 403);
+  // The page's customer: the session cookie, no key needed.
+  auto page = s.Request(http::verb::post, "/api/chat", R"({"text":"你好"})", "application/json",
+                        {{"Cookie", "gb_sid=" + std::string(64, 'c')}});
+  EXPECT_EQ(page.result_int(), 200) << page.body();
+}
+
+TEST(Trust, AnOpenChatApiOffLoopbackIsRefused) {
+  const std::string cmd = std::string(GRIDBOT_BINARY) + " serve --listen 0.0.0.0:0 --db " +
+                          TempDb("trust", "open") + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[512] = {0};
+  std::string out;
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  const int status = pclose(p);
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  EXPECT_THAT(out, HasSubstr("--api-key"));
+}
+
+// /metrics: a client-chosen menu key is one "click" series, never a label
+// of its own (nor a forged line).
+TEST(Trust, MetricsLabelsAreBoundedAndEscaped) {
+  TestServer s(TempDb("trust", "metrics"), {});
+  ASSERT_NE(s.port(), 0);
+  for (int i = 0; i < 30; ++i) {
+    const std::string key = "K" + std::to_string(i) + "\"} 1\ngridbot_forged 1\n#";
+    s.Request(http::verb::post, "/api/chat",
+              json{{"user", "m1"}, {"event", {{"type", "click"}, {"key", key}}}}.dump());
+  }
+  const std::string metrics = s.Request(http::verb::get, "/metrics").body();
+  EXPECT_THAT(metrics, Not(HasSubstr("gridbot_forged")));
+  EXPECT_THAT(metrics, Not(HasSubstr("K1")));
+  EXPECT_THAT(metrics, HasSubstr("gridbot_turns_total{intent=\"click\"} 30"));
+}
+
+// Money: no simulator unless asked, no notify without a configured secret,
+// order numbers that can't be guessed.
+TEST(Trust, PaymentSimulatorOnlyWhenAskedAndNotifyNeedsASecret) {
+  TestServer s(TempDb("trust", "pay"), {});
+  ASSERT_NE(s.port(), 0);
+  auto say = [&s](const std::string& text) { return s.ChatText("p1", text); };
+  say("绑定户号");
+  say("南宁");
+  say("0301000001234");
+  say("246810");
+  say("交电费");
+  say("支付宝");
+  const std::string answer = say("确认");
+  EXPECT_THAT(answer, HasSubstr("在线缴费暂未开通"));
+  EXPECT_THAT(answer, Not(HasSubstr("/pay/")));
+  auto notify = s.Request(http::verb::post, "/pay/notify",
+                          "order_no=PO20240804000001&amount=129.80&status=success&sign=" +
+                              std::string(64, '0'),
+                          "application/x-www-form-urlencoded");
+  EXPECT_EQ(notify.result_int(), 403);
+  EXPECT_THAT(notify.body(), HasSubstr("--pay-secret"));
+  EXPECT_EQ(s.Request(http::verb::post, "/pay/PO20240804000001/confirm").result_int(), 404);
+
+  TestServer sim(TempDb("trust", "paysim"), {"--pay-simulator"});
+  ASSERT_NE(sim.port(), 0);
+  std::set<std::string> orders;
+  for (const char* user : {"q1", "q2"}) {
+    sim.ChatText(user, "绑定户号");
+    sim.ChatText(user, "南宁");
+    sim.ChatText(user, "0301000001234");
+    sim.ChatText(user, "246810");
+    sim.ChatText(user, "交电费");
+    sim.ChatText(user, "支付宝");
+    std::smatch m;
+    const std::string text = sim.ChatText(user, "确认");
+    ASSERT_TRUE(std::regex_search(text, m, std::regex("/pay/(PO[0-9]{8}[0-9A-Z]{26})"))) << text;
+    orders.insert(m[1]);
+  }
+  EXPECT_EQ(orders.size(), 2u);
+  // The page shows the account masked.
+  const std::string page = sim.Request(http::verb::get, "/pay/" + *orders.begin()).body();
+  EXPECT_THAT(page, HasSubstr("0301*****1234"));
+  EXPECT_THAT(page, Not(HasSubstr("0301000001234")));
 }
 
 }  // namespace

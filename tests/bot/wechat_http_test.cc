@@ -39,7 +39,8 @@ class SecureMode : public ::testing::Test {
   // Sends `xml` encrypted as WeChat does; returns the HTTP status and the
   // decrypted reply's Content.
   std::pair<int, std::string> Send(const std::string& xml, bool good_signature = true) {
-    const std::string ts = "1722736800", nonce = "8675309";
+    static int sent = 0;
+    const std::string ts = std::to_string(std::time(nullptr)), nonce = "8675309-" + std::to_string(++sent);
     const std::string encrypt = cryptor_->Encrypt(xml);
     const std::string envelope =
         "<xml><ToUserName><![CDATA[gh_gridbot]]></ToUserName><Encrypt><![CDATA[" + encrypt +
@@ -78,6 +79,16 @@ TEST_F(SecureMode, EncryptedConversationWithRetries) {
 
 TEST_F(SecureMode, ABadMessageSignatureIsRefused) {
   EXPECT_EQ(Send(Push("oSecure2", "你好", "3001"), /*good_signature=*/false).first, 403);
+}
+
+// With an AES key configured, a plaintext push (whose signature does not
+// cover its body) is refused even when its query signature is right.
+TEST_F(SecureMode, PlaintextPushesAreRefused) {
+  const std::string ts = std::to_string(std::time(nullptr)), nonce = "plain-1";
+  const std::string target = "/wechat?signature=" + bot::wechat::SignParts({kToken, ts, nonce}) +
+                             "&timestamp=" + ts + "&nonce=" + nonce;
+  auto res = server_->Request(http::verb::post, target, Push("oSecure3", "上个月电费多少", "4001"), "text/xml");
+  EXPECT_EQ(res.result_int(), 403) << res.body();
 }
 
 }  // namespace

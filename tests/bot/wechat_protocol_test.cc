@@ -576,10 +576,13 @@ TEST(IsValidUtf8Test, Boundaries) {
 // ---------------------------------------------------------------------------
 // Dedup
 
-TEST(DedupKeyTest, MessagesUseMsgId) {
+TEST(DedupKeyTest, MessagesUseSenderAndMsgId) {
   Result<InboundMessage> m = ParseMessage(TextWith("<MsgId>6054768590064713728</MsgId>"));
   ASSERT_TRUE(m.ok()) << m.error();
-  EXPECT_EQ(DedupKey(*m), "msg:6054768590064713728");
+  EXPECT_EQ(DedupKey(*m), "msg:oUser|6054768590064713728");
+  // Another sender reusing the MsgId is another message (not the victim's reply).
+  m->from_user = "oOther";
+  EXPECT_EQ(DedupKey(*m), "msg:oOther|6054768590064713728");
 }
 
 TEST(DedupKeyTest, EventsUseSenderTimeEventAndKey) {
