@@ -28,8 +28,9 @@ build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD) -j$(JOBS)
 
+# The demo: the payment simulator on (a real deployment sets --pay-gateway).
 run: build
-	$(BUILD)/bot/gridbot serve $(ARGS)
+	$(BUILD)/bot/gridbot serve --pay-simulator $(ARGS)
 
 chat: build
 	$(BUILD)/bot/gridbot chat $(ARGS)

@@ -1,6 +1,10 @@
 #include "bot/metrics.h"
 
+#include <algorithm>
+#include <set>
 #include <sstream>
+
+#include "nlu/nlu.h"
 
 namespace gridbot::bot {
 
@@ -13,9 +17,36 @@ void Metrics::Request(const std::string& endpoint, int status, double seconds) {
   latency_sum_ += seconds;
 }
 
+std::string Metrics::IntentLabel(const std::string& intent) {
+  // Only known values become labels: a menu key or anything a client can
+  // choose would add a series per value (and forge lines if unescaped).
+  static const std::set<std::string> kEngine = {"secret",        "handoff", "clarify", "welcome",
+                                                "bill_complaint", "location_report", "rating",
+                                                "media"};
+  const auto& known = nlu::KnownIntents();
+  if (std::find(known.begin(), known.end(), intent) != known.end() || kEngine.count(intent))
+    return intent;
+  if (intent.rfind("click:", 0) == 0) return "click";
+  if (intent.rfind("ask:", 0) == 0) return "ask";
+  return "other";
+}
+
+std::string Metrics::EscapeLabel(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 void Metrics::Turn(const std::string& intent, bool fallback) {
   std::lock_guard<std::mutex> lock(mu_);
-  ++turns_[intent];
+  ++turns_[IntentLabel(intent)];
   if (fallback) ++fallbacks_;
 }
 
@@ -45,13 +76,13 @@ std::string Metrics::Render() const {
   o << "# HELP gridbot_requests_total HTTP requests by endpoint and status.\n"
     << "# TYPE gridbot_requests_total counter\n";
   for (const auto& [k, n] : requests_)
-    o << "gridbot_requests_total{endpoint=\"" << k.first << "\",status=\"" << k.second << "\"} "
+    o << "gridbot_requests_total{endpoint=\"" << EscapeLabel(k.first) << "\",status=\"" << k.second << "\"} "
       << n << "\n";
   o << "# HELP gridbot_turns_total Dialog turns by intent.\n"
     << "# TYPE gridbot_turns_total counter\n";
   const std::uint64_t fallbacks = fallbacks_, handoffs = handoffs_;
   for (const auto& [intent, n] : turns_)
-    o << "gridbot_turns_total{intent=\"" << intent << "\"} " << n << "\n";
+    o << "gridbot_turns_total{intent=\"" << EscapeLabel(intent) << "\"} " << n << "\n";
   o << "# HELP gridbot_fallbacks_total Turns the bot did not understand.\n"
     << "# TYPE gridbot_fallbacks_total counter\ngridbot_fallbacks_total " << fallbacks << "\n"
     << "# HELP gridbot_handoffs_total Conversations handed to the desk.\n"

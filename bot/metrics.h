@@ -19,6 +19,12 @@ class Metrics {
   void Request(const std::string& endpoint, int status, double seconds);
   // One dialog turn, handled as `intent`; `fallback` if the bot said it did
   // not understand.
+  // The label a turn's intent is counted under: an nlu.md or engine intent
+  // as is, "click" for any menu key, "ask" for questions about a step,
+  // "other" for anything else (bounded: a client cannot add series).
+  static std::string IntentLabel(const std::string& intent);
+  // A Prometheus label value escaped (\\, \", \n).
+  static std::string EscapeLabel(const std::string& value);
   void Turn(const std::string& intent, bool fallback);
   // A conversation handed to the desk (asked, not understood, gave up).
   void Handoff();

@@ -1,5 +1,7 @@
 #include "bot/payment_gateway.h"
 
+#include "privacy/mask.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -21,7 +23,7 @@ using nlohmann::json;
 using storage::FormatMoney;
 
 constexpr char kPrefix[] = "/pay/";
-constexpr size_t kMaxOrderNoChars = 32;
+constexpr size_t kMaxOrderNoChars = 40;
 
 HttpResponse Plain(int status, std::string body) {
   return HttpResponse{status, "text/plain; charset=utf-8", std::move(body)};
@@ -138,8 +140,8 @@ HttpResponse PaymentGateway::Handle(const HttpRequest& req) {
     return Page(order_no);
   }
   if (req.method != "POST") return Plain(405, "use POST to confirm a payment\n");
-  if (!app_.config().pay_gateway.empty())
-    return Plain(404, "the built-in payment simulator is off: a gateway is configured\n");
+  if (!app_.config().pay_simulator)
+    return Plain(404, "the built-in payment simulator is off (--pay-simulator)\n");
   return Confirm(order_no);
 }
 
@@ -172,13 +174,15 @@ HttpResponse PaymentGateway::Page(const std::string& order_no) {
   const std::string method = Text("pay.method." + order->method);
   std::string body = Paragraphs(Text(
       "pay.page.details", {{"order", order->order_no},
-                           {"account", order->account_no},
+                           {"account", privacy::MaskAccountNo(order->account_no)},
                            {"amount", FormatMoney(order->amount_fen)},
                            {"method", method},
                            {"status", Text(paid ? "pay.status.paid" : "pay.status.pending")}}));
   const std::string& gateway = app_.config().pay_gateway;
   if (paid) {
     body += Paragraphs(Text("pay.page.already"));
+  } else if (gateway.empty() && !app_.config().pay_simulator) {
+    body += Paragraphs(Text("pay.page.unavailable"), "note");
   } else if (gateway.empty()) {
     body += "<form method=\"post\" action=\"/pay/" + Escape(order->order_no) +
             "/confirm\"><button type=\"submit\">" + Escape(Text("pay.page.button")) +
@@ -241,6 +245,10 @@ HttpResponse PaymentGateway::Notify(const HttpRequest& req) {
   } else {
     fields = ParseQuery("?" + req.body);
   }
+  // The default secret is public: a notify is only believed under one set
+  // for this deployment.
+  if (app_.config().pay_secret == Config().pay_secret)
+    return Plain(403, "payment notifications need a configured --pay-secret\n");
   if (fields["sign"].empty()) return Plain(403, "missing sign\n");
   const std::string order_no = fields["order_no"], amount = fields["amount"],
                     status = fields["status"];

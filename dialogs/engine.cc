@@ -171,12 +171,43 @@ Outcome Engine::Preview(const Inbound& in) {
   return Run(quiet, /*preview=*/true);
 }
 
+// How long the answer to a message is given again to its retries (WeChat
+// retries three times within 15 seconds; a day-old "retry" is a replay).
+constexpr UnixSeconds kRetryAnswerSeconds = 10 * 60;
+
+std::string WithoutInvisibleControls(const std::string& text) {
+  // NUL and other C0 controls (tabs and newlines aside), DEL, and the
+  // direction controls that make a log line read other than it is (U+200E,
+  // U+200F, U+202A-U+202E, U+2066-U+2069), and U+FEFF.
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = text[i];
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) continue;
+    if (c == 0xE2 && i + 2 < text.size()) {
+      const unsigned char b = text[i + 1], d = text[i + 2];
+      if ((b == 0x80 && (d == 0x8E || d == 0x8F || (d >= 0xAA && d <= 0xAE))) ||
+          (b == 0x81 && d >= 0xA6 && d <= 0xA9)) {
+        i += 2;
+        continue;
+      }
+    }
+    if (c == 0xEF && i + 2 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xBB &&
+        static_cast<unsigned char>(text[i + 2]) == 0xBF) {
+      i += 2;
+      continue;
+    }
+    out += static_cast<char>(c);
+  }
+  return out;
+}
+
 Outcome Engine::Run(const Inbound& in, bool preview) {
   const auto started = std::chrono::steady_clock::now();
   const UnixSeconds now = clock_->Now();
   const CivilDay today = ToCivilDay(now);
-  nlu::Understanding u =
-      in.event ? EventToUnderstanding(*in.event, today) : nlu_->Parse(in.text, today);
+  nlu::Understanding u = in.event ? EventToUnderstanding(*in.event, today)
+                                  : nlu_->Parse(WithoutInvisibleControls(in.text), today);
 
   Outcome outcome;
   storage::Tx tx = store_.Begin();
@@ -196,7 +227,7 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
     return outcome;
   }
   if (!in.dedup_key.empty()) {
-    if (auto cached = tx.DedupReply(in.channel, in.dedup_key)) {
+    if (auto cached = tx.DedupReply(in.channel, in.dedup_key, now - kRetryAnswerSeconds)) {
       json j = json::parse(*cached, nullptr, false);
       if (j.is_object()) {
         for (const json& t : j.value("replies", json::array()))

@@ -83,6 +83,11 @@ struct Outcome {
   std::string desk_id;  // the desk conversation's public id, if any
 };
 
+// The text without NUL, other control characters (tab and newline kept),
+// bidirectional-override controls and U+FEFF: what every message is read
+// and logged as.
+std::string WithoutInvisibleControls(const std::string& text);
+
 class Engine {
  public:
   static constexpr int kMaxFailures = 3;

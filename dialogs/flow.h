@@ -39,6 +39,9 @@ struct Settings {
   // The payment gateway's base URL; "" = the built-in simulator under
   // public_url + "/pay/".
   std::string pay_gateway;
+  // Whether orders can be paid online (a gateway, or the simulator asked
+  // for); without, the pay flow says where else to pay.
+  bool online_payment = true;
   // When people answer at the desk (config desk_hours); a handoff outside
   // them is queued and the customer told when a person answers.
   ServiceHours desk_hours;

@@ -1,5 +1,7 @@
 #include "storage/money.h"
 
+#include <openssl/rand.h>
+
 #include <cstdio>
 #include <random>
 
@@ -80,14 +82,20 @@ std::string PaymentMethodLabel(const std::string& method) {
 }
 
 std::string CreateOrder(Tx& tx, PaymentOrder order, UnixSeconds now) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
+  // The date, then 130 random bits (26 characters of Crockford's base 32):
+  // a number that can't be guessed or scanned.
   const CivilDay d = ToCivilDay(now);
   char prefix[16];
   std::snprintf(prefix, sizeof prefix, "PO%04d%02d%02d", d.year, d.month, d.day);
+  static const char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
   for (int attempt = 0; attempt < 20 && tx.ok(); ++attempt) {
-    char digits[8];
-    std::snprintf(digits, sizeof digits, "%06d", static_cast<int>(rng() % 1000000));
-    const std::string no = std::string(prefix) + digits;
+    unsigned char bytes[26];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+      tx.Check(Status::Error("no randomness for a payment order number"));
+      return "";
+    }
+    std::string no = prefix;
+    for (unsigned char b : bytes) no += kAlphabet[b & 31];
     // INSERT OR IGNORE: a number already taken changes nothing; try another.
     Statement st = tx.Prep(
         "INSERT OR IGNORE INTO payment_orders(order_no, user_id, channel, external_id, "

@@ -275,4 +275,12 @@ std::string RandomDigits(int n) {
   return out;
 }
 
+int SmsSentTo(Tx& tx, const std::string& phone, UnixSeconds since) {
+  Statement st = tx.Prep(
+      "SELECT COUNT(*) FROM outbox WHERE channel = 'sms' AND recipient = ? AND created_at >= ?");
+  st.Bind(1, phone).Bind(2, since);
+  if (!st.Step()) return tx.Check(st), 0;
+  return static_cast<int>(st.Int(0));
+}
+
 }  // namespace gridbot::storage

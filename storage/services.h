@@ -97,6 +97,8 @@ struct SmsCode {
 void SaveSmsCode(Tx& tx, const std::string& phone, const std::string& purpose,
                  const std::string& code_hash, UnixSeconds expires_at);
 std::optional<SmsCode> FindSmsCode(Tx& tx, const std::string& phone, const std::string& purpose);
+// SMS queued to `phone` since `since`, by anyone (the per-phone limit).
+int SmsSentTo(Tx& tx, const std::string& phone, UnixSeconds since);
 // Counts one wrong code; returns the attempts so far.
 int CountSmsCodeFailure(Tx& tx, const std::string& phone, const std::string& purpose);
 void DeleteSmsCode(Tx& tx, const std::string& phone, const std::string& purpose);

@@ -61,7 +61,7 @@ class PayBillFlow : public Flow {
   std::vector<std::string> replies() const override {
     return {"pay.info", "pay.info_balance", "pay.no_arrears", "pay.no_arrears_unionpay",
             "pay.ask_amount", "pay.bad_amount", "pay.ask_method", "pay.bad_method", "pay.confirm",
-            "pay.confirm_prepay", "pay.unionpay_needs_arrears", "pay.kept", "pay.order",
+            "pay.confirm_prepay", "pay.unionpay_needs_arrears", "pay.kept", "pay.order", "pay.unavailable",
             "pay.amount_filler_words", "pay.method.alipay", "pay.months", "pay.months_note", "pay.oldest_words", "pay.month_paid",
             "pay.month_none", "pay.method.unionpay",
             // Said by the gateway (bot/payment_gateway.cc), checked here.
@@ -257,6 +257,10 @@ class PayBillFlow : public Flow {
   }
 
   FlowResult Order(Context& ctx, Frame& f) {
+    if (!ctx.settings.online_payment) {
+      ctx.Say("pay.unavailable");
+      return FlowResult::kDone;
+    }
     storage::PaymentOrder order;
     order.user_id = ctx.user_id;
     order.account_no = FrameSlot(f, "account_no");

@@ -24,6 +24,8 @@ constexpr int kCodeDigits = 6;
 constexpr UnixSeconds kCodeValidSeconds = 5 * 60;
 constexpr int kMaxCodeFailures = 5;
 constexpr int kMaxCodesSent = 3;
+// SMS codes to one phone, across all users and flows.
+constexpr int kMaxSmsPerHour = 5, kMaxSmsPerDay = 10;
 // A code lives 5 minutes and allows 5 tries: a lighter hash than passwords.
 constexpr int kCodeHashIterations = 10000;
 constexpr int kMaxPasswordFailures = 5;
@@ -224,6 +226,13 @@ class RegisterFlow : public Flow {
       return FlowResult::kDone;
     }
     const std::string phone = FrameSlot(f, "phone");
+    // Per phone, whoever asks (new users, new flows): a few an hour, a
+    // handful a day — SMS to one number can't be sent without end.
+    if (storage::SmsSentTo(ctx.tx, phone, ctx.now - 3600) >= kMaxSmsPerHour ||
+        storage::SmsSentTo(ctx.tx, phone, ctx.now - 24 * 3600) >= kMaxSmsPerDay) {
+      ctx.Say("register.too_many_codes");
+      return FlowResult::kDone;
+    }
     const std::string code = storage::RandomDigits(kCodeDigits);
     const std::string hash = code.empty() ? "" : storage::HashPassword(code, kCodeHashIterations);
     if (hash.empty()) return Failed(ctx);

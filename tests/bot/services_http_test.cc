@@ -29,7 +29,7 @@ class Services : public ::testing::Test {
  protected:
   void SetUp() override {
     db_ = TempDb("services", ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    server_ = std::make_unique<TestServer>(db_, std::vector<std::string>{});
+    server_ = std::make_unique<TestServer>(db_, std::vector<std::string>{"--pay-simulator"});
     ASSERT_NE(server_->port(), 0);
   }
   // The latest outbox message of a channel, read from the database the

@@ -342,6 +342,30 @@ TEST(Engine, ARepeatedDedupKeyRunsOnce) {
   EXPECT_THAT(c.Say("000001"), HasSubstr("还可以尝试3次"));  // the retry did not count
 }
 
+// A retry answer expires: the same key long after (a replay, not WeChat's
+// retry within seconds) is a message of its own, not the old answer again.
+TEST(Engine, RetryAnswersExpire) {
+  Conversation c;
+  dialogs::Inbound in;
+  in.user = "u1";
+  in.text = "你好";
+  in.dedup_key = "msg:u1|7";
+  c.engine().Handle(in);
+  c.clock().Advance(60);
+  EXPECT_TRUE(c.engine().Handle(in).duplicate);
+  c.clock().Advance(11 * 60);
+  EXPECT_FALSE(c.engine().Handle(in).duplicate);
+}
+
+// NUL, other controls and direction overrides are not part of what is read
+// and logged.
+TEST(Engine, InvisibleControlsAreStripped) {
+  Conversation c;
+  EXPECT_THAT(c.Say(std::string("上个月") + '\0' + "电费\xE2\x80\xAE" "多少\x07"), HasSubstr("绑定"));
+  EXPECT_EQ(QueryText(c, "SELECT text FROM dialog_log ORDER BY id DESC LIMIT 1"), "上个月电费多少");
+  EXPECT_EQ(dialogs::WithoutInvisibleControls("a\xE2\x81\xA6" "b\xEF\xBB\xBF" "c\td"), "abc\td");
+}
+
 TEST(Engine, ARestartInTheMiddleOfAFlowContinues) {
   const std::string db = (std::filesystem::temp_directory_path() /
                           ("gridbot_restart_" + std::to_string(getpid()) + ".db"))

@@ -72,7 +72,7 @@ int CountRows(storage::Store& store, const std::string& sql) {
 
 std::string OrderNoIn(const std::string& reply) {
   std::smatch m;
-  std::regex re("PO\\d{14}");
+  std::regex re("PO\\d{8}[0-9A-Z]{26}");  // the date, then 130 random bits
   return std::regex_search(reply, m, re) ? m.str() : "";
 }
 
@@ -276,7 +276,7 @@ TEST(MoneyPay, AlipayOrderForTheArrearsWithALink) {
             HasSubstr("当前欠费：129.80元"), HasSubstr("用支付宝为户号0301000001234缴纳129.80元")));
   const std::string reply = c.Say("确认");
   const std::string order_no = OrderNoIn(reply);
-  ASSERT_THAT(order_no, MatchesRegex("PO20240804[0-9]{6}")) << reply;
+  ASSERT_THAT(order_no, MatchesRegex("PO20240804[0-9A-HJKMNP-TV-Z]{26}")) << reply;
   EXPECT_THAT(reply, AllOf(HasSubstr("129.80元"), HasSubstr("支付宝"),
                            HasSubstr("http://127.0.0.1:8080/pay/" + order_no)));
   storage::Tx tx = c.store().Begin();

@@ -319,6 +319,36 @@ TEST(ServicesRegister, FullRegistrationWithEveryRefusal) {
   EXPECT_THAT(c.Say("注册"), AllOf(HasSubstr("已经注册并登录"), HasSubstr("139****5678")));
 }
 
+// SMS codes to one phone are limited whoever asks: new users and new
+// registrations can't send codes to it without end.
+TEST(ServicesRegister, CodesPerPhoneAreLimitedAcrossUsers) {
+  Conversation c;
+  const std::string phone = "13912345678";
+  int sent = 0;
+  for (int u = 0; u < 8; ++u) {
+    const std::string user = "spam" + std::to_string(u);
+    c.Say("注册", user);
+    c.Say("南宁", user);
+    c.Say(phone, user);
+    c.Say("Secret2024", user);
+    const std::string answer = c.Say("Secret2024", user);
+    if (answer.find("已通过短信发送") != std::string::npos) ++sent;
+    else EXPECT_THAT(answer, HasSubstr("验证码发送次数过多")) << u;
+  }
+  EXPECT_EQ(sent, 5);
+  EXPECT_EQ(QueryInt(c, "SELECT COUNT(*) FROM outbox WHERE recipient = ?", phone), 5);
+  c.clock().Advance(3601);  // an hour later, a few more; never more than 10 a day
+  for (int u = 8; u < 20; ++u) {
+    const std::string user = "spam" + std::to_string(u);
+    c.Say("注册", user);
+    c.Say("南宁", user);
+    c.Say(phone, user);
+    c.Say("Secret2024", user);
+    c.Say("Secret2024", user);
+  }
+  EXPECT_EQ(QueryInt(c, "SELECT COUNT(*) FROM outbox WHERE recipient = ?", phone), 10);
+}
+
 TEST(ServicesRegister, PhoneAlreadyRegisteredOffersLogin) {
   Conversation c;
   ASSERT_THAT(Register(c, "u1", "13912345678", "Secret2024"), HasSubstr("注册成功"));
