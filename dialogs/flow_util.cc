@@ -213,6 +213,30 @@ void ClearWrongPasswords(Context& ctx, const PasswordCounter& c) {
   ctx.tx.SaveAttempts(c.owner, c.key, c.kind, storage::AttemptState{});
 }
 
+namespace {
+std::string TargetKind(const TargetCounter& c) { return c.kind + "@target"; }
+}  // namespace
+
+UnixSeconds TargetWaitUntil(Context& ctx, const TargetCounter& c) {
+  return ctx.tx.Attempts(0, c.key, TargetKind(c)).locked_until;
+}
+
+void CountTargetFailure(Context& ctx, const TargetCounter& c) {
+  storage::AttemptState a = ctx.tx.Attempts(0, c.key, TargetKind(c));
+  // A day without wrong tries (after the last wait) starts afresh.
+  if (a.locked_until != 0 && ctx.now - a.locked_until > 24 * 3600) a = {};
+  ++a.failures;
+  if (a.failures > c.free_failures) {
+    const int doublings = std::min(a.failures - c.free_failures - 1, 6);
+    a.locked_until = ctx.now + std::min<UnixSeconds>(kMaxTargetWait, 60LL << doublings);
+  }
+  ctx.tx.SaveAttempts(0, c.key, TargetKind(c), a);
+}
+
+void ClearTargetFailures(Context& ctx, const TargetCounter& c) {
+  ctx.tx.SaveAttempts(0, c.key, TargetKind(c), storage::AttemptState{});
+}
+
 std::string ChineseDateTime(UnixSeconds t) {
   const CivilTime c = ToCivil(t);
   char buf[64];

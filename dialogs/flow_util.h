@@ -116,6 +116,23 @@ int CountWrongPassword(Context& ctx, const PasswordCounter& c);
 // A right password: the count starts again.
 void ClearWrongPasswords(Context& ctx, const PasswordCounter& c);
 
+// The wrong secrets of one target (an account's service password, a card's
+// password) across all users, so new identities get no new guesses:
+// `free_failures` in a row cost nothing, then each further one makes
+// everyone wait before the next try, doubling from one minute to at most an
+// hour. A guesser is slowed to a few tries an hour; the owner is never
+// locked out for longer than that wait, and the right secret after it
+// clears the count. Kept in the database (survives a restart).
+struct TargetCounter {
+  std::string key, kind;
+  int free_failures = 10;
+};
+constexpr UnixSeconds kMaxTargetWait = 60 * 60;
+// Until when everyone waits; 0 or a past time if nobody does.
+UnixSeconds TargetWaitUntil(Context& ctx, const TargetCounter& c);
+void CountTargetFailure(Context& ctx, const TargetCounter& c);
+void ClearTargetFailures(Context& ctx, const TargetCounter& c);
+
 // Steps of a form -------------------------------------------------------------
 
 // Whether a flag slot the flow set is true; false if absent.

@@ -40,7 +40,7 @@ class BindAccountFlow : public Flow {
     return {"bind.limit",         "bind.ask_city",       "bind.bad_city",
             "bind.ask_account",   "bind.ask_account_in", "bind.bad_account",
             "bind.already",       "bind.city_mismatch",  "bind.account_not_found",
-            "bind.locked",        "bind.locked_now",     "bind.ask_password",
+            "bind.locked",        "bind.locked_now",     "bind.target_wait",     "bind.ask_password",
             "bind.password_hint", "bind.bad_password",   "bind.done",
             "bind.done_first"};
   }
@@ -125,28 +125,32 @@ class BindAccountFlow : public Flow {
       if (++f.failures >= 3) return GiveUp(ctx, f);
       return FlowResult::kWaiting;
     }
-    const UnixSeconds locked = LockedUntil(ctx, {ctx.user_id, no, kServicePassword});
-    if (locked > ctx.now) {
-      ctx.Say("bind.locked", {{"account", no}, {"minutes", MinutesLeft(locked, ctx.now)}});
-      f.then = nullptr;
-      return FlowResult::kDone;
-    }
+    if (Refused(ctx, f, no)) return FlowResult::kDone;
     f.step = "password";
     f.failures = 0;
     Prompt(ctx, f, false);
     return FlowResult::kWaiting;
   }
 
+  // Locked for this customer, or everyone waits after many wrong passwords
+  // for this account (flow_util.h TargetCounter): said, and the flow ends.
+  bool Refused(Context& ctx, Frame& f, const std::string& no) {
+    const UnixSeconds locked = LockedUntil(ctx, {ctx.user_id, no, kServicePassword});
+    const UnixSeconds wait = TargetWaitUntil(ctx, {no, kServicePassword});
+    if (locked <= ctx.now && wait <= ctx.now) return false;
+    if (locked > ctx.now)
+      ctx.Say("bind.locked", {{"account", no}, {"minutes", MinutesLeft(locked, ctx.now)}});
+    else
+      ctx.Say("bind.target_wait", {{"account", no}, {"minutes", MinutesLeft(wait, ctx.now)}});
+    f.then = nullptr;
+    return true;
+  }
+
   FlowResult CheckPassword(Context& ctx, Frame& f, const std::string& raw) {
     const std::string no = FrameSlot(f, "account_no");
     auto account = ctx.tx.FindAccount(no);
     if (!account) return Advance(ctx, f);  // back end changed under us
-    const UnixSeconds locked = LockedUntil(ctx, {ctx.user_id, no, kServicePassword});
-    if (locked > ctx.now) {
-      ctx.Say("bind.locked", {{"account", no}, {"minutes", MinutesLeft(locked, ctx.now)}});
-      f.then = nullptr;
-      return FlowResult::kDone;
-    }
+    if (Refused(ctx, f, no)) return FlowResult::kDone;
     // Customers type the password with spaces or full-width digits, in a
     // sentence ("密码是246810") or digit by digit in words; the engine only
     // gives messages shaped so (ShapedLikeSecret).
@@ -158,6 +162,7 @@ class BindAccountFlow : public Flow {
     const PasswordCounter counter{ctx.user_id, no, kServicePassword, kMaxPasswordFailures,
                                   kLockSeconds};
     if (password != account->service_password) {
+      CountTargetFailure(ctx, {no, kServicePassword});
       const int left = CountWrongPassword(ctx, counter);
       if (left == 0) {
         ctx.Say("bind.locked_now", {{"account", no},
@@ -170,6 +175,7 @@ class BindAccountFlow : public Flow {
       return FlowResult::kWaiting;
     }
     ClearWrongPasswords(ctx, counter);
+    ClearTargetFailures(ctx, {no, kServicePassword});
     const bool first = ctx.tx.Bindings(ctx.user_id).empty();
     ctx.tx.AddBinding(ctx.user_id, no, first, ctx.now);
     ctx.Say(first ? "bind.done_first" : "bind.done",

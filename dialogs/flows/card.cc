@@ -11,10 +11,9 @@ namespace {
 using storage::FormatMoney;
 
 constexpr int kMaxPasswordFailures = 5;
-// Per card, whoever tries: 10 wrong passwords lock it for everyone. Users
-// are cheap to make on the web channel; cards must not be guessable.
-constexpr int kMaxPasswordFailuresAllUsers = 10;
-constexpr std::int64_t kAllUsers = 0;  // the attempts row of a card for all users
+// Per card, whoever tries: after 10 wrong passwords from anyone, everyone
+// waits before each next try (flow_util.h TargetCounter). Users are cheap to
+// make on the web channel; cards must not be guessable, nor lockable.
 constexpr UnixSeconds kLockSeconds = 30 * 60;
 constexpr int kMaxAnswerFailures = 3;
 constexpr const char* kCardPassword = "card_password";
@@ -37,7 +36,7 @@ class RechargeCardFlow : public Flow {
             "card.unknown",
             "card.used",
             "card.used_now",
-            "card.locked",
+            "card.locked",          "card.target_wait",
             "card.locked_now",
             "card.ask_password",
             "card.bad_password",
@@ -155,15 +154,22 @@ class RechargeCardFlow : public Flow {
       if (++f.failures >= kMaxAnswerFailures) return GiveUp(ctx, *this);
       return FlowResult::kWaiting;
     }
-    const UnixSeconds locked_until = std::max(LockedUntil(ctx, {ctx.user_id, card, kCardPassword}),
-                                              LockedUntil(ctx, {kAllUsers, card, kCardPassword}));
-    if (locked_until > ctx.now) {
-      ctx.Say("card.locked", {{"card", card}, {"minutes", MinutesLeft(locked_until, ctx.now)}});
-      return FlowResult::kDone;
-    }
+    if (Refused(ctx, card)) return FlowResult::kDone;
     f.slots["card_no"] = card;
     f.failures = 0;
     return Ask(ctx, *this, f, "password");
+  }
+
+  // Locked for this customer, or everyone waits after many wrong passwords
+  // for this card (flow_util.h TargetCounter).
+  bool Refused(Context& ctx, const std::string& card) {
+    const UnixSeconds locked = LockedUntil(ctx, {ctx.user_id, card, kCardPassword});
+    const UnixSeconds wait = TargetWaitUntil(ctx, {card, kCardPassword});
+    if (locked <= ctx.now && wait <= ctx.now) return false;
+    const UnixSeconds until = std::max(locked, wait);
+    ctx.Say(locked > ctx.now ? "card.locked" : "card.target_wait",
+            {{"card", card}, {"minutes", MinutesLeft(until, ctx.now)}});
+    return true;
   }
 
   // The password is checked in the turn it is typed and never kept: the
@@ -177,18 +183,13 @@ class RechargeCardFlow : public Flow {
     }
     const PasswordCounter mine{ctx.user_id, card, kCardPassword, kMaxPasswordFailures,
                                kLockSeconds};
-    // Per card as well as per user: new identities do not get new guesses.
-    const PasswordCounter everyone{kAllUsers, card, kCardPassword, kMaxPasswordFailuresAllUsers,
-                                   kLockSeconds};
-    const UnixSeconds locked_until = std::max(LockedUntil(ctx, mine), LockedUntil(ctx, everyone));
-    if (locked_until > ctx.now) {
-      ctx.Say("card.locked", {{"card", card}, {"minutes", MinutesLeft(locked_until, ctx.now)}});
-      return FlowResult::kDone;
-    }
+    if (Refused(ctx, card)) return FlowResult::kDone;
     const std::string password = SecretDigits(ctx.nlu.normalizer().Normalize(raw).text, 6, 8);
     if (password != found->password) {
-      if (CountWrongPassword(ctx, everyone) == 0) {
-        ctx.Say("card.locked", {{"card", card}, {"minutes", std::to_string(kLockSeconds / 60)}});
+      // Per card as well as per user: new identities get no new guesses.
+      CountTargetFailure(ctx, {card, kCardPassword});
+      if (TargetWaitUntil(ctx, {card, kCardPassword}) > ctx.now) {
+        Refused(ctx, card);
         return FlowResult::kDone;
       }
       const int left = CountWrongPassword(ctx, mine);
@@ -202,6 +203,7 @@ class RechargeCardFlow : public Flow {
       return FlowResult::kWaiting;
     }
     ClearWrongPasswords(ctx, mine);
+    ClearTargetFailures(ctx, {card, kCardPassword});
     f.slots["amount_fen"] = found->amount_fen;
     if (FrameSlot(f, "account_no").empty()) {
       auto no = ctx.DefaultAccount();

@@ -386,3 +386,33 @@ TEST(Engine, ARestartInTheMiddleOfAFlowContinues) {
 
 }  // namespace
 }  // namespace gridbot::testing
+
+namespace gridbot::testing {
+namespace {
+
+// A service password can't be found by spreading guesses over made-up users
+// (issue 10: 200 users x 5 guesses found one in 0.5 s): the account counts
+// wrong passwords from everyone; its owner still binds after the wait.
+TEST(Trust, ServicePasswordGuessesAcrossUsersAreSlowedAndTheOwnerGetsIn) {
+  Conversation c;
+  int tested = 0;
+  for (int u = 0; u < 200; ++u) {
+    const std::string user = "g" + std::to_string(u);
+    c.Say("绑定户号", user);
+    c.Say("南宁", user);
+    c.Say("0301000001234", user);
+    for (int i = 0; i < 5; ++i) {
+      const std::string guess = std::to_string(100000 + u * 5 + i);
+      if (c.Say(guess, user).find("服务密码不正确") != std::string::npos) ++tested;
+    }
+  }
+  EXPECT_LE(tested, 10);  // the free ones; then everyone waits
+  c.Say("绑定户号");
+  c.Say("南宁");
+  EXPECT_THAT(c.Say("0301000001234"), HasSubstr("输错次数较多"));
+  c.clock().Advance(60 * 60);
+  EXPECT_THAT(c.Bind("南宁", "0301000001234", "246810"), HasSubstr("绑定成功"));
+}
+
+}  // namespace
+}  // namespace gridbot::testing

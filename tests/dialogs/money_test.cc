@@ -22,6 +22,8 @@
 namespace gridbot::testing {
 namespace {
 
+constexpr UnixSeconds kMaxTargetWaitForTest = 60 * 60;  // dialogs::kMaxTargetWait
+
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
@@ -206,22 +208,43 @@ TEST(MoneyCard, FiveWrongCardPasswordsLockThatCardForThirtyMinutes) {
   EXPECT_EQ(PaymentsWithReference(c.store(), "8800123456789012").size(), 1u);
 }
 
-TEST(MoneyCard, NewUsersDoNotGetNewGuessesAtTheSameCard) {
+TEST(MoneyCard, NewUsersGetNoNewGuessesYetTheOwnerGetsIn) {
   Conversation c;
   c.Bind("南宁", "0301000001234", "246810");  // u1, the card's rightful user
-  // Two other users, five wrong passwords each: the card's tenth failure
-  // locks it for everyone, u1 included.
-  for (const char* user : {"x1", "x2"}) {
-    c.Say("绑定户号", user);
-    c.Say("南宁", user);
-    c.Say("0301000001234", user);
-    c.Say("246810", user);
-    c.Say("充值卡充值", user);
-    c.Say("8800123456789012", user);
-    for (int i = 0; i < 5; ++i) c.Say("00000" + std::to_string(i), user);
-  }
+  // Fresh identities, each trying wrong passwords at the same card: after
+  // ten wrong in all, everyone waits before each next try, doubling.
+  int tested = 0, user = 0;
+  auto guess = [&](int tries) {
+    const std::string u = "x" + std::to_string(user++);
+    c.Say("绑定户号", u);
+    c.Say("南宁", u);
+    c.Say("0301000001234", u);
+    c.Say("246810", u);
+    c.Say("充值卡充值", u);
+    c.Say("8800123456789012", u);
+    for (int i = 0; i < tries; ++i)
+      if (c.Say("00000" + std::to_string(i), u).find("卡密码不正确") != std::string::npos) ++tested;
+  };
+  guess(5);
+  guess(5);
+  EXPECT_EQ(tested, 8);  // each user's fifth locks that user ("连续输错5次")
+  guess(1);               // the eleventh: now everyone waits a minute
   c.Say("充值卡充值");
-  EXPECT_THAT(c.Say("8800123456789012"), HasSubstr("暂时锁定"));
+  EXPECT_THAT(c.Say("8800123456789012"), AllOf(HasSubstr("输错次数较多"), HasSubstr("1分钟")));
+  // A guesser with a new identity every minute for an hour gets a handful
+  // of tries, not sixty.
+  tested = 0;
+  for (int minute = 0; minute < 60; ++minute) {
+    c.clock().Advance(60);
+    guess(1);
+  }
+  EXPECT_LE(tested, 6);
+  // The owner, after at most an hour's wait, types the right password.
+  c.clock().Advance(kMaxTargetWaitForTest);
+  c.Say("充值卡充值");
+  EXPECT_THAT(c.Say("8800123456789012"), HasSubstr("卡密码"));
+  EXPECT_THAT(c.Say("135790"), HasSubstr("面值100.00元"));
+  EXPECT_THAT(c.Say("确认"), HasSubstr("充值成功"));
 }
 
 TEST(MoneyCard, SameCardFromTwoUsersAtTheSameMomentIsCreditedOnce) {
