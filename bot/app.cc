@@ -71,6 +71,21 @@ const std::map<std::string, Setter>& Setters() {
          c.user = v;
          return Status::Ok();
        }},
+      {"max-connections",
+       [](Config& c, const std::string& v) {
+         Status s = SetInt(c.max_connections, "max-connections", v);
+         if (s.ok() && c.max_connections < 1) return Status::Error("--max-connections must be at least 1");
+         return s;
+       }},
+      {"rate-per-address",
+       [](Config& c, const std::string& v) { return SetInt(c.rate_per_address, "rate-per-address", v); }},
+      {"rate-per-customer",
+       [](Config& c, const std::string& v) { return SetInt(c.rate_per_customer, "rate-per-customer", v); }},
+      {"trusted-proxies",
+       [](Config& c, const std::string& v) {
+         c.trusted_proxies = v;
+         return Status::Ok();
+       }},
       {"api-key",
        [](Config& c, const std::string& v) {
          if (v.size() < 16) return Status::Error("--api-key needs at least 16 characters");

@@ -42,6 +42,15 @@ struct Config {
   // WeChat subscribers get them as customer-service texts.
   std::string wechat_bill_template;
   size_t max_body_bytes = 64 * 1024;
+  // Open connections at most (also kept below the descriptor limit); more
+  // wait in the listen backlog.
+  int max_connections = 10000;
+  // Requests per minute from one client address (not for loopback peers
+  // unless they are a trusted proxy forwarding for someone), and messages
+  // per minute from one customer; 0 = no limit.
+  int rate_per_address = 600, rate_per_customer = 30;
+  // Proxies whose X-Forwarded-For is believed (comma-separated addresses).
+  std::string trusted_proxies;
   // The desk (desk.md): service hours ("08:00-12:00,14:00-20:00"), what an
   // agent holds at once, minutes before a long wait is told, minutes a held
   // conversation may stay idle.

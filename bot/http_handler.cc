@@ -140,9 +140,58 @@ HttpHandler::HttpHandler(App& app)
     : app_(app),
       payments_(app),
       desk_(std::make_unique<DeskEndpoints>(app)),
-      pages_(std::make_unique<StaticFiles>(WebDir(app.config()))) {
+      pages_(std::make_unique<StaticFiles>(WebDir(app.config()))),
+      per_address_(app.config().rate_per_address),
+      per_customer_(app.config().rate_per_customer) {
   analytics_ = std::make_unique<AnalyticsEndpoints>(app);
 }
+
+namespace {
+std::int64_t MonotonicMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+std::string TrimmedAddress(std::string a) {
+  while (!a.empty() && (a.front() == ' ' || a.front() == '\t')) a.erase(a.begin());
+  while (!a.empty() && (a.back() == ' ' || a.back() == '\t')) a.pop_back();
+  return a;
+}
+bool Listed(const std::string& list, const std::string& address) {
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = list.find(',', start);
+    if (TrimmedAddress(list.substr(start, comma - start)) == address) return true;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return false;
+}
+bool LoopbackAddress(const std::string& a) {
+  return a == "::1" || a.rfind("127.", 0) == 0 || a.rfind("::ffff:127.", 0) == 0;
+}
+}  // namespace
+
+std::string HttpHandler::ClientAddress(const HttpRequest& req) const {
+  std::string address = req.peer;
+  const std::string& proxies = app_.config().trusted_proxies;
+  if (!proxies.empty() && Listed(proxies, address)) {
+    // From the right: the first address that is not one of our proxies.
+    std::string xff = req.forwarded_for;
+    while (!xff.empty()) {
+      const size_t comma = xff.rfind(',');
+      const std::string hop = TrimmedAddress(comma == std::string::npos ? xff : xff.substr(comma + 1));
+      xff = comma == std::string::npos ? "" : xff.substr(0, comma);
+      if (hop.empty()) continue;
+      address = hop;
+      if (!Listed(proxies, hop)) break;
+    }
+    return address == req.peer && LoopbackAddress(address) ? "" : address;
+  }
+  return LoopbackAddress(address) ? "" : address;
+}
+
+bool HttpHandler::CustomerMayTalk(const std::string& key) { return per_customer_.Allow(key, MonotonicMs()); }
 
 bool HttpHandler::TrustsGivenUser(const HttpRequest& req) const {
   const std::string& key = app_.config().api_key;
@@ -259,6 +308,16 @@ HttpResponse HttpHandler::Handle(const HttpRequest& req,
 HttpResponse HttpHandler::Route(const HttpRequest& req,
                                 std::optional<KeyedSequencer::Ticket>& ticket) {
   const std::string path = PathOf(req.target);
+  if (path != "/healthz" && path != "/metrics" && !req.final_try && !req.repeat) {
+    // Requests per client address (a long poll asked again is not a new one).
+    const std::string client = ClientAddress(req);
+    if (!client.empty() && !per_address_.Allow("ip|" + client, MonotonicMs())) {
+      HttpResponse r = JsonError(429, "请求过于频繁，请稍后再试。");
+      r.headers.emplace_back("Retry-After",
+                             std::to_string(std::max(1, per_address_.RetryAfterSeconds("ip|" + client, MonotonicMs()))));
+      return r;
+    }
+  }
   if (path == "/healthz") {
     if (req.method != "GET" && req.method != "HEAD") return Plain(405, "method not allowed\n");
     return app_.store().Healthy() ? Plain(200, "ok") : Plain(503, "database unavailable\n");
@@ -355,6 +414,13 @@ HttpResponse HttpHandler::Chat(const HttpRequest& req,
       return JsonError(400, "unknown event type \"" + ev.type + "\"");
     }
     in.event = ev;
+  }
+  if (!CustomerMayTalk("web|" + user)) {
+    // Too many messages from one customer: told politely, nothing run.
+    const std::string text = app_.replies()->Render("rate_limited", {});
+    return JsonResponse(429, json{{"error", text},
+                                  {"replies", json::array({{{"type", "text"}, {"text", text}}})}}
+                                 .dump());
   }
   if (!ticket) ticket = app_.sequencer().Take("web|" + user);
   dialogs::Outcome out;
@@ -546,6 +612,15 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
   if (!answer) return Plain(200, "success");
 
   dialogs::Outcome out;
+  if (!CustomerMayTalk("wechat|" + msg.from_user)) {
+    // Too many messages from one follower: a polite text, nothing run (a
+    // 429 would only make WeChat retry).
+    const std::int64_t now = app_.clock().Now();
+    std::string reply = wechat::TextReply(msg, now, app_.replies()->Render("rate_limited", {}));
+    if (secure) reply = cryptor_->EncryptedReply(reply, std::to_string(now), q["nonce"]);
+    if (reply.empty()) return Plain(503, "busy\n");
+    return HttpResponse{200, "application/xml; charset=utf-8", reply};
+  }
   if (!ticket) ticket = app_.sequencer().Take("wechat|" + msg.from_user);
   {
     auto turn = app_.sequencer().Wait(std::move(*ticket));

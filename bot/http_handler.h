@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bot/app.h"
+#include "common/rate_limiter.h"
 #include "bot/payment_gateway.h"
 #include "bot/sequencer.h"
 #include "bot/wechat_crypto.h"
@@ -39,6 +40,8 @@ struct HttpRequest {
   std::string cookie;         // the Cookie header
   std::string authorization;  // the Authorization header
   std::string api_key;        // the X-Api-Key header
+  std::string peer;           // the TCP peer's address ("" if unknown)
+  std::string forwarded_for;  // the X-Forwarded-For header
   // A long poll asked again after its wait ran out: answer now, even if
   // there is nothing new.
   bool final_try = false;
@@ -100,6 +103,12 @@ class HttpHandler {
   // Whether the request may name its customer ("user"): it holds the
   // configured API key, or no key is configured and the server listens on
   // loopback only.
+  // The client's address: the peer's, or, when the peer is a configured
+  // trusted proxy, the last address X-Forwarded-For names before it. ""
+  // when it is not limited (a loopback peer: a local proxy, the tests).
+  std::string ClientAddress(const HttpRequest& req) const;
+  // Whether customer `key` ("web|…", "wechat|…") may send another message now.
+  bool CustomerMayTalk(const std::string& key);
   bool TrustsGivenUser(const HttpRequest& req) const;
   std::string WebUser(const HttpRequest& req, const std::string& given) const;
 
@@ -108,6 +117,7 @@ class HttpHandler {
   PaymentGateway payments_;
   std::unique_ptr<DeskEndpoints> desk_;
   std::unique_ptr<AnalyticsEndpoints> analytics_;
+  RateLimiter per_address_, per_customer_;
   std::unique_ptr<StaticFiles> pages_;
 };
 

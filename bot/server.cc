@@ -1,5 +1,7 @@
 #include "bot/server.h"
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -61,6 +63,12 @@ class Server {
         workers_(std::max(4, io_threads * 4)) {}
 
   Status Run() {
+    // Open connections at most: the configured cap, and always some way
+    // below the descriptor limit (the database and files need theirs).
+    max_connections_ = app_.config().max_connections;
+    struct rlimit files {};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY)
+      max_connections_ = std::min<int>(max_connections_, std::max<int>(16, static_cast<int>(files.rlim_cur) - 64));
     const std::string& listen = app_.config().listen;
     const size_t colon = listen.rfind(':');
     if (colon == std::string::npos)
@@ -155,11 +163,29 @@ class Server {
 
  private:
   asio::awaitable<void> Accept(tcp::acceptor& acceptor) {
+    asio::steady_timer pause(io_);
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopping_ || !acceptor.is_open()) co_return;
-        continue;  // e.g. too many open files: keep serving the others
+        // E.g. too many open files: back off instead of spinning, keep
+        // serving the others.
+        pause.expires_after(std::chrono::milliseconds(50));
+        co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
+      if (active_ >= max_connections_) {
+        // At the cap: a short 503 and the descriptor is free again at once
+        // (the open connections keep being served; none runs out).
+        static const std::string kBusy =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nRetry-After: 1\r\n"
+            "Connection: close\r\nContent-Length: 22\r\n\r\ntoo many connections\r\n";
+        beast::error_code ignored;
+        socket.non_blocking(true, ignored);
+        socket.write_some(asio::buffer(kBusy), ignored);
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        socket.close(ignored);
+        continue;
       }
       ++active_;
       asio::co_spawn(io_, Session(beast::tcp_stream(std::move(socket))),
@@ -172,6 +198,9 @@ class Server {
 
   asio::awaitable<void> Session(beast::tcp_stream stream) {
     beast::flat_buffer buffer;
+    beast::error_code peer_ec;
+    const auto remote = stream.socket().remote_endpoint(peer_ec);
+    const std::string peer = peer_ec ? "" : remote.address().to_string();
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(app_.config().max_body_bytes);
@@ -199,6 +228,8 @@ class Server {
       r.cookie = std::string(req[http::field::cookie]);
       r.authorization = std::string(req[http::field::authorization]);
       r.api_key = std::string(req["X-Api-Key"]);
+      r.peer = peer;
+      r.forwarded_for = std::string(req["X-Forwarded-For"]);
       const unsigned version = req.version();
       const bool keep_alive = req.keep_alive() && !stopping_;
       const bool head = req.method() == http::verb::head;
@@ -320,6 +351,7 @@ class Server {
   asio::thread_pool workers_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> active_{0};
+  int max_connections_ = 1000;
   std::mutex admit_mu_;  // makes "take a ticket, queue the work" one step
   std::mutex outbox_mu_;
   std::condition_variable outbox_cv_;

@@ -10,7 +10,9 @@
 #include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
+#include <chrono>
 #include <regex>
+#include <thread>
 #include <set>
 #include <string>
 
@@ -339,6 +341,84 @@ TEST(Trust, PaymentSimulatorOnlyWhenAskedAndNotifyNeedsASecret) {
   const std::string page = sim.Request(http::verb::get, "/pay/" + *orders.begin()).body();
   EXPECT_THAT(page, HasSubstr("0301*****1234"));
   EXPECT_THAT(page, Not(HasSubstr("0301000001234")));
+}
+
+}  // namespace
+}  // namespace gridbot::testing
+
+namespace gridbot::testing {
+namespace {
+
+// Connections are capped: beyond the cap a new one gets a quick 503 and is
+// closed; when one of the open ones goes, the service answers again.
+TEST(Trust, ConnectionsAreCapped) {
+  TestServer s(TempDb("trust", "conns"), {"--max-connections", "3"});
+  ASSERT_NE(s.port(), 0);
+  boost::asio::io_context io;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::socket>> idle;
+  const boost::asio::ip::tcp::endpoint at(boost::asio::ip::make_address("127.0.0.1"), s.port());
+  for (int i = 0; i < 3; ++i) {
+    idle.push_back(std::make_unique<boost::asio::ip::tcp::socket>(io));
+    idle.back()->connect(at);
+  }
+  // Wait until the server has taken all three (accepted asynchronously).
+  int busy = 0;
+  for (int i = 0; i < 100 && busy == 0; ++i) {
+    try {
+      busy = s.Request(http::verb::get, "/healthz").result_int() == 503;
+    } catch (const std::exception&) {
+    }
+    if (!busy) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(busy);
+  idle.clear();  // closed
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    try {
+      status = s.Request(http::verb::get, "/healthz").result_int();
+    } catch (const std::exception&) {
+    }
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, 200);
+}
+
+}  // namespace
+}  // namespace gridbot::testing
+
+namespace gridbot::testing {
+namespace {
+
+// Limits: messages per customer (a polite Chinese answer, nothing run), and
+// requests per client address — read from X-Forwarded-For only when the
+// peer is a configured trusted proxy; loopback peers are not limited.
+TEST(Trust, RequestsPerCustomerAndPerAddressAreLimited) {
+  TestServer s(TempDb("trust", "rates"),
+               {"--rate-per-customer", "3", "--rate-per-address", "5", "--trusted-proxies", "127.0.0.1"});
+  ASSERT_NE(s.port(), 0);
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(s.ChatReplies("r1", "你好").is_null());
+  auto over = s.Request(http::verb::post, "/api/chat", json{{"user", "r1"}, {"text", "你好"}}.dump());
+  EXPECT_EQ(over.result_int(), 429);
+  EXPECT_THAT(over.body(), HasSubstr("您发送得太快了"));
+  EXPECT_FALSE(s.ChatReplies("r2", "你好").is_null());  // another customer
+  auto from = [&s](const std::string& address) {
+    return s.Request(http::verb::get, "/api/menu", "", "application/json", {{"X-Forwarded-For", address}})
+        .result_int();
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(from("198.51.100.7, 203.0.113.5"), 200);
+  EXPECT_EQ(from("198.51.100.7, 203.0.113.5"), 429);
+  EXPECT_EQ(from("203.0.113.6"), 200);
+  EXPECT_EQ(s.Request(http::verb::get, "/healthz").result_int(), 200);  // never limited
+}
+
+TEST(Trust, ForwardedForFromAnUntrustedPeerIsIgnored) {
+  TestServer s(TempDb("trust", "xff"), {"--rate-per-address", "2"});
+  ASSERT_NE(s.port(), 0);
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(s.Request(http::verb::get, "/api/menu", "", "application/json",
+                        {{"X-Forwarded-For", "203.0.113.9"}})
+                  .result_int(),
+              200);
 }
 
 }  // namespace

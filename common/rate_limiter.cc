@@ -1,0 +1,59 @@
+#include "common/rate_limiter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace gridbot {
+
+void RateLimiter::Refill(Bucket& b, std::int64_t now_ms) const {
+  const double elapsed = static_cast<double>(std::max<std::int64_t>(0, now_ms - b.at_ms));
+  b.tokens = std::min<double>(per_minute_, b.tokens + elapsed * per_minute_ / 60000.0);
+  b.at_ms = std::max(b.at_ms, now_ms);
+}
+
+void RateLimiter::Evict(std::int64_t now_ms) {
+  // Full buckets say nothing a fresh one would not: forget them first.
+  for (auto it = buckets_.begin(); it != buckets_.end();) {
+    Refill(it->second, now_ms);
+    it = it->second.tokens >= per_minute_ ? buckets_.erase(it) : std::next(it);
+  }
+  if (buckets_.size() < max_keys_) return;
+  // Still full (a flood of keys, all busy): drop the longest idle half.
+  std::vector<std::pair<std::int64_t, std::string>> by_age;
+  by_age.reserve(buckets_.size());
+  for (const auto& [key, b] : buckets_) by_age.emplace_back(b.at_ms, key);
+  std::nth_element(by_age.begin(), by_age.begin() + by_age.size() / 2, by_age.end());
+  for (size_t i = 0; i < by_age.size() / 2; ++i) buckets_.erase(by_age[i].second);
+}
+
+bool RateLimiter::Allow(const std::string& key, std::int64_t now_ms) {
+  if (per_minute_ <= 0) return true;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = buckets_.find(key);
+  if (it == buckets_.end()) {
+    if (buckets_.size() >= max_keys_) Evict(now_ms);
+    it = buckets_.emplace(key, Bucket{static_cast<double>(per_minute_), now_ms}).first;
+  }
+  Refill(it->second, now_ms);
+  if (it->second.tokens < 1) return false;
+  it->second.tokens -= 1;
+  return true;
+}
+
+int RateLimiter::RetryAfterSeconds(const std::string& key, std::int64_t now_ms) {
+  if (per_minute_ <= 0) return 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = buckets_.find(key);
+  if (it == buckets_.end()) return 0;
+  Refill(it->second, now_ms);
+  if (it->second.tokens >= 1) return 0;
+  return static_cast<int>(std::ceil((1 - it->second.tokens) * 60.0 / per_minute_));
+}
+
+size_t RateLimiter::keys() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return buckets_.size();
+}
+
+}  // namespace gridbot

@@ -1,0 +1,48 @@
+// RateLimiter: at most `per_minute` events per key and minute, with bursts
+// of up to that many (a token bucket refilled continuously), for the
+// service's request limits (per source address, per customer).
+//
+//   RateLimiter per_customer(30);
+//   if (!per_customer.Allow("wechat|oAbc", now_ms)) return TooMany();
+//
+// Memory is bounded: at most `max_keys` keys are remembered; when full, the
+// keys whose buckets have refilled (idle ones) are forgotten first, then the
+// longest idle. A limit of 0 allows everything.
+//
+// Thread safety: all methods may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace gridbot {
+
+class RateLimiter {
+ public:
+  explicit RateLimiter(int per_minute, size_t max_keys = 100000)
+      : per_minute_(per_minute), max_keys_(max_keys) {}
+
+  // Takes one token of `key` at `now_ms` (a monotonic clock in ms); false
+  // when there is none left.
+  bool Allow(const std::string& key, std::int64_t now_ms);
+  // Seconds until `key` has a token again (0 if it has one).
+  int RetryAfterSeconds(const std::string& key, std::int64_t now_ms);
+  size_t keys() const;
+
+ private:
+  struct Bucket {
+    double tokens;
+    std::int64_t at_ms;
+  };
+  void Refill(Bucket& b, std::int64_t now_ms) const;
+  void Evict(std::int64_t now_ms);
+
+  const int per_minute_;
+  const size_t max_keys_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_;
+};
+
+}  // namespace gridbot
