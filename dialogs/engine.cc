@@ -40,11 +40,18 @@ json Deferred(const nlu::Understanding& u, bool masked = false);
 
 // A password typed where none was asked ("密码123456 帮我登录") is still
 // kept out of the log: what follows a password word is masked.
+// So is a lone run of six to eight digits beside a 户号, card or phone
+// number ("绑定户号 0301000001234 246810": the service password, unlabelled).
 std::string MaskPasswords(const std::string& text) {
   static const RE2 kPassword(
       R"((?i)(密码|密碼|口令|password|passwd|pwd)([^0-9a-z]{0,6})([0-9a-z!@#$%^&*._-]{3,}))");
+  static const RE2 kLongNumber(R"([0-9０-９]{10,})");
+  static const RE2 kLoneSecret(R"((^|[^0-9０-９])[0-9０-９]{6,8}([^0-9０-９]|$))");
   std::string out = text;
   RE2::GlobalReplace(&out, kPassword, "\\1\\2******");
+  if (RE2::PartialMatch(out, kLongNumber))
+    while (RE2::Replace(&out, kLoneSecret, "\\1******\\2")) {
+    }
   return out;
 }
 

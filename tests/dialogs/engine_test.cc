@@ -416,3 +416,22 @@ TEST(Trust, ServicePasswordGuessesAcrossUsersAreSlowedAndTheOwnerGetsIn) {
 
 }  // namespace
 }  // namespace gridbot::testing
+
+namespace gridbot::testing {
+namespace {
+
+// A service password typed unlabelled beside the 户号, in the first message,
+// is never stored in clear (only the back end's own account row has it).
+TEST(Trust, AnUnlabelledPasswordBesideTheAccountIsNotLogged) {
+  Conversation c;
+  c.Say("绑定户号 0301000001234 246810");
+  c.Say("绑定户号０３０１０００００１２３４　２４６８１０", "u2");
+  EXPECT_THAT(WhereFound(c, "246810"), ::testing::ElementsAre("accounts.service_password"));
+  EXPECT_THAT(WhereFound(c, "２４６８１０"), ::testing::IsEmpty());
+  // Years, amounts and the numbers themselves are left alone.
+  c.Say("户号0301000001234 2024年3月的账单", "u3");
+  EXPECT_FALSE(WhereFound(c, "2024年3月").empty());
+}
+
+}  // namespace
+}  // namespace gridbot::testing
