@@ -81,8 +81,17 @@ const char* kServeHelp = R"(gridbot serve: the HTTP service (service.md).
   --wechat-previous-aes-key K   the key before the last change, still accepted
   --threads N          I/O threads (default: one per core)
   --public-url URL     this service's public base URL, for links (default http://LISTEN)
-  --pay-gateway URL    the payment gateway's base URL (default: the built-in simulator under /pay/)
-  --pay-secret S       the shared secret of the gateway's notify HMAC (POST /pay/notify)
+  --pay-gateway URL    the payment gateway's base URL (default: none; no online payment)
+  --pay-secret S       the shared secret of the gateway's notify HMAC (POST /pay/notify;
+                       notifications are refused until one is set)
+  --pay-simulator      the built-in payment simulator under /pay/ (demo only; never with a gateway)
+  --api-key K          callers naming a customer in /api/chat send X-Api-Key: K (required
+                       to listen on anything but loopback)
+  --wechat-max-skew S  signed pushes older or newer than S seconds of the real clock are refused (300)
+  --rate-per-address N requests a minute from one client address (600; 0 = no limit)
+  --rate-per-customer N  messages a minute from one customer (30; 0 = no limit)
+  --trusted-proxies A,B  proxies whose X-Forwarded-For is believed
+  --max-connections N  open connections at most (10000; also kept below the descriptor limit)
   --sms-webhook URL    deliver SMS from the outbox by POSTing {"to","body"} here
   --email-webhook URL  the same for e-mail
   --wechat-appsecret S the AppSecret, to send WeChat customer-service and template messages
