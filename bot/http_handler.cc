@@ -564,13 +564,14 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
   // Secure mode configured: only encrypted pushes (a plaintext one's
   // signature does not cover its body).
   if (cryptor_ && !secure) return Plain(403, "plaintext pushes are refused in secure mode\n");
+  storage::Tx::NonceUse nonce_use;
   {
     // The nonce is bound to the first message it came with: WeChat's retries
     // send the same again; anything else under it is a replay.
     storage::Tx tx = app_.store().Begin();
-    const auto use = tx.RememberNonce(q["nonce"], q["timestamp"], wechat::DedupKey(msg), real_now);
+    nonce_use = tx.RememberNonce(q["nonce"], q["timestamp"], wechat::DedupKey(msg), real_now);
     if (!tx.Commit().ok()) return Plain(503, "database busy\n");
-    if (use == storage::Tx::NonceUse::kReused) return Plain(403, "nonce already used\n");
+    if (nonce_use == storage::Tx::NonceUse::kReused) return Plain(403, "nonce already used\n");
   }
 
   dialogs::Inbound in;
@@ -612,7 +613,8 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
   if (!answer) return Plain(200, "success");
 
   dialogs::Outcome out;
-  if (!CustomerMayTalk("wechat|" + msg.from_user)) {
+  // (A retry of a message already let through is not another message.)
+  if (nonce_use != storage::Tx::NonceUse::kRetry && !CustomerMayTalk("wechat|" + msg.from_user)) {
     // Too many messages from one follower: a polite text, nothing run (a
     // 429 would only make WeChat retry).
     const std::int64_t now = app_.clock().Now();

@@ -24,6 +24,9 @@ using storage::FormatMoney;
 
 constexpr char kPrefix[] = "/pay/";
 constexpr size_t kMaxOrderNoChars = 40;
+// A pending order's page and the simulator take payment for this long; a
+// gateway's notify for money it did take is still credited after.
+constexpr UnixSeconds kOrderValidSeconds = 2 * 3600;
 
 HttpResponse Plain(int status, std::string body) {
   return HttpResponse{status, "text/plain; charset=utf-8", std::move(body)};
@@ -171,6 +174,7 @@ HttpResponse PaymentGateway::Page(const std::string& order_no) {
                         Html(Paragraphs(Text("pay.page.not_found", {{"order", order_no}})))};
   }
   const bool paid = order->status == "paid";
+  const bool expired = !paid && app_.clock().Now() - order->created_at > kOrderValidSeconds;
   const std::string method = Text("pay.method." + order->method);
   std::string body = Paragraphs(Text(
       "pay.page.details", {{"order", order->order_no},
@@ -181,6 +185,8 @@ HttpResponse PaymentGateway::Page(const std::string& order_no) {
   const std::string& gateway = app_.config().pay_gateway;
   if (paid) {
     body += Paragraphs(Text("pay.page.already"));
+  } else if (expired) {
+    body += Paragraphs(Text("pay.page.expired"), "note");
   } else if (gateway.empty() && !app_.config().pay_simulator) {
     body += Paragraphs(Text("pay.page.unavailable"), "note");
   } else if (gateway.empty()) {
@@ -215,13 +221,15 @@ HttpResponse PaymentGateway::Confirm(const std::string& order_no) {
     return HttpResponse{404, "text/html; charset=utf-8",
                         Html(Paragraphs(Text("pay.page.not_found", {{"order", order_no}})))};
   }
+  if (order->status != "paid" && app_.clock().Now() - order->created_at > kOrderValidSeconds)
+    return HttpResponse{410, "text/html; charset=utf-8", Html(Paragraphs(Text("pay.page.expired")))};
   Settled s = Settle(order_no, FormatMoney(order->amount_fen), "simulator");
   if (s.status != 200) return Plain(s.status, s.message);
   std::string body;
   if (s.result.status == storage::ConfirmStatus::kConfirmed) {
     body = Paragraphs(
         Text("pay.page.done", {{"amount", FormatMoney(s.result.money.amount_fen)},
-                               {"account", s.result.order.account_no},
+                               {"account", privacy::MaskAccountNo(s.result.order.account_no)},
                                {"balance", FormatMoney(s.result.money.credit.balance_fen)}}));
   } else {
     body = Paragraphs(Text("pay.page.already"));

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "bot/payment_gateway.h"
+#include "storage/store.h"
 #include "tests/bot/test_server.h"
 
 namespace gridbot::testing {
@@ -178,7 +179,7 @@ TEST(PayHttp, BuiltInPageButtonPaysOnce) {
                         "application/x-www-form-urlencoded");
   EXPECT_EQ(paid.result_int(), 200);
   EXPECT_THAT(paid.body(),
-              AllOf(HasSubstr("支付成功"), HasSubstr("129.80元"), HasSubstr("0301000001234")));
+              AllOf(HasSubstr("支付成功"), HasSubstr("129.80元"), HasSubstr("0301*****1234")));
   auto again = s.Request(http::verb::post, "/pay/" + order_no + "/confirm", "",
                          "application/x-www-form-urlencoded");
   EXPECT_EQ(again.result_int(), 200);
@@ -208,6 +209,31 @@ TEST(PayHttp, PrepaidCardOverApiChat) {
   EXPECT_THAT(s.Chat("c1", "确认"), AllOf(HasSubstr("充值成功"), Not(HasSubstr("已自动缴清")),
                                           HasSubstr("仍欠费29.80元"), HasSubstr("余额：100.00元")));
   EXPECT_THAT(s.Chat("c1", "我欠费了吗"), HasSubstr("还需缴纳29.80元"));
+}
+
+// Orders expire: two hours after it was made, the page and the simulator
+// take no payment for it (a gateway's notify for money taken still counts).
+TEST(PayHttp, PendingOrdersExpire) {
+  const std::string db = TempDb("pay", "expire");
+  Server s(db);
+  ASSERT_NE(s.port(), 0);
+  const std::string order_no = OrderArrears(s, "p9");
+  ASSERT_FALSE(order_no.empty());
+  {
+    auto store = storage::Store::Open(db);
+    ASSERT_TRUE(store.ok());
+    storage::Tx tx = (*store)->Begin();
+    storage::Statement st = tx.Prep("UPDATE payment_orders SET created_at = created_at - 3 * 3600 WHERE order_no = ?");
+    st.Bind(1, order_no);
+    tx.Check(st.Run());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  EXPECT_THAT(s.Request(http::verb::get, "/pay/" + order_no).body(), HasSubstr("已失效"));
+  EXPECT_EQ(s.Request(http::verb::post, "/pay/" + order_no + "/confirm", "",
+                      "application/x-www-form-urlencoded")
+                .result_int(),
+            410);
+  EXPECT_EQ(s.Notify(order_no, "129.80").body(), "success");
 }
 
 }  // namespace
