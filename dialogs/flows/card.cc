@@ -137,23 +137,13 @@ class RechargeCardFlow : public Flow {
   }
 
  private:
-  // A card number was given: known, unused and not locked → ask its password.
+  // A card number was given: unless locked, ask its password.
   FlowResult TakeCard(Context& ctx, Frame& f, const std::string& raw) {
     const std::string card = Digits(raw);
     f.step = "card_no";
     if (card.size() < 12 || card.size() > 20) return Failed(ctx, f);
-    auto found = storage::FindCard(ctx.tx, card);
-    if (!found) {
-      ctx.Say("card.unknown", {{"card", card}});
-      if (++f.failures >= kMaxAnswerFailures) return GiveUp(ctx, *this);
-      return FlowResult::kWaiting;
-    }
-    if (found->used) {
-      // The customer may have another card at hand: keep asking for one.
-      ctx.Say("card.used", {{"card", card}});
-      if (++f.failures >= kMaxAnswerFailures) return GiveUp(ctx, *this);
-      return FlowResult::kWaiting;
-    }
+    // Whether such a card exists, or was used, is said only to someone who
+    // also knows its password: the number alone tells nothing.
     if (Refused(ctx, card)) return FlowResult::kDone;
     f.slots["card_no"] = card;
     f.failures = 0;
@@ -177,15 +167,12 @@ class RechargeCardFlow : public Flow {
   FlowResult CheckPassword(Context& ctx, Frame& f, const std::string& raw) {
     const std::string card = FrameSlot(f, "card_no");
     auto found = storage::FindCard(ctx.tx, card);
-    if (!found || found->used) {
-      ctx.Say(found ? "card.used" : "card.unknown", {{"card", card}});
-      return FlowResult::kDone;
-    }
     const PasswordCounter mine{ctx.user_id, card, kCardPassword, kMaxPasswordFailures,
                                kLockSeconds};
     if (Refused(ctx, card)) return FlowResult::kDone;
     const std::string password = SecretDigits(ctx.nlu.normalizer().Normalize(raw).text, 6, 8);
-    if (password != found->password) {
+    if (!found || password != found->password) {
+      // An unknown number counts like a wrong password (the same answer).
       // Per card as well as per user: new identities get no new guesses.
       CountTargetFailure(ctx, {card, kCardPassword});
       if (TargetWaitUntil(ctx, {card, kCardPassword}) > ctx.now) {
@@ -204,6 +191,14 @@ class RechargeCardFlow : public Flow {
     }
     ClearWrongPasswords(ctx, mine);
     ClearTargetFailures(ctx, {card, kCardPassword});
+    if (found->used) {
+      // Its owner may have another card at hand: keep asking for one.
+      ctx.Say("card.used", {{"card", card}});
+      f.slots.erase("card_no");
+      f.step = "card_no";
+      if (++f.failures >= kMaxAnswerFailures) return GiveUp(ctx, *this);
+      return FlowResult::kWaiting;
+    }
     f.slots["amount_fen"] = found->amount_fen;
     if (FrameSlot(f, "account_no").empty()) {
       auto no = ctx.DefaultAccount();

@@ -200,7 +200,9 @@ TEST(PayHttp, PrepaidCardOverApiChat) {
   s.Chat("c1", "0301000001234");
   s.Chat("c1", "246810");
   s.Chat("c1", "充值卡充值");
-  EXPECT_THAT(s.Chat("c1", "8800123456789005"), HasSubstr("已经使用过"));
+  EXPECT_THAT(s.Chat("c1", "8800123456789005"), HasSubstr("卡密码"));
+  EXPECT_THAT(s.Chat("c1", "853062"), HasSubstr("已经使用过"));
+  s.Chat("c1", "取消");
   s.Chat("c1", "充值卡充值");
   EXPECT_THAT(s.Chat("c1", "8800123456789024"), HasSubstr("卡密码"));
   EXPECT_THAT(s.Chat("c1", "000000"), HasSubstr("还可以尝试4次"));

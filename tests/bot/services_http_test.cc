@@ -73,9 +73,15 @@ TEST_F(Services, ProfileProgressOutagesPaymentsAndOutlets) {
 TEST_F(Services, PrepaidCardRefusalsAndRecharge) {
   Bind(s(), "b", "南宁", "0301000007026", "570921");
   Say(s(), "b", "充值卡充值");
-  EXPECT_THAT(Say(s(), "b", "8800123456789001"), HasSubstr("已经使用过"));
-  EXPECT_THAT(Say(s(), "b", "8800999999999999"), HasSubstr("没有找到卡号为8800999999999999"));
-  EXPECT_THAT(Say(s(), "b", "8800123456789012"), HasSubstr("卡密码"));  // a third card, same flow
+  // A card number alone tells nothing (unknown, used and valid ones all ask
+  // for the password); the password proves the card is at hand.
+  EXPECT_THAT(Say(s(), "b", "8800123456789001"), HasSubstr("卡密码"));
+  EXPECT_THAT(Say(s(), "b", "604218"), HasSubstr("已经使用过"));
+  EXPECT_THAT(Say(s(), "b", "8800999999999999"), HasSubstr("卡密码"));  // another card, same flow
+  EXPECT_THAT(Say(s(), "b", "135790"), HasSubstr("卡号或卡密码不正确"));
+  Say(s(), "b", "取消");
+  Say(s(), "b", "充值卡充值");
+  EXPECT_THAT(Say(s(), "b", "8800123456789012"), HasSubstr("卡密码"));
   EXPECT_THAT(Say(s(), "b", "000000"), HasSubstr("不正确"));
   EXPECT_THAT(Say(s(), "b", "135790"), HasSubstr("100.00元"));
   EXPECT_THAT(Say(s(), "b", "确认"), HasSubstr("充值成功"));

@@ -136,23 +136,45 @@ TEST(MoneyCard, CardInTheFirstMessageToAnotherBoundAccount) {
   EXPECT_EQ(Arrears(c.store(), "0301000001234"), 12980);
 }
 
+// Unknown, used and valid card numbers get the same answer until the
+// password is right: card numbers can't be enumerated.
+TEST(MoneyCard, ACardNumberAloneTellsNothing) {
+  Conversation c;
+  c.Bind("南宁", "0301000001234", "246810");
+  std::set<std::string> answers;
+  for (const char* card : {"8800999999999999", "8800123456789001", "8800123456789012"}) {
+    c.Say("充值卡充值");
+    std::string a = c.Say(card);
+    a.replace(a.find(card), std::strlen(card), "CARD");
+    answers.insert(a);
+    std::string wrong = c.Say("111111");
+    answers.insert("wrong:" + wrong);
+    c.Say("取消");
+  }
+  EXPECT_EQ(answers.size(), 2u) << ::testing::PrintToString(answers);
+}
+
 TEST(MoneyCard, UsedCardIsRefused) {
   Conversation c;
   c.Bind("南宁", "0301000001234", "246810");
   c.Say("充值卡充值");
-  EXPECT_THAT(c.Say("8800123456789001"), HasSubstr("已经使用过，不能再次充值"));
+  // The number alone does not say so (it asks the password as for any card).
+  EXPECT_THAT(c.Say("8800123456789001"), HasSubstr("请输入卡号8800123456789001的卡密码"));
+  EXPECT_THAT(c.Say("604218"), HasSubstr("已经使用过，不能再次充值"));
   // The flow is over: the next message is a request of its own.
   EXPECT_THAT(c.Say("我欠费了吗"), HasSubstr("129.80元"));
   EXPECT_EQ(PaymentsWithReference(c.store(), "8800123456789001").size(), 0u);
 }
 
-TEST(MoneyCard, UnknownCardIsRefusedAndAskedAgain) {
+TEST(MoneyCard, UnknownCardIsRefusedAtThePasswordAndAnotherNumberTaken) {
   Conversation c;
   c.Bind("南宁", "0301000001234", "246810");
   c.Say("充值卡充值");
-  EXPECT_THAT(c.Say("8800999999999999"), HasSubstr("没有找到卡号为8800999999999999的充值卡"));
   EXPECT_THAT(c.Say("12"), HasSubstr("16位数字"));
-  EXPECT_THAT(c.Say("8800123456789012"), HasSubstr("卡密码"));
+  EXPECT_THAT(c.Say("8800999999999999"), HasSubstr("请输入卡号8800999999999999的卡密码"));
+  EXPECT_THAT(c.Say("111111"), HasSubstr("卡号或卡密码不正确"));
+  // The right number typed at the password prompt: the card is corrected.
+  EXPECT_THAT(c.Say("8800123456789012"), HasSubstr("请输入卡号8800123456789012的卡密码"));
   EXPECT_THAT(c.Say("135790"), HasSubstr("面值100.00元"));
   EXPECT_THAT(c.Say("不用了"), HasSubstr("未使用"));
   storage::Tx tx = c.store().Begin();
