@@ -269,6 +269,7 @@ Status ParseConfig(const std::vector<std::string>& args, Config* config) {
 void App::Housekeeping() {
   storage::Tx tx = store_->Begin();
   tx.PurgeDedup(clock_->Now() - 3600);
+  tx.PurgeDeliveredOutbox(clock_->Now() - 7 * 24 * 3600);
   tx.PurgeNonces(static_cast<UnixSeconds>(std::time(nullptr)) - 2 * config_.wechat_max_skew);
   tx.Commit();
 }

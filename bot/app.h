@@ -95,7 +95,8 @@ class App {
   KeyedSequencer& sequencer() { return sequencer_; }
   desk::Desk& desk() { return *desk_; }
   // What is kept only for a while is forgotten: retry answers after an
-  // hour, WeChat nonces after twice their window. Called every few seconds
+  // hour, WeChat nonces after twice their window, delivered SMS and e-mail
+  // after a week. Called every few seconds
   // by the server's timer thread; cheap (indexed deletes).
   void Housekeeping();
   // corpus/menu.json as WeChat's menu-create body (GET /api/menu).

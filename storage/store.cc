@@ -480,6 +480,14 @@ void Tx::MarkOutboxSent(std::int64_t id, UnixSeconds now) {
   Check(st.Run());
 }
 
+void Tx::PurgeDeliveredOutbox(UnixSeconds before) {
+  Statement st = Prep(
+      "DELETE FROM outbox WHERE channel IN ('sms', 'email') AND status = 'sent' AND sent_at < ? "
+      "AND (dedup_key IS NULL OR dedup_key = '')");
+  st.Bind(1, before);
+  Check(st.Run());
+}
+
 bool Tx::QueueOutbox(const std::string& channel, const std::string& recipient,
                      const std::string& body, const std::string& dedup_key, UnixSeconds now) {
   Statement st = Prep(

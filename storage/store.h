@@ -100,6 +100,9 @@ class Tx {
   // --- outbox ---------------------------------------------------------------
   // (The messages a pull-channel customer reads: storage/desk.h.)
   void MarkOutboxSent(std::int64_t id, UnixSeconds now);
+  // Forgets SMS and e-mail delivered before `before` (their text: codes,
+  // bills), except rows whose dedup key still stops a repeat (bill notices).
+  void PurgeDeliveredOutbox(UnixSeconds before);
   // False if `dedup_key` was already queued (nothing added). Channels:
   // "sms", "email" (recipient: phone / address), "wechat" (OpenID; sent with
   // the customer-service API), "web" and "cli" (shown in the chat).

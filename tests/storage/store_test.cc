@@ -98,5 +98,28 @@ TEST(Store, RolledBackUnlessCommitted) {
   EXPECT_FALSE(tx.LoadSession("web", "u1"));
 }
 
+// Delivered SMS and e-mail are forgotten after a while; undelivered ones and
+// those whose dedup key stops a repeat (a month's bill notice) are kept.
+TEST(Store, DeliveredMessagesArePurgedButNotTheirRepeatGuards) {
+  auto store = Store::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  Tx tx = (*store)->Begin();
+  ASSERT_TRUE(tx.QueueOutbox("sms", "13800138000", "code 123456", "", 100));
+  ASSERT_TRUE(tx.QueueOutbox("sms", "13800138000", "bill", "bill:2024-07:1", 100));
+  ASSERT_TRUE(tx.QueueOutbox("sms", "13800138000", "pending", "", 100));
+  ASSERT_TRUE(tx.QueueOutbox("web", "u1", "notice", "", 100));
+  for (std::int64_t id : {1, 2, 4}) tx.MarkOutboxSent(id, 200);
+  tx.PurgeDeliveredOutbox(150);  // nothing delivered before 150
+  Statement count = tx.Prep("SELECT COUNT(*) FROM outbox");
+  ASSERT_TRUE(count.Step());
+  EXPECT_EQ(count.Int(0), 4);
+  tx.PurgeDeliveredOutbox(300);
+  Statement left = tx.Prep("SELECT body FROM outbox ORDER BY id");
+  std::vector<std::string> bodies;
+  while (left.Step()) bodies.push_back(left.Text(0));
+  EXPECT_EQ(bodies, (std::vector<std::string>{"bill", "pending", "notice"}));
+  EXPECT_TRUE(tx.Commit().ok());
+}
+
 }  // namespace
 }  // namespace gridbot::storage
