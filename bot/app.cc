@@ -92,6 +92,11 @@ const std::map<std::string, Setter>& Setters() {
          c.api_key = v;
          return Status::Ok();
        }},
+      {"secrets-key",
+       [](Config& c, const std::string& v) {
+         c.secrets_key = v;
+         return Status::Ok();
+       }},
       {"wechat-max-skew",
        [](Config& c, const std::string& v) {
          Status s = SetInt(c.wechat_max_skew, "wechat-max-skew", v);
@@ -274,6 +279,15 @@ void App::Housekeeping() {
   tx.Commit();
 }
 
+Result<std::shared_ptr<const privacy::Sealer>> SealerFor(const Config& config) {
+  if (config.secrets_key.empty() && (config.db.empty() || config.db == ":memory:"))
+    return std::make_shared<const privacy::Sealer>(privacy::Sealer::Random());
+  auto sealer =
+      privacy::Sealer::FromKeyFile(config.secrets_key.empty() ? config.db + ".key" : config.secrets_key);
+  if (!sealer.ok()) return sealer.status();
+  return std::make_shared<const privacy::Sealer>(std::move(*sealer));
+}
+
 bool IsLoopbackListen(const std::string& listen) {
   std::string host = listen.substr(0, listen.rfind(':'));
   if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
@@ -343,6 +357,9 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
                                                    app->clock_);
   if (Status s = app->engine_->CheckReplies(); !s.ok()) return s;
   dialogs::Settings settings;
+  auto sealer = SealerFor(config);
+  if (!sealer.ok()) return sealer.status();
+  settings.sealer = *sealer;
   settings.public_url = config.public_url.empty() ? "http://" + config.listen : config.public_url;
   while (!settings.public_url.empty() && settings.public_url.back() == '/')
     settings.public_url.pop_back();

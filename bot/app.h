@@ -17,6 +17,7 @@
 #include "desk/desk.h"
 #include "dialogs/engine.h"
 #include "nlu/nlu.h"
+#include "privacy/sealer.h"
 #include "storage/store.h"
 
 namespace gridbot::bot {
@@ -67,7 +68,15 @@ struct Config {
   // The built-in payment simulator (/pay/<order>/confirm settles an order
   // without paying): only when asked for, never with --pay-gateway.
   bool pay_simulator = false;
+  // The key file sealing secrets that wait in the outbox (SMS codes); every
+  // instance of one database needs the same. Default: the database's path
+  // + ".key" (created on first start); an in-memory database gets a key of
+  // the process.
+  std::string secrets_key;
 };
+
+// The sealer of `config`'s secrets key (privacy/sealer.h).
+Result<std::shared_ptr<const privacy::Sealer>> SealerFor(const Config& config);
 
 // Whether HOST:PORT (or [v6]:PORT) names a loopback address.
 bool IsLoopbackListen(const std::string& listen);

@@ -87,6 +87,8 @@ const char* kServeHelp = R"(gridbot serve: the HTTP service (service.md).
   --pay-simulator      the built-in payment simulator under /pay/ (demo only; never with a gateway)
   --api-key K          callers naming a customer in /api/chat send X-Api-Key: K (required
                        to listen on anything but loopback)
+  --secrets-key FILE   the key sealing SMS codes in the outbox (default: DB path + ".key";
+                       instances sharing a database share it)
   --wechat-max-skew S  signed pushes older or newer than S seconds of the real clock are refused (300)
   --rate-per-address N requests a minute from one client address (600; 0 = no limit)
   --rate-per-customer N  messages a minute from one customer (30; 0 = no limit)

@@ -327,8 +327,9 @@ Result<WechatCustomSender::MediaFile> WechatCustomSender::FetchMedia(const std::
 
 std::unique_ptr<OutboxDelivery> OutboxDelivery::FromConfig(const Config& config,
                                                            storage::Store& store,
-                                                           std::shared_ptr<Clock> clock) {
-  auto d = std::make_unique<OutboxDelivery>(store, clock);
+                                                           std::shared_ptr<Clock> clock,
+                                                           std::shared_ptr<const privacy::Sealer> sealer) {
+  auto d = std::make_unique<OutboxDelivery>(store, clock, std::move(sealer));
   if (!config.sms_webhook.empty())
     d->SetSender("sms", std::make_unique<WebhookSender>(config.sms_webhook));
   if (!config.email_webhook.empty())
@@ -366,7 +367,13 @@ DeliveryReport OutboxDelivery::DeliverPending(size_t limit) {
   }
   for (const storage::OutboxMessage& m : pending) {
     DeliveryAttempt a{m.id, m.channel, m.recipient, "", ""};
-    const Status sent = senders_.at(m.channel)->Send(m.recipient, m.body);  // no lock held
+    // A sealed body is opened only here, in memory, to be sent.
+    std::optional<std::string> opened;
+    if (privacy::Sealer::IsSealed(m.body) && sealer_) opened = sealer_->Open(m.body);
+    const Status sent =
+        privacy::Sealer::IsSealed(m.body) && !opened
+            ? Status::Error("sealed with another secrets key (--secrets-key)")
+            : senders_.at(m.channel)->Send(m.recipient, opened ? *opened : m.body);  // no lock held
     storage::Tx tx = store_.Begin();
     if (sent.ok()) {
       storage::MarkOutboxDelivered(tx, m.id, clock_->Now());
@@ -530,7 +537,9 @@ int OutboxCommand(const std::vector<std::string>& args) {
   if (!store.ok()) return Fail(store.error());
 
   if (deliver) {
-    auto delivery = OutboxDelivery::FromConfig(config, **store, ClockOf(config));
+    auto sealer = SealerFor(config);
+    if (!sealer.ok()) return Fail(sealer.error());
+    auto delivery = OutboxDelivery::FromConfig(config, **store, ClockOf(config), *sealer);
     if (delivery->channels().empty()) {
       std::printf(
           "no delivery configured (sms-webhook, email-webhook, wechat-appid + "

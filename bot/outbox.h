@@ -120,13 +120,17 @@ class OutboxDelivery {
  public:
   static constexpr int kMaxAttempts = 5;
 
-  OutboxDelivery(storage::Store& store, std::shared_ptr<Clock> clock)
-      : store_(store), clock_(std::move(clock)) {}
+  // `sealer` opens the bodies queued sealed (SMS with a code): the one the
+  // dialog engine sealed them with (Settings::sealer, bot::SealerFor).
+  OutboxDelivery(storage::Store& store, std::shared_ptr<Clock> clock,
+                 std::shared_ptr<const privacy::Sealer> sealer)
+      : store_(store), clock_(std::move(clock)), sealer_(std::move(sealer)) {}
   // Senders for the channels the config sets up: sms_webhook, email_webhook,
   // and WeChat when wechat_appid and wechat_appsecret are set (base URL
   // wechat_api_base, default https://api.weixin.qq.com).
   static std::unique_ptr<OutboxDelivery> FromConfig(const Config& config, storage::Store& store,
-                                                    std::shared_ptr<Clock> clock);
+                                                    std::shared_ptr<Clock> clock,
+                                                    std::shared_ptr<const privacy::Sealer> sealer);
 
   // REQUIRES: called before DeliverPending; `channel` is not "web" or "cli".
   void SetSender(const std::string& channel, std::unique_ptr<OutboxSender> sender);
@@ -140,6 +144,7 @@ class OutboxDelivery {
  private:
   storage::Store& store_;
   std::shared_ptr<Clock> clock_;
+  std::shared_ptr<const privacy::Sealer> sealer_;
   std::map<std::string, std::unique_ptr<OutboxSender>> senders_;
 };
 

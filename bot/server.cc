@@ -116,7 +116,8 @@ class Server {
     // The outbox: messages sent outside a reply, delivered in the background
     // (blocking HTTP, so never on the I/O threads), for the channels that are
     // configured.
-    auto delivery = OutboxDelivery::FromConfig(app_.config(), app_.store(), app_.shared_clock());
+    auto delivery = OutboxDelivery::FromConfig(app_.config(), app_.store(), app_.shared_clock(),
+                                               app_.engine().settings().sealer);
     std::thread outbox;
     if (!delivery->channels().empty()) {
       outbox = std::thread([this, &delivery] {

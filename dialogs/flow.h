@@ -20,6 +20,7 @@
 #include "dialogs/replies.h"
 #include "dialogs/state.h"
 #include "nlu/nlu.h"
+#include "privacy/sealer.h"
 #include "storage/store.h"
 
 namespace gridbot::dialogs {
@@ -45,6 +46,11 @@ struct Settings {
   // When people answer at the desk (config desk_hours); a handoff outside
   // them is queued and the customer told when a person answers.
   ServiceHours desk_hours;
+  // Seals what must wait in the outbox but never sit there in clear (the
+  // text of an SMS with a code); delivery opens it. A key of this process
+  // unless the service sets the configured one.
+  std::shared_ptr<const privacy::Sealer> sealer =
+      std::make_shared<const privacy::Sealer>(privacy::Sealer::Random());
 };
 
 // What a flow may use during one turn.

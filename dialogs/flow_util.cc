@@ -217,6 +217,13 @@ namespace {
 std::string TargetKind(const TargetCounter& c) { return c.kind + "@target"; }
 }  // namespace
 
+bool ConstantTimeEqual(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  return diff == 0;
+}
+
 UnixSeconds TargetWaitUntil(Context& ctx, const TargetCounter& c) {
   return ctx.tx.Attempts(0, c.key, TargetKind(c)).locked_until;
 }

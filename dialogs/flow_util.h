@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dialogs/flow.h"
@@ -123,6 +124,10 @@ void ClearWrongPasswords(Context& ctx, const PasswordCounter& c);
 // hour. A guesser is slowed to a few tries an hour; the owner is never
 // locked out for longer than that wait, and the right secret after it
 // clears the count. Kept in the database (survives a restart).
+// Compares a typed secret with the stored one in time that does not depend
+// on where they differ.
+bool ConstantTimeEqual(std::string_view a, std::string_view b);
+
 struct TargetCounter {
   std::string key, kind;
   int free_failures = 10;

@@ -9,7 +9,9 @@
 //   MaskName("黄小明")                 == "黄*明"
 //   MaskText("电话138 0013 8000，户号0301000001234") masks both in free text.
 //
-// Passwords and SMS codes are never stored, so there is nothing to mask.
+// Passwords and SMS codes are never stored in clear (hashes; the outbox
+// holds an SMS with a code sealed: privacy/sealer.h), so there is nothing to
+// mask.
 //
 // Thread safety: pure functions; safe from any thread.
 #pragma once

@@ -39,7 +39,7 @@ class BindAccountFlow : public Flow {
   std::vector<std::string> replies() const override {
     return {"bind.limit",         "bind.ask_city",       "bind.bad_city",
             "bind.ask_account",   "bind.ask_account_in", "bind.bad_account",
-            "bind.already",       "bind.city_mismatch",  "bind.account_not_found",
+            "bind.already",
             "bind.locked",        "bind.locked_now",     "bind.target_wait",     "bind.ask_password",
             "bind.password_hint", "bind.bad_password",   "bind.done",
             "bind.done_first"};
@@ -116,15 +116,9 @@ class BindAccountFlow : public Flow {
         return FlowResult::kDone;  // `then` still runs: the account is bound
       }
     }
-    auto account = ctx.tx.FindAccount(no);
-    if (!account || account->city != FrameSlot(f, "city")) {
-      ctx.Say(account ? "bind.city_mismatch" : "bind.account_not_found",
-              {{"account", no}, {"city", FrameSlot(f, "city")}});
-      f.slots.erase("account_no");
-      f.step = "account";
-      if (++f.failures >= 3) return GiveUp(ctx, f);
-      return FlowResult::kWaiting;
-    }
+    // Whether the 户号 exists (or is in that city) is not said before its
+    // password: every number is asked for one, and an unknown number and a
+    // wrong password get the same answer (a guesser learns nothing).
     if (Refused(ctx, f, no)) return FlowResult::kDone;
     f.step = "password";
     f.failures = 0;
@@ -149,7 +143,6 @@ class BindAccountFlow : public Flow {
   FlowResult CheckPassword(Context& ctx, Frame& f, const std::string& raw) {
     const std::string no = FrameSlot(f, "account_no");
     auto account = ctx.tx.FindAccount(no);
-    if (!account) return Advance(ctx, f);  // back end changed under us
     if (Refused(ctx, f, no)) return FlowResult::kDone;
     // Customers type the password with spaces or full-width digits, in a
     // sentence ("密码是246810") or digit by digit in words; the engine only
@@ -161,7 +154,10 @@ class BindAccountFlow : public Flow {
     }
     const PasswordCounter counter{ctx.user_id, no, kServicePassword, kMaxPasswordFailures,
                                   kLockSeconds};
-    if (password != account->service_password) {
+    // The city the customer named is only a help to find the number: the
+    // number and its password decide (the reply names the account's own
+    // address).
+    if (!account || !ConstantTimeEqual(password, account->service_password)) {
       CountTargetFailure(ctx, {no, kServicePassword});
       const int left = CountWrongPassword(ctx, counter);
       if (left == 0) {
@@ -171,7 +167,11 @@ class BindAccountFlow : public Flow {
         f.then = nullptr;
         return FlowResult::kDone;
       }
-      ctx.Say("bind.bad_password", {{"left", std::to_string(left)}});
+      // Wrong again and again, whatever the number: a person helps.
+      const int tries = f.slots.value("wrong_tries", 0) + 1;
+      f.slots["wrong_tries"] = tries;
+      if (tries >= kMaxPasswordFailures) return GiveUp(ctx, f);
+      ctx.Say("bind.bad_password", {{"account", no}, {"left", std::to_string(left)}});
       return FlowResult::kWaiting;
     }
     ClearWrongPasswords(ctx, counter);

@@ -33,7 +33,12 @@ constexpr UnixSeconds kLockSeconds = 30 * 60;
 constexpr const char* kLoginPassword = "login_password";
 constexpr const char* kRegisterPurpose = "register";
 // Login attempts are counted per phone, whoever tries: user id 0.
-constexpr std::int64_t kAnyUser = 0;
+// What an unknown phone's password is checked against, so that it costs
+// the same time as a known one's.
+const std::string& DummyHash() {
+  static const std::string hash = storage::HashPassword("gridbot: no such user");
+  return hash;
+}
 
 // A password as typed, with full-width letters and digits (a Chinese input
 // method) made ASCII and surrounding spaces removed. Case is kept.
@@ -206,10 +211,9 @@ class RegisterFlow : public Flow {
     if (FrameSlot(f, "city").empty()) return Ask(ctx, *this, f, "city");
     const std::string phone = FrameSlot(f, "phone");
     if (phone.empty()) return Ask(ctx, *this, f, "phone");
-    if (storage::FindUserByPhone(ctx.tx, phone)) {
-      ctx.Say("register.phone_taken", {{"phone", phone}});
-      return FlowResult::kDone;
-    }
+    // A registered phone is not told apart here: the code goes to the phone
+    // either way, and only who receives it learns (after the code) that the
+    // phone has an account.
     return Ask(ctx, *this, f, "password");
   }
 
@@ -237,8 +241,11 @@ class RegisterFlow : public Flow {
     const std::string hash = code.empty() ? "" : storage::HashPassword(code, kCodeHashIterations);
     if (hash.empty()) return Failed(ctx);
     storage::SaveSmsCode(ctx.tx, phone, kRegisterPurpose, hash, ctx.now + kCodeValidSeconds);
-    ctx.tx.QueueOutbox("sms", phone, ctx.replies.Render("register.sms", {{"code", code}}), "",
-                       ctx.now);
+    // The text waits in the outbox sealed: no code in any table in clear.
+    const std::string sealed =
+        ctx.settings.sealer->Seal(ctx.replies.Render("register.sms", {{"code", code}}));
+    if (sealed.empty()) return Failed(ctx);
+    ctx.tx.QueueOutbox("sms", phone, sealed, "", ctx.now);
     f.slots["codes_sent"] = sent + 1;
     f.step = "code";
     if (!before.empty()) ctx.Say(before);
@@ -275,7 +282,8 @@ class RegisterFlow : public Flow {
     storage::DeleteSmsCode(ctx.tx, phone, kRegisterPurpose);
     if (!storage::RegisterUser(ctx.tx, ctx.user_id, phone, FrameSlot(f, "password_hash"),
                                FrameSlot(f, "city"))) {
-      // Registered meanwhile (from another conversation).
+      // Registered before (told only now, to who received the code) or
+      // meanwhile, from another conversation.
       ctx.Say("register.phone_taken", {{"phone", phone}});
       return FlowResult::kDone;
     }
@@ -299,10 +307,9 @@ class LoginFlow : public Flow {
   std::string name() const override { return "login"; }
   std::string title() const override { return "登录"; }
   std::vector<std::string> replies() const override {
-    return {"login.ask_phone",    "login.bad_phone",    "login.unknown_phone", "login.already",
-            "login.ask_password", "login.bad_password", "login.locked",        "login.locked_now",
-            "login.done",         "login.bindings",     "login.no_bindings",   "login.skipped",
-            "login.failed"};
+    return {"login.ask_phone", "login.bad_phone",  "login.already",     "login.ask_password",
+            "login.bad_password", "login.locked", "login.locked_now", "login.done",
+            "login.bindings",  "login.no_bindings", "login.skipped"};
   }
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
@@ -338,41 +345,43 @@ class LoginFlow : public Flow {
   }
 
  private:
+  // Whether a phone is registered is never said before its password: an
+  // unknown phone is asked for one like any other, and both mistakes get
+  // the same answer.
   FlowResult Phone(Context& ctx, Frame& f, const std::string& phone) {
     auto user = storage::FindUserByPhone(ctx.tx, phone);
-    if (!user) {
-      ctx.Say("login.unknown_phone", {{"phone", phone}});
-      return FlowResult::kDone;
-    }
-    if (user->id == ctx.user_id) {
+    if (user && user->id == ctx.user_id) {
       ctx.Say("login.already", {{"phone", MaskPhone(phone)}});
       return FlowResult::kDone;
     }
-    const UnixSeconds locked = LockedUntil(ctx, {kAnyUser, phone, kLoginPassword});
-    if (locked > ctx.now) {
-      ctx.Say("login.locked", {{"minutes", MinutesLeft(locked, ctx.now)}});
-      return FlowResult::kDone;
-    }
+    if (Refused(ctx, phone)) return FlowResult::kDone;
     f.slots["phone"] = phone;
     f.failures = 0;
     return Ask(ctx, *this, f, "password");
   }
 
+  // Locked for this conversation (5 wrong), or everyone waits after many
+  // wrong passwords for this phone (TargetCounter): the owner is slowed for
+  // at most an hour, never shut out by someone else's guesses.
+  bool Refused(Context& ctx, const std::string& phone) {
+    const UnixSeconds locked = LockedUntil(ctx, {ctx.user_id, phone, kLoginPassword});
+    const UnixSeconds wait = TargetWaitUntil(ctx, {phone, kLoginPassword});
+    const UnixSeconds until = std::max(locked, wait);
+    if (until <= ctx.now) return false;
+    ctx.Say("login.locked", {{"minutes", MinutesLeft(until, ctx.now)}});
+    return true;
+  }
+
   FlowResult CheckPassword(Context& ctx, Frame& f, const std::string& password) {
     const std::string phone = FrameSlot(f, "phone");
     auto user = storage::FindUserByPhone(ctx.tx, phone);
-    if (!user) {
-      ctx.Say("login.failed");
-      return FlowResult::kDone;
-    }
-    const UnixSeconds locked = LockedUntil(ctx, {kAnyUser, phone, kLoginPassword});
-    if (locked > ctx.now) {
-      ctx.Say("login.locked", {{"minutes", MinutesLeft(locked, ctx.now)}});
-      return FlowResult::kDone;
-    }
-    const PasswordCounter counter{kAnyUser, phone, kLoginPassword, kMaxPasswordFailures,
+    if (Refused(ctx, phone)) return FlowResult::kDone;
+    const PasswordCounter counter{ctx.user_id, phone, kLoginPassword, kMaxPasswordFailures,
                                   kLockSeconds};
-    if (!storage::VerifyPassword(password, user->password_hash)) {
+    // An unknown phone costs the same hashing as a known one.
+    const bool right = storage::VerifyPassword(password, user ? user->password_hash : DummyHash());
+    if (!user || !right) {
+      CountTargetFailure(ctx, {phone, kLoginPassword});
       const int left = CountWrongPassword(ctx, counter);
       if (left == 0) {
         ctx.Say("login.locked_now", {{"max", std::to_string(kMaxPasswordFailures)},
@@ -383,6 +392,7 @@ class LoginFlow : public Flow {
       return FlowResult::kWaiting;
     }
     ClearWrongPasswords(ctx, counter);
+    ClearTargetFailures(ctx, {phone, kLoginPassword});
 
     // This conversation now speaks as the registered user. What an anonymous
     // user had bound comes along; a registered one keeps its own.

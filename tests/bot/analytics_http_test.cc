@@ -142,7 +142,7 @@ TEST_F(AnalyticsHttp, NoUnmaskedByteInAnyOutput) {
     storage::Statement st = tx.Prep("SELECT body FROM outbox WHERE channel = 'sms' ORDER BY id DESC");
     std::smatch m;
     if (st.Step()) {
-      const std::string body = st.Text(0);
+      const std::string body = OpenedOutboxBody(db_, st.Text(0));
       if (std::regex_search(body, m, std::regex("([0-9]{6})"))) code = m[1];
     }
   }

@@ -132,6 +132,8 @@ class OutboxDeliveryTest : public ::testing::Test {
   std::shared_ptr<FakeClock> clock_ =
       std::make_shared<FakeClock>(FromCivil(CivilTime{{2024, 8, 4}, 10, 0, 0}));
   std::unique_ptr<storage::Store> store_;
+  std::shared_ptr<const privacy::Sealer> sealer_ =
+      std::make_shared<const privacy::Sealer>(privacy::Sealer::Random());
 };
 
 TEST_F(OutboxDeliveryTest, WebhooksGetToAndBodyAsJson) {
@@ -139,7 +141,7 @@ TEST_F(OutboxDeliveryTest, WebhooksGetToAndBodyAsJson) {
   Queue("sms", "13800138000", "您的验证码是 482913，5分钟内有效。");
   Queue("email", "zhangsan@example.com", "第一行\n第二行 \"引号\"");
   Queue("web", "u1", "shown in the chat, never sent");
-  bot::OutboxDelivery delivery(*store_, clock_);
+  bot::OutboxDelivery delivery(*store_, clock_, sealer_);
   delivery.SetSender("sms", std::make_unique<bot::WebhookSender>(server.url("/sms")));
   delivery.SetSender("email", std::make_unique<bot::WebhookSender>(server.url("/mail?k=1")));
 
@@ -167,10 +169,27 @@ TEST_F(OutboxDeliveryTest, WebhooksGetToAndBodyAsJson) {
   EXPECT_EQ(server.received().size(), 2u);
 }
 
+// An SMS with a code waits sealed; delivery sends the text, and a body
+// sealed with another key (another instance's --secrets-key) is never sent.
+TEST_F(OutboxDeliveryTest, SealedBodiesAreOpenedOnlyToBeSent) {
+  FakeHttpServer server([](const Received&) { return Answer{204, ""}; });
+  Queue("sms", "13800138000", sealer_->Seal("您的验证码是 482913。"));
+  Queue("sms", "13900139000", privacy::Sealer::Random().Seal("您的验证码是 111111。"));
+  bot::OutboxDelivery delivery(*store_, clock_, sealer_);
+  delivery.SetSender("sms", std::make_unique<bot::WebhookSender>(server.url("/sms")));
+  const bot::DeliveryReport r = delivery.DeliverPending();
+  EXPECT_EQ(r.sent, 1);
+  const auto got = server.received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].body, R"({"to":"13800138000","body":"您的验证码是 482913。"})");
+  ASSERT_EQ(r.attempts.size(), 2u);
+  EXPECT_THAT(r.attempts[1].error, HasSubstr("another secrets key"));
+}
+
 TEST_F(OutboxDeliveryTest, ErrorsCountAttemptsAndTheFifthFails) {
   FakeHttpServer server([](const Received&) { return Answer{500, "{\"error\":\"down\"}"}; });
   Queue("sms", "13800138000", "hello");
-  bot::OutboxDelivery delivery(*store_, clock_);
+  bot::OutboxDelivery delivery(*store_, clock_, sealer_);
   delivery.SetSender("sms", std::make_unique<bot::WebhookSender>(server.url("/sms")));
   for (int i = 1; i < bot::OutboxDelivery::kMaxAttempts; ++i) {
     const bot::DeliveryReport r = delivery.DeliverPending();
@@ -190,17 +209,17 @@ TEST_F(OutboxDeliveryTest, ChannelWithoutSenderStaysPending) {
   Queue("sms", "13800138000", "code");
   Queue("wechat", "oOpenId", "hello");
   bot::Config config;  // no webhook, no WeChat app
-  auto delivery = bot::OutboxDelivery::FromConfig(config, *store_, clock_);
+  auto delivery = bot::OutboxDelivery::FromConfig(config, *store_, clock_, sealer_);
   EXPECT_TRUE(delivery->channels().empty());
   EXPECT_EQ(delivery->DeliverPending().attempts.size(), 0u);
   EXPECT_THAT(Rows(), ElementsAre("sms|13800138000|pending|0", "wechat|oOpenId|pending|0"));
 
   config.sms_webhook = "http://127.0.0.1:9/sms";
   config.wechat_appid = "wxAPP";  // no secret: no WeChat sender
-  EXPECT_THAT(bot::OutboxDelivery::FromConfig(config, *store_, clock_)->channels(),
+  EXPECT_THAT(bot::OutboxDelivery::FromConfig(config, *store_, clock_, sealer_)->channels(),
               ElementsAre("sms"));
   config.wechat_appsecret = "SECRET";
-  EXPECT_THAT(bot::OutboxDelivery::FromConfig(config, *store_, clock_)->channels(),
+  EXPECT_THAT(bot::OutboxDelivery::FromConfig(config, *store_, clock_, sealer_)->channels(),
               ElementsAre("sms", "wechat", "wechat_template"));
 }
 
@@ -238,7 +257,7 @@ TEST_F(OutboxDeliveryTest, WechatCustomMessageWithCachedToken) {
   });
   Queue("wechat", "oWx_1", "您的户号0301000001234 2024年7月电费129.80元。");
   Queue("wechat", "oWx_2", "second");
-  bot::OutboxDelivery delivery(*store_, clock_);
+  bot::OutboxDelivery delivery(*store_, clock_, sealer_);
   delivery.SetSender("wechat", std::make_unique<bot::WechatCustomSender>(server.url("/"), "wxAPP",
                                                                          "S3CRET&x", clock_));
   EXPECT_EQ(delivery.DeliverPending().sent, 2);
@@ -274,7 +293,7 @@ TEST_F(OutboxDeliveryTest, WechatTemplateMessagesGoToTheTemplateApi) {
   Queue("wechat_template", "oWx_1",
         R"({"template_id":"TID","data":{"keyword1":{"value":"0301000001234"}}})");
   Queue("wechat_template", "oWx_2", "not json");
-  bot::OutboxDelivery delivery(*store_, clock_);
+  bot::OutboxDelivery delivery(*store_, clock_, sealer_);
   delivery.SetSender("wechat_template",
                      std::make_unique<bot::WechatCustomSender>(
                          server.url("/"), "wxAPP", "S", clock_, bot::kDeliveryTimeout,
@@ -304,7 +323,7 @@ TEST_F(OutboxDeliveryTest, WechatErrorsAreRetriedAndAnExpiredTokenRenewed) {
     return Answer{200, R"({"errcode":0,"errmsg":"ok"})"};
   });
   Queue("wechat", "oWx_1", "hello");
-  bot::OutboxDelivery delivery(*store_, clock_);
+  bot::OutboxDelivery delivery(*store_, clock_, sealer_);
   delivery.SetSender(
       "wechat", std::make_unique<bot::WechatCustomSender>(server.url(), "wxAPP", "SECRET", clock_));
   bot::DeliveryReport r = delivery.DeliverPending();
@@ -323,7 +342,7 @@ TEST_F(OutboxDeliveryTest, WechatErrorsAreRetriedAndAnExpiredTokenRenewed) {
     return Answer{200, R"({"errcode":40013,"errmsg":"invalid appid"})"};
   });
   Queue("wechat", "oWx_2", "x");
-  bot::OutboxDelivery other(*store_, clock_);
+  bot::OutboxDelivery other(*store_, clock_, sealer_);
   other.SetSender(
       "wechat", std::make_unique<bot::WechatCustomSender>(refusing.url(), "bad", "SECRET", clock_));
   r = other.DeliverPending();

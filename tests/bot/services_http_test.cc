@@ -41,7 +41,7 @@ class Services : public ::testing::Test {
     auto st = tx.connection().Prepare(
         "SELECT body FROM outbox WHERE channel = ? ORDER BY id DESC LIMIT 1");
     st.Bind(1, channel);
-    return st.Step() ? st.Text(0) : "";
+    return st.Step() ? OpenedOutboxBody(db_, st.Text(0)) : "";
   }
   TestServer& s() { return *server_; }
   std::string db_;

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "privacy/sealer.h"
+
 namespace gridbot::testing {
 
 // A fresh database path in the temp directory (gridbot_<prefix>_<name>_<pid>.db, with no
@@ -25,8 +27,17 @@ namespace gridbot::testing {
 inline std::string TempDb(const std::string& prefix, const std::string& name) {
   auto p = std::filesystem::temp_directory_path() /
            ("gridbot_" + prefix + "_" + name + "_" + std::to_string(getpid()) + ".db");
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + suffix);
+  for (const char* suffix : {"", "-wal", "-shm", ".key"})
+    std::filesystem::remove(p.string() + suffix);
   return p.string();
+}
+
+// An outbox body as delivery sends it: a sealed one (SMS with a code) opened
+// with the key file the server keeps beside database `db`.
+inline std::string OpenedOutboxBody(const std::string& db, const std::string& body) {
+  if (!privacy::Sealer::IsSealed(body)) return body;
+  auto sealer = privacy::Sealer::FromKeyFile(db + ".key");
+  return sealer.ok() ? sealer->Open(body).value_or("") : "";
 }
 
 // `gridbot serve` on 127.0.0.1:0 with database `db`, today 2024-08-04, two

@@ -113,11 +113,25 @@ inline std::string QueryText(Conversation& c, const std::string& sql, const std:
   return st.Step() ? st.Text(0) : "";
 }
 
-// The code of the latest SMS to `phone`, read from the outbox.
-inline std::string LastSmsCode(Conversation& c, const std::string& phone) {
+// `text` with every `from` replaced by `to`.
+inline std::string ReplaceAll(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
+// The text of the latest SMS to `phone`, as delivery sends it: the outbox
+// holds it sealed (privacy/sealer.h), opened here with the engine's key.
+inline std::string LastSmsText(Conversation& c, const std::string& phone) {
   const std::string body = QueryText(
       c, "SELECT body FROM outbox WHERE channel = 'sms' AND recipient = ? ORDER BY id DESC LIMIT 1",
       phone);
+  return c.engine().settings().sealer->Open(body).value_or("");
+}
+
+// The code of the latest SMS to `phone`.
+inline std::string LastSmsCode(Conversation& c, const std::string& phone) {
+  const std::string body = LastSmsText(c, phone);
   std::smatch m;
   return std::regex_search(body, m, std::regex("([0-9]{6})")) ? m[1].str() : "";
 }

@@ -57,18 +57,34 @@ TEST(BindAndBills, MonthWithoutBill) {
   EXPECT_THAT(c.Say("2019年3月电费多少"), HasSubstr("没有2019年3月的账单"));
 }
 
-TEST(BindAndBills, AccountNumberOfAnotherCityIsRefused) {
+// The city only helps to find a number: the number and its password decide,
+// and the reply names the account's own address.
+TEST(BindAndBills, TheRightPasswordBindsWhateverCityWasNamed) {
   Conversation c;
   c.Say("绑定户号");
   c.Say("柳州");
-  EXPECT_THAT(c.Say(kAccount), HasSubstr("不属于柳州市"));
+  EXPECT_THAT(c.Say(kAccount), HasSubstr("服务密码"));
+  EXPECT_THAT(c.Say(kPassword), AllOf(HasSubstr("绑定成功"), HasSubstr("南宁市")));
 }
 
-TEST(BindAndBills, UnknownAccountNumber) {
+// Whether a 户号 exists is never told before its password: an unknown one is
+// asked for a password like any other, and both mistakes get one answer.
+TEST(BindAndBills, AnUnknownAccountIsNotToldApartFromAWrongPassword) {
   Conversation c;
-  c.Say("绑定户号");
-  c.Say("南宁");
-  EXPECT_THAT(c.Say("0301999999999"), HasSubstr("没有找到户号0301999999999"));
+  c.Say("绑定户号", "u1");
+  c.Say("南宁", "u1");
+  const std::string asked_known = c.Say(kAccount, "u1");
+  const std::string wrong_known = c.Say("135790", "u1");
+  c.Say("绑定户号", "u2");
+  c.Say("南宁", "u2");
+  const std::string asked_unknown = c.Say("0301999999999", "u2");
+  const std::string wrong_unknown = c.Say("135790", "u2");
+  EXPECT_EQ(asked_unknown, ReplaceAll(asked_known, kAccount, "0301999999999"));
+  EXPECT_EQ(wrong_unknown, ReplaceAll(wrong_known, kAccount, "0301999999999"));
+  EXPECT_THAT(wrong_unknown, HasSubstr("户号或服务密码不正确"));
+  // A typo in the number is mended by sending the right one.
+  EXPECT_THAT(c.Say(kAccount, "u2"), HasSubstr("服务密码"));
+  EXPECT_THAT(c.Say(kPassword, "u2"), HasSubstr("绑定成功"));
 }
 
 TEST(Lockout, FiveWrongPasswordsLockForThirtyMinutes) {
