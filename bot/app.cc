@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -27,11 +28,13 @@ Status SetMinutes(int& field, const std::string& name, const std::string& v) {
   return Status::Ok();
 }
 
-Status SetInt(int& field, const std::string& name, const std::string& v) {
+Status SetInt(int& field, const std::string& name, const std::string& v, long max = 256) {
   char* end = nullptr;
+  errno = 0;
   const long n = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || n < 0 || n > 256)
-    return Status::Error("--" + name + " expects a number from 0 to 256, got '" + v + "'");
+  if (v.empty() || *end != '\0' || errno != 0 || n < 0 || n > max)
+    return Status::Error("--" + name + " expects a number from 0 to " + std::to_string(max) +
+                         ", got '" + v + "'");
   field = static_cast<int>(n);
   return Status::Ok();
 }
@@ -73,14 +76,14 @@ const std::map<std::string, Setter>& Setters() {
        }},
       {"max-connections",
        [](Config& c, const std::string& v) {
-         Status s = SetInt(c.max_connections, "max-connections", v);
+         Status s = SetInt(c.max_connections, "max-connections", v, 1000000);
          if (s.ok() && c.max_connections < 1) return Status::Error("--max-connections must be at least 1");
          return s;
        }},
       {"rate-per-address",
-       [](Config& c, const std::string& v) { return SetInt(c.rate_per_address, "rate-per-address", v); }},
+       [](Config& c, const std::string& v) { return SetInt(c.rate_per_address, "rate-per-address", v, 1000000); }},
       {"rate-per-customer",
-       [](Config& c, const std::string& v) { return SetInt(c.rate_per_customer, "rate-per-customer", v); }},
+       [](Config& c, const std::string& v) { return SetInt(c.rate_per_customer, "rate-per-customer", v, 1000000); }},
       {"trusted-proxies",
        [](Config& c, const std::string& v) {
          c.trusted_proxies = v;
@@ -99,9 +102,23 @@ const std::map<std::string, Setter>& Setters() {
        }},
       {"wechat-max-skew",
        [](Config& c, const std::string& v) {
-         Status s = SetInt(c.wechat_max_skew, "wechat-max-skew", v);
+         Status s = SetInt(c.wechat_max_skew, "wechat-max-skew", v, 3600);
          if (s.ok() && (c.wechat_max_skew < 30 || c.wechat_max_skew > 3600))
            return Status::Error("--wechat-max-skew must be 30 to 3600 seconds");
+         return s;
+       }},
+      {"wechat-reply-budget-ms",
+       [](Config& c, const std::string& v) {
+         Status s = SetInt(c.wechat_reply_budget_ms, "wechat-reply-budget-ms", v, 4500);
+         if (s.ok() && (c.wechat_reply_budget_ms < 100 || c.wechat_reply_budget_ms > 4500))
+           return Status::Error("--wechat-reply-budget-ms must be 100 to 4500 (WeChat waits 5 s)");
+         return s;
+       }},
+      {"inject-slow-backend-ms",
+       [](Config& c, const std::string& v) {
+         Status s = SetInt(c.inject_slow_backend_ms, "inject-slow-backend-ms", v, 60000);
+         if (s.ok() && (c.inject_slow_backend_ms < 0 || c.inject_slow_backend_ms > 60000))
+           return Status::Error("--inject-slow-backend-ms must be 0 to 60000");
          return s;
        }},
       {"wechat-token",
@@ -360,6 +377,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
   auto sealer = SealerFor(config);
   if (!sealer.ok()) return sealer.status();
   settings.sealer = *sealer;
+  settings.slow_backend_ms = config.inject_slow_backend_ms;
   settings.public_url = config.public_url.empty() ? "http://" + config.listen : config.public_url;
   while (!settings.public_url.empty() && settings.public_url.back() == '/')
     settings.public_url.pop_back();

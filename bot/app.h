@@ -73,6 +73,12 @@ struct Config {
   // + ".key" (created on first start); an in-memory database gets a key of
   // the process.
   std::string secrets_key;
+  // A WeChat push whose turn has not answered within this budget is
+  // answered "success" at once and its replies are sent through the outbox
+  // (WeChat gives up on a reply after 5 seconds, then retries the push).
+  int wechat_reply_budget_ms = 4000;
+  // Testing only: every turn first waits this long, as behind a slow back end.
+  int inject_slow_backend_ms = 0;
 };
 
 // The sealer of `config`'s secrets key (privacy/sealer.h).

@@ -277,6 +277,13 @@ std::optional<KeyedSequencer::Ticket> HttpHandler::Admit(const HttpRequest& req)
   return std::nullopt;
 }
 
+std::optional<Deadline> HttpHandler::DeadlineFor(const HttpRequest& req) const {
+  if (req.method != "POST" || app_.config().wechat_token.empty()) return std::nullopt;
+  if (req.target != "/wechat" && req.target.rfind("/wechat?", 0) != 0) return std::nullopt;
+  return Deadline{std::chrono::milliseconds(app_.config().wechat_reply_budget_ms),
+                  Plain(200, "success")};
+}
+
 HttpResponse HttpHandler::Handle(const HttpRequest& req,
                                  std::optional<KeyedSequencer::Ticket> ticket) {
   const auto started = std::chrono::steady_clock::now();
@@ -578,6 +585,12 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
   in.channel = "wechat";
   in.user = msg.from_user;
   in.dedup_key = wechat::DedupKey(msg);
+  // From here the push may outlive WeChat's patience: past the budget the
+  // server answers "success" and the turn sends its replies by the outbox.
+  if (req.race) {
+    req.race->Arm();
+    in.may_reply = [race = req.race] { return race->ClaimReply(); };
+  }
   bool answer = true;
   if (msg.msg_type == "text") {
     in.text = msg.content;

@@ -14,6 +14,7 @@
 // of one conversation are processed in the order of their Admit() tickets.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "common/rate_limiter.h"
 #include "bot/payment_gateway.h"
 #include "bot/sequencer.h"
+#include "common/reply_race.h"
 #include "bot/wechat_crypto.h"
 
 namespace gridbot::bot {
@@ -46,7 +48,11 @@ struct HttpRequest {
   // there is nothing new.
   bool final_try = false;
   bool repeat = false;  // a long poll asked again (counted once in /metrics)
+  // Set by the server for a request with a deadline (DeadlineFor): who
+  // answers, the turn or the server's stand-in (common/reply_race.h).
+  std::shared_ptr<ReplyRace> race;
 };
+
 
 // A server-sent event stream (GET /api/agent/events): the server writes
 // Start() once, then calls Next() every half second or so off the I/O
@@ -75,6 +81,13 @@ struct HttpResponse {
   std::shared_ptr<EventStream> stream;  // set: an event stream, not a body
 };
 
+// A request the server answers with `answer` when its handling has not
+// produced a response within `budget` (and the handler armed the race).
+struct Deadline {
+  std::chrono::milliseconds budget;
+  HttpResponse answer;
+};
+
 class HttpHandler {
  public:
   // Returns an error if the WeChat settings are inconsistent (a bad AES key).
@@ -85,6 +98,9 @@ class HttpHandler {
   // request's place in its conversation's line. nullopt when the request
   // does not belong to a conversation (or is malformed: Handle() says why).
   std::optional<KeyedSequencer::Ticket> Admit(const HttpRequest& req);
+  // The deadline of `req`, if it has one (WeChat pushes: answered "success"
+  // at --wechat-reply-budget-ms, the replies then sent through the outbox).
+  std::optional<Deadline> DeadlineFor(const HttpRequest& req) const;
 
   // Produces the response; may block (database, waiting for the
   // conversation's earlier messages): call it off the I/O threads.

@@ -89,6 +89,9 @@ const char* kServeHelp = R"(gridbot serve: the HTTP service (service.md).
                        to listen on anything but loopback)
   --secrets-key FILE   the key sealing SMS codes in the outbox (default: DB path + ".key";
                        instances sharing a database share it)
+  --wechat-reply-budget-ms N  past this a push is answered "success" and its reply sent as a
+                       customer-service message (4000)
+  --inject-slow-backend-ms N  testing only: every turn first waits N ms
   --wechat-max-skew S  signed pushes older or newer than S seconds of the real clock are refused (300)
   --rate-per-address N requests a minute from one client address (600; 0 = no limit)
   --rate-per-customer N  messages a minute from one customer (30; 0 = no limit)

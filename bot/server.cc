@@ -241,7 +241,9 @@ class Server {
       // always already running — a worker waiting for its turn never waits
       // on work queued behind it.
       auto shared = std::make_shared<HttpRequest>(std::move(r));
-      HttpResponse out = co_await RunOnPool(shared);
+      std::optional<Deadline> deadline = handler_.DeadlineFor(*shared);
+      if (deadline) shared->race = std::make_shared<ReplyRace>();
+      HttpResponse out = co_await RunOnPool(shared, std::move(deadline));
       if (out.poll_seconds > 0) {
         // A long poll: ask again every few hundred milliseconds (no worker
         // waits meanwhile), and once more, finally, when the wait is over.
@@ -321,25 +323,60 @@ class Server {
 
   // Admits `r` (its conversation's ticket) and queues its handling on the
   // worker pool atomically, under admit_mu_; completes on the caller's
-  // executor with the response.
-  asio::awaitable<HttpResponse> RunOnPool(std::shared_ptr<HttpRequest> r) {
+  // executor with the response — or, with a deadline, with the deadline's
+  // answer when the budget passes first and the handler's race lets it
+  // (the handling then runs on and its response is dropped).
+  asio::awaitable<HttpResponse> RunOnPool(std::shared_ptr<HttpRequest> r,
+                                          std::optional<Deadline> deadline = std::nullopt) {
     co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(HttpResponse)>(
-        [this](auto handler, std::shared_ptr<HttpRequest> req) {
-          auto work = asio::make_work_guard(handler);
+        [this](auto handler, std::shared_ptr<HttpRequest> req, std::optional<Deadline> deadline) {
+          auto once = std::make_shared<Once<decltype(handler)>>(std::move(handler));
+          std::shared_ptr<asio::steady_timer> timer;
+          if (deadline) {
+            // On a strand of its own: the timer's wait and the cancel
+            // below never run at once.
+            timer = std::make_shared<asio::steady_timer>(asio::make_strand(io_), deadline->budget);
+            timer->async_wait([once, timer, race = req->race,
+                               answer = std::move(deadline->answer)](beast::error_code ec) mutable {
+              if (!ec && race->ClaimLate()) once->Complete(std::move(answer));
+            });
+          }
           std::lock_guard<std::mutex> lock(admit_mu_);
           auto ticket = handler_.Admit(*req);
-          asio::post(workers_, [this, req = std::move(req), ticket = std::move(ticket),
-                                handler = std::move(handler), work = std::move(work)]() mutable {
-            HttpResponse out = handler_.Handle(*req, std::move(ticket));
-            auto executor = work.get_executor();
-            asio::dispatch(executor,
-                           [handler = std::move(handler), out = std::move(out)]() mutable {
-                             std::move(handler)(std::move(out));
-                           });
+          asio::post(workers_, [this, req = std::move(req), ticket = std::move(ticket), once,
+                                timer]() mutable {
+            once->Complete(handler_.Handle(*req, std::move(ticket)));
+            if (timer) asio::post(timer->get_executor(), [timer] { timer->cancel(); });
           });
         },
-        asio::use_awaitable, std::move(r));
+        asio::use_awaitable, std::move(r), std::move(deadline));
   }
+
+  // A completion handler called once, by whichever of two callers comes
+  // first (the other's result is dropped); resumed on its own executor.
+  template <typename Handler>
+  class Once {
+   public:
+    explicit Once(Handler h) : work_(asio::make_work_guard(h)), handler_(std::move(h)) {}
+    void Complete(HttpResponse out) {
+      std::optional<Handler> h;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!handler_) return;
+        h.emplace(std::move(*handler_));
+        handler_.reset();
+      }
+      asio::post(work_.get_executor(), [h = std::move(*h), out = std::move(out)]() mutable {
+        std::move(h)(std::move(out));
+      });
+      work_.reset();  // only the first caller gets here
+    }
+
+   private:
+    std::mutex mu_;
+    decltype(asio::make_work_guard(std::declval<Handler&>())) work_;
+    std::optional<Handler> handler_;  // GUARDED_BY(mu_)
+  };
 
   void MaybeStop() {
     if (stopping_ && active_ == 0) io_.stop();

@@ -9,6 +9,7 @@
 #include <re2/re2.h>
 
 #include <chrono>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 namespace gridbot::dialogs {
@@ -170,7 +171,11 @@ nlu::Understanding Engine::EventToUnderstanding(const Event& e, const CivilDay& 
   return u;
 }
 
-Outcome Engine::Handle(const Inbound& in) { return Run(in, /*preview=*/false); }
+Outcome Engine::Handle(const Inbound& in) {
+  if (settings_.slow_backend_ms > 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(settings_.slow_backend_ms));
+  return Run(in, /*preview=*/false);
+}
 
 Outcome Engine::Preview(const Inbound& in) {
   Inbound quiet = in;
@@ -364,14 +369,30 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
         if (r.type != "notice") said.push_back(r);
       AppendHandoffTurn(ctx, turn.desk_id, desk ? nullptr : &log.text, u, said);
     }
+    // Too late to answer in the reply: the customer gets the replies as a
+    // message of the channel (once: the outbox's key), and the retries of
+    // this message nothing.
+    if (!preview && in.may_reply && !in.may_reply()) {
+      outcome.late = true;
+      std::string text;
+      for (const Reply& r : outcome.replies) text += (text.empty() ? "" : "\n\n") + r.text;
+      if (!text.empty())
+        tx.QueueOutbox(in.channel, in.user, text,
+                       "late:" + in.channel + ":" + (in.dedup_key.empty() ? std::to_string(now) + ":" + in.user
+                                                                          : in.dedup_key),
+                       now);
+      replies = json::array();
+    }
     if (!in.dedup_key.empty())
       tx.SaveDedup(in.channel, in.dedup_key,
-                   json{{"replies", replies}, {"intent", turn.intent}}.dump(), now);
+                   json{{"replies", replies}, {"intent", turn.intent}, {"late", outcome.late}}.dump(), now);
   }
   Status committed = tx.Commit();
   if (!committed.ok()) {
     outcome.ok = false;
     outcome.replies = {Reply{"text", replies_->Render("storage_error")}};
+  } else if (outcome.late) {
+    outcome.replies.clear();
   }
   outcome.intent = turn.intent;
   outcome.fallback = turn.fallback;

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <map>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,11 @@ struct Inbound {
   // already answered gets the same replies again and runs nothing. The key
   // and the answer are committed with the turn.
   std::string dedup_key;
+  // Asked right before the turn commits, when set: false means the caller
+  // has already been answered without the replies (WeChat's deadline
+  // passed), so they go to the customer through the outbox instead, in the
+  // same transaction, and the key's retries get no reply (common/reply_race.h).
+  std::function<bool()> may_reply;
 };
 
 struct Outcome {
@@ -75,6 +81,7 @@ struct Outcome {
   double confidence = 0;   // the NLU's, for the message
   bool ok = true;          // false: storage failed; replies hold an apology
   bool duplicate = false;  // answered from the dedup record
+  bool late = false;       // the replies went to the outbox (may_reply said no)
   bool fallback = false;   // the bot said it did not understand
   std::string commands;    // what the command layer made of the message (commands.h)
   // The turn handed the conversation to the desk ("asked", "not_understood",

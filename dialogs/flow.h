@@ -51,6 +51,9 @@ struct Settings {
   // unless the service sets the configured one.
   std::shared_ptr<const privacy::Sealer> sealer =
       std::make_shared<const privacy::Sealer>(privacy::Sealer::Random());
+  // Testing only (--inject-slow-backend-ms): every turn first waits this
+  // long, as it would behind a slow back end.
+  int slow_backend_ms = 0;
 };
 
 // What a flow may use during one turn.

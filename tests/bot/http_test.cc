@@ -17,6 +17,7 @@
 #include <string>
 
 #include "bot/wechat_protocol.h"
+#include "storage/store.h"
 #include "tests/bot/test_server.h"
 
 namespace gridbot::testing {
@@ -419,6 +420,61 @@ TEST(Trust, ForwardedForFromAnUntrustedPeerIsIgnored) {
                         {{"X-Forwarded-For", "203.0.113.9"}})
                   .result_int(),
               200);
+}
+
+// WeChat drops a reply after 5 seconds and retries. A turn slower than the
+// budget (an injected slow back end) is answered "success" in time, its
+// reply goes out once as a customer-service message, and the retries of
+// that push run nothing and send nothing.
+TEST(Trust, ASlowTurnAnswersSuccessInTimeAndSendsItsReplyOnce) {
+  const std::string db = TempDb("trust", "slow");
+  TestServer s(db, {"--wechat-token", kToken, "--inject-slow-backend-ms", "2000",
+                    "--wechat-reply-budget-ms", "200"});
+  ASSERT_NE(s.port(), 0);
+  const std::string query = "/wechat?" + SignedQuery(RealNow(), FreshNonce());
+  const std::string push = TextPush("oSlow1", "你好", "7001");
+  auto first = s.Request(http::verb::post, query, push, "text/xml");
+  EXPECT_EQ(first.result_int(), 200);
+  EXPECT_EQ(first.body(), "success");
+  // WeChat's retry while the turn still runs, and a next message behind it.
+  EXPECT_EQ(s.Request(http::verb::post, query, push, "text/xml").body(), "success");
+  EXPECT_EQ(s.Request(http::verb::post, "/wechat?" + SignedQuery(RealNow(), FreshNonce()),
+                      TextPush("oSlow1", "停电查询", "7002"), "text/xml")
+                .body(),
+            "success");
+
+  // The three run one after the other (2 s each); the last done means the
+  // retry is done too.
+  auto rows = [&db](const std::string& sql) {
+    auto store = storage::Store::Open(db);
+    if (!store.ok()) return std::vector<std::string>{};
+    storage::Tx tx = (*store)->Begin();
+    storage::Statement st = tx.Prep(sql);
+    std::vector<std::string> out;
+    while (st.Step()) out.push_back(st.Text(0));
+    return out;
+  };
+  const std::string outbox =
+      "SELECT dedup_key || ' ' || body FROM outbox WHERE channel = 'wechat' AND recipient = "
+      "'oSlow1' ORDER BY id";
+  for (int i = 0; i < 300 && rows(outbox).size() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto sent = rows(outbox);
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_THAT(sent[0], AllOf(HasSubstr("7001"), HasSubstr("您好")));
+  EXPECT_THAT(sent[1], AllOf(HasSubstr("7002"), HasSubstr("停电")));
+  EXPECT_EQ(rows("SELECT text FROM dialog_log WHERE external_id = 'oSlow1' ORDER BY id"),
+            (std::vector<std::string>{"你好", "停电查询"}));
+  // A retry after all that, then one more message behind it: the retry
+  // added nothing.
+  EXPECT_EQ(s.Request(http::verb::post, query, push, "text/xml").body(), "success");
+  s.Request(http::verb::post, "/wechat?" + SignedQuery(RealNow(), FreshNonce()),
+            TextPush("oSlow1", "谢谢", "7003"), "text/xml");
+  for (int i = 0; i < 300 && rows(outbox).size() < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(rows(outbox).size(), 3u);
+  EXPECT_EQ(rows("SELECT text FROM dialog_log WHERE external_id = 'oSlow1' ORDER BY id"),
+            (std::vector<std::string>{"你好", "停电查询", "谢谢"}));
 }
 
 }  // namespace
