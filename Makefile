@@ -7,12 +7,12 @@ BUILD ?= build
 JOBS ?= 2
 APT_PACKAGES := build-essential cmake pkg-config libboost1.81-dev libre2-dev libicu-dev \
   libsqlite3-dev libssl-dev nlohmann-json3-dev libpugixml-dev libgtest-dev libgmock-dev \
-  libbenchmark-dev chromium fonts-wqy-zenhei
+  libbenchmark-dev chromium fonts-wqy-zenhei python3 clang libclang-rt-14-dev llvm
 # Node.js for the browser test's driver, from Debian unless a node is there.
 NODE_PACKAGES := nodejs npm
 ARGS ?=
 
-.PHONY: deps build run test chat bench bench-search compare fuzz clean
+.PHONY: deps build run test test-asan test-tsan chat bench bench-search compare fuzz fuzz-http load clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -35,8 +35,33 @@ run: build
 chat: build
 	$(BUILD)/bot/gridbot chat $(ARGS)
 
+# Every test: the suite (with the load and kill runs), then the suite again
+# under ASan+UBSan with short libFuzzer runs, then the concurrent parts
+# under TSan.
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j1
+	$(MAKE) --no-print-directory test-asan
+	$(MAKE) --no-print-directory test-tsan
+
+# clang, AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer), and
+# the fuzz targets (fuzz/) with a short run of each on its seeds.
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+test-asan: deps
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DGRIDBOT_SANITIZE=address,undefined -DGRIDBOT_FUZZ=ON -DGRIDBOT_BROWSER_TESTS=OFF
+	cmake --build $(BUILD)-asan -j$(JOBS)
+	$(SAN_ENV) ctest --test-dir $(BUILD)-asan --output-on-failure -j1
+
+# ThreadSanitizer on what runs threads: the server (HTTP tests, the load
+# and kill runs) and the sequencer.
+TSAN_TESTS := bot_unit_test http_test wechat_http_test desk_http_test
+test-tsan: deps
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DGRIDBOT_SANITIZE=thread -DGRIDBOT_BROWSER_TESTS=OFF
+	cmake --build $(BUILD)-tsan -j$(JOBS) --target gridbot $(TSAN_TESTS)
+	$(SAN_ENV) ctest --test-dir $(BUILD)-tsan --output-on-failure -j1 \
+	  -R '^($(shell echo $(TSAN_TESTS) | tr ' ' '|')|load_test|kill_test)$$'
 
 # Speed of the NLU (Google Benchmark), and the side-by-side with NLP.js.
 bench: deps
@@ -53,8 +78,24 @@ bench-search: deps
 compare: build
 	bench/compare.sh
 
-# Hostile input against a real server (slow; not part of `make test`).
-fuzz: build
+# Longer fuzzing: each libFuzzer target for FUZZ_SECONDS (new inputs kept in
+# build-asan/fuzz-corpus/, crashes in build-asan/fuzz-artifacts/).
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DGRIDBOT_SANITIZE=address,undefined -DGRIDBOT_FUZZ=ON -DGRIDBOT_BROWSER_TESTS=OFF
+	cmake --build $(BUILD)-asan -j$(JOBS) --target wechat_xml_fuzz nlu_fuzz fixtures_fuzz http_request_fuzz
+	@for t in wechat_xml nlu fixtures http_request; do \
+	  mkdir -p $(BUILD)-asan/fuzz-corpus/$$t $(BUILD)-asan/fuzz-artifacts; \
+	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  $(SAN_ENV) $(BUILD)-asan/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
+	    -artifact_prefix=$(BUILD)-asan/fuzz-artifacts/$$t- \
+	    $(BUILD)-asan/fuzz-corpus/$$t fuzz/seeds/$$t || exit 1; \
+	done
+
+# Hostile HTTP against a real server (slow; not part of `make test`).
+fuzz-http: build
 	@rm -rf $(BUILD)/fuzz && mkdir -p $(BUILD)/fuzz
 	@$(BUILD)/bot/gridbot serve --listen 127.0.0.1:0 --db $(BUILD)/fuzz/fuzz.db \
 	  --wechat-token fuzz > $(BUILD)/fuzz/serve.log 2>&1 & echo $$! > $(BUILD)/fuzz/pid; \
@@ -62,6 +103,14 @@ fuzz: build
 	port=$$(grep -o '[0-9]*$$' $(BUILD)/fuzz/serve.log | head -1); \
 	python3 tests/fuzz/http_smoke.py $$port 5000; rc=$$?; \
 	kill $$(cat $(BUILD)/fuzz/pid); exit $$rc
+
+# Longer load and kill runs than the suite's (figures in README).
+LOAD_CUSTOMERS ?= 10000
+load: build
+	python3 tests/load/load.py $(BUILD)/bot/gridbot $(BUILD)/load-long --customers $(LOAD_CUSTOMERS) \
+	  --concurrency 500 --report $(BUILD)/load-long/report.json
+	python3 tests/load/load.py $(BUILD)/bot/gridbot $(BUILD)/kill-long --customers 3000 \
+	  --concurrency 300 --kills 10 --term --seed 11 --report $(BUILD)/kill-long/report.json
 
 clean:
 	rm -rf $(BUILD)

@@ -387,6 +387,13 @@ HttpResponse HttpHandler::Chat(const HttpRequest& req,
   dialogs::Inbound in;
   in.channel = "web";
   in.user = user;
+  // A client's own message id: a retry with the same id (the connection
+  // dropped, the server restarted) gets the same replies and runs nothing.
+  if (j.contains("id")) {
+    if (!j["id"].is_string() || !ValidUser(j["id"].get<std::string>()))
+      return JsonError(400, "\"id\" must be a string of 1 to 64 printable characters");
+    in.dedup_key = "id:" + user + "|" + j["id"].get<std::string>();
+  }
   const bool has_text = j.contains("text") && !j["text"].is_null();
   const bool has_event = j.contains("event") && !j["event"].is_null();
   if (has_text == has_event) return JsonError(400, "send either \"text\" or \"event\"");

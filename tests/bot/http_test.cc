@@ -477,5 +477,29 @@ TEST(Trust, ASlowTurnAnswersSuccessInTimeAndSendsItsReplyOnce) {
             (std::vector<std::string>{"你好", "停电查询", "谢谢"}));
 }
 
+// A client's message id: the same message sent again (the connection
+// dropped before the answer) gets the same replies and runs nothing.
+TEST(Http, ChatRetriesWithTheSameIdRunOnce) {
+  const std::string db = TempDb("http", "chat_id");
+  TestServer s(db, {});
+  ASSERT_NE(s.port(), 0);
+  auto say = [&s](const std::string& text, const std::string& id) {
+    return s.Request(http::verb::post, "/api/chat",
+                     json{{"user", "idem1"}, {"text", text}, {"id", id}}.dump());
+  };
+  s.ChatReplies("idem1", "绑定户号");
+  s.ChatReplies("idem1", "南宁");
+  s.ChatReplies("idem1", "0301000001234");
+  auto first = say("000000", "m-4");
+  EXPECT_THAT(first.body(), HasSubstr("还可以尝试4次"));
+  EXPECT_EQ(say("000000", "m-4").body(), first.body());  // not tried again
+  EXPECT_THAT(say("000000", "m-5").body(), HasSubstr("还可以尝试3次"));
+  EXPECT_EQ(say("000000", std::string(65, 'x')).result_int(), 400);
+  EXPECT_EQ(s.Request(http::verb::post, "/api/chat",
+                      json{{"user", "idem1"}, {"text", "你好"}, {"id", 7}}.dump())
+                .result_int(),
+            400);
+}
+
 }  // namespace
 }  // namespace gridbot::testing
