@@ -387,6 +387,9 @@ HttpResponse HttpHandler::Chat(const HttpRequest& req,
   dialogs::Inbound in;
   in.channel = "web";
   in.user = user;
+  // Wrong secrets count per client address too, for the page's customers
+  // (a caller with the API key speaks for many).
+  if (given.empty()) in.source = ClientAddress(req);
   // A client's own message id: a retry with the same id (the connection
   // dropped, the server restarted) gets the same replies and runs nothing.
   if (j.contains("id")) {

@@ -255,6 +255,7 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
       ConversationState::FromJson(tx.LoadSession(in.channel, in.user).value_or(""));
   Context ctx{tx,    user_id,         now,       today,      *replies_,
               *nlu_, outcome.replies, settings_, in.channel, in.user};
+  ctx.source = in.source;
   TurnState turn;
   turn.intent = u.intent;
   // What the rules alone made of it, before the dialog reads it in context.

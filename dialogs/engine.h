@@ -73,6 +73,11 @@ struct Inbound {
   // passed), so they go to the customer through the outbox instead, in the
   // same transaction, and the key's retries get no reply (common/reply_race.h).
   std::function<bool()> may_reply;
+  // The client's address where it tells customers apart (web sessions; not
+  // WeChat or an API-key caller, which speak for many): wrong secrets are
+  // counted per address too, so new identities from one place don't get
+  // new guesses (flow_util.h TargetCounter). "" = not counted.
+  std::string source;
 };
 
 struct Outcome {

@@ -72,6 +72,8 @@ struct Context {
   // "帮我交了" pays that one): set when a request names or refers to one,
   // used before the default; kept in the conversation state for a while.
   std::string focus_account = {};
+  // The client's address, when wrong secrets count per address (Inbound::source).
+  std::string source = {};
   // Set when the flow gave up on the customer (GiveUp): a person takes over.
   std::string handoff = {};
 

@@ -224,11 +224,22 @@ bool ConstantTimeEqual(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-UnixSeconds TargetWaitUntil(Context& ctx, const TargetCounter& c) {
-  return ctx.tx.Attempts(0, c.key, TargetKind(c)).locked_until;
+// The counter of wrong secrets of any kind from one client address.
+static TargetCounter SourceCounter(const Context& ctx) {
+  return {"addr:" + ctx.source, "secret", kFreeSourceFailures};
 }
 
-void CountTargetFailure(Context& ctx, const TargetCounter& c) {
+UnixSeconds TargetWaitUntil(Context& ctx, const TargetCounter& c) {
+  UnixSeconds until = ctx.tx.Attempts(0, c.key, TargetKind(c)).locked_until;
+  if (!ctx.source.empty()) {
+    const TargetCounter s = SourceCounter(ctx);
+    until = std::max(until, ctx.tx.Attempts(0, s.key, TargetKind(s)).locked_until);
+  }
+  return until;
+}
+
+namespace {
+void CountWithBackoff(Context& ctx, const TargetCounter& c) {
   storage::AttemptState a = ctx.tx.Attempts(0, c.key, TargetKind(c));
   // A day without wrong tries (after the last wait) starts afresh.
   if (a.locked_until != 0 && ctx.now - a.locked_until > 24 * 3600) a = {};
@@ -238,6 +249,12 @@ void CountTargetFailure(Context& ctx, const TargetCounter& c) {
     a.locked_until = ctx.now + std::min<UnixSeconds>(kMaxTargetWait, 60LL << doublings);
   }
   ctx.tx.SaveAttempts(0, c.key, TargetKind(c), a);
+}
+}  // namespace
+
+void CountTargetFailure(Context& ctx, const TargetCounter& c) {
+  CountWithBackoff(ctx, c);
+  if (!ctx.source.empty()) CountWithBackoff(ctx, SourceCounter(ctx));
 }
 
 void ClearTargetFailures(Context& ctx, const TargetCounter& c) {

@@ -133,7 +133,12 @@ struct TargetCounter {
   int free_failures = 10;
 };
 constexpr UnixSeconds kMaxTargetWait = 60 * 60;
-// Until when everyone waits; 0 or a past time if nobody does.
+// Wrong secrets of any kind from one client address (Context::source) before
+// everyone there waits the same way: enough for a household or an office
+// behind one address, too few to spread a guess over new identities.
+constexpr int kFreeSourceFailures = 30;
+// Until when everyone waits; 0 or a past time if nobody does. With a
+// source address, also until when that address waits.
 UnixSeconds TargetWaitUntil(Context& ctx, const TargetCounter& c);
 void CountTargetFailure(Context& ctx, const TargetCounter& c);
 void ClearTargetFailures(Context& ctx, const TargetCounter& c);

@@ -501,5 +501,32 @@ TEST(Http, ChatRetriesWithTheSameIdRunOnce) {
             400);
 }
 
+// New identities from one address get no new guesses: wrong service
+// passwords for 30 made-up 户号 (none guessed ten times, so no target
+// waits) from 30 fresh sessions behind one proxy address, then that address
+// waits; another address does not.
+TEST(Trust, GuessesFromOneAddressSlowDownAcrossNewIdentities) {
+  TestServer s(TempDb("trust", "source"), {"--trusted-proxies", "127.0.0.1"});
+  ASSERT_NE(s.port(), 0);
+  auto say = [&s](int who, const std::string& from, const std::string& text) {
+    char sid[80];
+    std::snprintf(sid, sizeof sid, "gb_sid=%064d", who);
+    auto res = s.Request(http::verb::post, "/api/chat", json{{"text", text}}.dump(),
+                         "application/json", {{"Cookie", sid}, {"X-Forwarded-For", from}});
+    return res.body();
+  };
+  auto guess = [&](int who, const std::string& from) {
+    say(who, from, "绑定户号");
+    say(who, from, "南宁");
+    const std::string asked = say(who, from, "0301999" + std::to_string(100000 + who));
+    return asked + say(who, from, "135790");
+  };
+  for (int who = 0; who < 30; ++who)
+    EXPECT_THAT(guess(who, "198.51.100.20"), HasSubstr("户号或服务密码不正确")) << who;
+  EXPECT_THAT(guess(30, "198.51.100.20"), HasSubstr("户号或服务密码不正确"));
+  EXPECT_THAT(guess(31, "198.51.100.20"), HasSubstr("分钟后再试"));
+  EXPECT_THAT(guess(32, "198.51.100.21"), HasSubstr("户号或服务密码不正确"));
+}
+
 }  // namespace
 }  // namespace gridbot::testing
