@@ -53,15 +53,15 @@ test-asan: deps
 	cmake --build $(BUILD)-asan -j$(JOBS)
 	$(SAN_ENV) ctest --test-dir $(BUILD)-asan --output-on-failure -j1
 
-# ThreadSanitizer on what runs threads: the server (HTTP tests, the load
-# and kill runs) and the sequencer.
+# ThreadSanitizer on what runs threads: the server (its HTTP tests) and the
+# sequencer. (The load and kill runs under TSan are not in yet: issue 10 note.)
 TSAN_TESTS := bot_unit_test http_test wechat_http_test desk_http_test
 test-tsan: deps
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DGRIDBOT_SANITIZE=thread -DGRIDBOT_BROWSER_TESTS=OFF
 	cmake --build $(BUILD)-tsan -j$(JOBS) --target gridbot $(TSAN_TESTS)
 	$(SAN_ENV) ctest --test-dir $(BUILD)-tsan --output-on-failure -j1 \
-	  -R '^($(shell echo $(TSAN_TESTS) | tr ' ' '|')|load_test|kill_test)$$'
+	  -R '^($(shell echo $(TSAN_TESTS) | tr ' ' '|'))$$'
 
 # Speed of the NLU (Google Benchmark), and the side-by-side with NLP.js.
 bench: deps
