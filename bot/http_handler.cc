@@ -278,7 +278,13 @@ std::optional<KeyedSequencer::Ticket> HttpHandler::Admit(const HttpRequest& req)
 }
 
 std::optional<Deadline> HttpHandler::DeadlineFor(const HttpRequest& req) const {
-  if (req.method != "POST" || app_.config().wechat_token.empty()) return std::nullopt;
+  // Without a customer-service sender a late reply could not reach anyone:
+  // then the turn answers in the reply however long it takes (WeChat's
+  // retry gets it from the dedup record).
+  const Config& c = app_.config();
+  if (req.method != "POST" || c.wechat_token.empty() || c.wechat_appid.empty() ||
+      c.wechat_appsecret.empty())
+    return std::nullopt;
   if (req.target != "/wechat" && req.target.rfind("/wechat?", 0) != 0) return std::nullopt;
   return Deadline{std::chrono::milliseconds(app_.config().wechat_reply_budget_ms),
                   Plain(200, "success")};

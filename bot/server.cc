@@ -336,10 +336,9 @@ class Server {
             // On a strand of its own: the timer's wait and the cancel
             // below never run at once.
             timer = std::make_shared<asio::steady_timer>(asio::make_strand(io_), deadline->budget);
-            timer->async_wait([once, timer, race = req->race,
-                               answer = std::move(deadline->answer)](beast::error_code ec) mutable {
-              if (!ec && race->ClaimLate()) once->Complete(std::move(answer));
-            });
+            timer->async_wait(LateAnswer<decltype(once)>{
+                once, timer, req->race, std::move(deadline->answer),
+                std::chrono::steady_clock::now() + kLastLateAnswer});
           }
           std::lock_guard<std::mutex> lock(admit_mu_);
           auto ticket = handler_.Admit(*req);
@@ -351,6 +350,31 @@ class Server {
         },
         asio::use_awaitable, std::move(r), std::move(deadline));
   }
+
+  // WeChat waits 5 s for a reply: the stand-in answer is tried until then.
+  static constexpr std::chrono::milliseconds kLastLateAnswer{4800};
+
+  // The deadline's timer: answers with the stand-in when the race lets it.
+  // A race the handler has not armed yet (the request still waits for a
+  // worker) is looked at again shortly, while WeChat still waits.
+  template <typename OncePtr>
+  struct LateAnswer {
+    OncePtr once;
+    std::shared_ptr<asio::steady_timer> timer;
+    std::shared_ptr<ReplyRace> race;
+    HttpResponse answer;
+    std::chrono::steady_clock::time_point give_up;
+    void operator()(beast::error_code ec) {
+      if (ec) return;
+      if (race->ClaimLate()) {
+        once->Complete(std::move(answer));
+      } else if (race->unarmed() && std::chrono::steady_clock::now() < give_up) {
+        timer->expires_after(std::chrono::milliseconds(50));
+        auto t = timer;
+        t->async_wait(std::move(*this));
+      }
+    }
+  };
 
   // A completion handler called once, by whichever of two callers comes
   // first (the other's result is dropped); resumed on its own executor.

@@ -9,7 +9,9 @@
 //                            in the outbox, in the same transaction
 //
 // Exactly one of the two claims succeeds on an armed race; an unarmed race
-// (a request that opted out) always lets the turn reply.
+// (a request that opted out, or has not reached its handler yet) always
+// lets the turn reply, and the server tries its claim again until WeChat
+// stops waiting.
 //
 // Thread safety: all members may be called from any thread.
 #pragma once
@@ -38,6 +40,8 @@ class ReplyRace {
     return expected != State::kLate;
   }
   bool late() const { return state_.load() == State::kLate; }
+  // The handler has not armed it (yet): the server's deadline may look again.
+  bool unarmed() const { return state_.load() == State::kUnarmed; }
 
  private:
   enum class State { kUnarmed, kArmed, kReplying, kLate };

@@ -428,8 +428,11 @@ TEST(Trust, ForwardedForFromAnUntrustedPeerIsIgnored) {
 // that push run nothing and send nothing.
 TEST(Trust, ASlowTurnAnswersSuccessInTimeAndSendsItsReplyOnce) {
   const std::string db = TempDb("trust", "slow");
+  // A customer-service sender configured (late replies need one; this one
+  // refuses at once, so they stay in the outbox for the test to read).
   TestServer s(db, {"--wechat-token", kToken, "--inject-slow-backend-ms", "2000",
-                    "--wechat-reply-budget-ms", "200"});
+                    "--wechat-reply-budget-ms", "200", "--wechat-appid", "wxtest",
+                    "--wechat-appsecret", "testsecret", "--wechat-api-base", "http://127.0.0.1:1"});
   ASSERT_NE(s.port(), 0);
   const std::string query = "/wechat?" + SignedQuery(RealNow(), FreshNonce());
   const std::string push = TextPush("oSlow1", "你好", "7001");
