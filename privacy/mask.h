@@ -9,9 +9,10 @@
 //   MaskName("黄小明")                 == "黄*明"
 //   MaskText("电话138 0013 8000，户号0301000001234") masks both in free text.
 //
-// Passwords and SMS codes are never stored in clear (hashes; the outbox
-// holds an SMS with a code sealed: privacy/sealer.h), so there is nothing to
-// mask.
+// What customers type as passwords and SMS codes never reaches the bot's
+// tables in clear (login passwords and codes are hashes; the outbox holds an
+// SMS with a code sealed: privacy/sealer.h), so there is nothing to mask.
+// (The back-end's own service and card passwords are its data, as loaded.)
 //
 // Thread safety: pure functions; safe from any thread.
 #pragma once

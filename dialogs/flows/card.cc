@@ -171,7 +171,7 @@ class RechargeCardFlow : public Flow {
                                kLockSeconds};
     if (Refused(ctx, card)) return FlowResult::kDone;
     const std::string password = SecretDigits(ctx.nlu.normalizer().Normalize(raw).text, 6, 8);
-    if (!found || password != found->password) {
+    if (!found || !ConstantTimeEqual(password, found->password)) {
       // An unknown number counts like a wrong password (the same answer).
       // Per card as well as per user: new identities get no new guesses.
       CountTargetFailure(ctx, {card, kCardPassword});
