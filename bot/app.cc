@@ -1,10 +1,9 @@
 #include "bot/app.h"
 
-#include <ctime>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -77,11 +76,17 @@ const std::map<std::string, Setter>& Setters() {
          return Status::Ok();
        }},
       {"max-connections",
-       [](Config& c, const std::string& v) { return SetInt(c.max_connections, "max-connections", v, 1, 1000000); }},
+       [](Config& c, const std::string& v) {
+         return SetInt(c.max_connections, "max-connections", v, 1, 1000000);
+       }},
       {"rate-per-address",
-       [](Config& c, const std::string& v) { return SetInt(c.rate_per_address, "rate-per-address", v, 0, 1000000); }},
+       [](Config& c, const std::string& v) {
+         return SetInt(c.rate_per_address, "rate-per-address", v, 0, 1000000);
+       }},
       {"rate-per-customer",
-       [](Config& c, const std::string& v) { return SetInt(c.rate_per_customer, "rate-per-customer", v, 0, 1000000); }},
+       [](Config& c, const std::string& v) {
+         return SetInt(c.rate_per_customer, "rate-per-customer", v, 0, 1000000);
+       }},
       {"trusted-proxies",
        [](Config& c, const std::string& v) {
          c.trusted_proxies = v;
@@ -99,11 +104,17 @@ const std::map<std::string, Setter>& Setters() {
          return Status::Ok();
        }},
       {"wechat-max-skew",
-       [](Config& c, const std::string& v) { return SetInt(c.wechat_max_skew, "wechat-max-skew", v, 30, 3600); }},
+       [](Config& c, const std::string& v) {
+         return SetInt(c.wechat_max_skew, "wechat-max-skew", v, 30, 3600);
+       }},
       {"wechat-reply-budget-ms",
-       [](Config& c, const std::string& v) { return SetInt(c.wechat_reply_budget_ms, "wechat-reply-budget-ms", v, 100, 4500); }},
+       [](Config& c, const std::string& v) {
+         return SetInt(c.wechat_reply_budget_ms, "wechat-reply-budget-ms", v, 100, 4500);
+       }},
       {"inject-slow-backend-ms",
-       [](Config& c, const std::string& v) { return SetInt(c.inject_slow_backend_ms, "inject-slow-backend-ms", v, 0, 60000); }},
+       [](Config& c, const std::string& v) {
+         return SetInt(c.inject_slow_backend_ms, "inject-slow-backend-ms", v, 0, 60000);
+       }},
       {"wechat-token",
        [](Config& c, const std::string& v) {
          c.wechat_token = v;
@@ -135,13 +146,18 @@ const std::map<std::string, Setter>& Setters() {
       {"desk-capacity",
        [](Config& c, const std::string& v) {
          Status s = SetInt(c.desk_capacity, "desk-capacity", v);
-         if (s.ok() && c.desk_capacity == 0) return Status::Error("--desk-capacity must be at least 1");
+         if (s.ok() && c.desk_capacity == 0)
+           return Status::Error("--desk-capacity must be at least 1");
          return s;
        }},
       {"desk-wait-minutes",
-       [](Config& c, const std::string& v) { return SetMinutes(c.desk_wait_minutes, "desk-wait-minutes", v); }},
+       [](Config& c, const std::string& v) {
+         return SetMinutes(c.desk_wait_minutes, "desk-wait-minutes", v);
+       }},
       {"desk-idle-minutes",
-       [](Config& c, const std::string& v) { return SetMinutes(c.desk_idle_minutes, "desk-idle-minutes", v); }},
+       [](Config& c, const std::string& v) {
+         return SetMinutes(c.desk_idle_minutes, "desk-idle-minutes", v);
+       }},
       {"web",
        [](Config& c, const std::string& v) {
          c.web = v;
@@ -276,21 +292,24 @@ void App::Housekeeping() {
   tx.PurgeDedup(clock_->Now() - 3600);
   tx.PurgeDeliveredOutbox(clock_->Now() - 7 * 24 * 3600);
   tx.PurgeNonces(static_cast<UnixSeconds>(std::time(nullptr)) - 2 * config_.wechat_max_skew);
+  // Wrong-secret counts quiet for a week (a day already starts them afresh).
+  tx.PurgeAttempts(clock_->Now() - 7 * 24 * 3600, clock_->Now());
   tx.Commit();
 }
 
 Result<std::shared_ptr<const privacy::Sealer>> SealerFor(const Config& config) {
   if (config.secrets_key.empty() && (config.db.empty() || config.db == ":memory:"))
     return std::make_shared<const privacy::Sealer>(privacy::Sealer::Random());
-  auto sealer =
-      privacy::Sealer::FromKeyFile(config.secrets_key.empty() ? config.db + ".key" : config.secrets_key);
+  auto sealer = privacy::Sealer::FromKeyFile(config.secrets_key.empty() ? config.db + ".key"
+                                                                        : config.secrets_key);
   if (!sealer.ok()) return sealer.status();
   return std::make_shared<const privacy::Sealer>(std::move(*sealer));
 }
 
 bool IsLoopbackListen(const std::string& listen) {
   std::string host = listen.substr(0, listen.rfind(':'));
-  if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 1 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
@@ -353,8 +372,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
     return Status::Error("--pay-simulator is never on with a real --pay-gateway");
   auto commands = dialogs::CommandRules::Load(corpus + "/dialog/commands.rules");
   if (!commands.ok()) return commands.status();
-  app->engine_ = std::make_unique<dialogs::Engine>(app->nlu_, *replies, *commands, *app->store_,
-                                                   app->clock_);
+  app->engine_ =
+      std::make_unique<dialogs::Engine>(app->nlu_, *replies, *commands, *app->store_, app->clock_);
   if (Status s = app->engine_->CheckReplies(); !s.ok()) return s;
   dialogs::Settings settings;
   auto sealer = SealerFor(config);

@@ -2,11 +2,10 @@
 
 #include <openssl/crypto.h>
 
-#include <cstdlib>
-#include <ctime>
-
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <exception>
 #include <nlohmann/json.hpp>
 
@@ -16,8 +15,8 @@
 #include "bot/wechat_crypto.h"
 #include "bot/wechat_protocol.h"
 #include "desk/auth.h"
-#include "storage/desk.h"
 #include "nlu/normalizer.h"
+#include "storage/desk.h"
 
 namespace gridbot::bot {
 namespace {
@@ -127,7 +126,8 @@ std::string CookieValue(const std::string& header, const std::string& name) {
   while (p < header.size()) {
     while (p < header.size() && (header[p] == ' ' || header[p] == ';')) ++p;
     const size_t end = header.find(';', p);
-    const std::string pair = header.substr(p, end == std::string::npos ? std::string::npos : end - p);
+    const std::string pair =
+        header.substr(p, end == std::string::npos ? std::string::npos : end - p);
     const size_t eq = pair.find('=');
     if (eq != std::string::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
     if (end == std::string::npos) break;
@@ -140,9 +140,9 @@ HttpHandler::HttpHandler(App& app)
     : app_(app),
       payments_(app),
       desk_(std::make_unique<DeskEndpoints>(app)),
-      pages_(std::make_unique<StaticFiles>(WebDir(app.config()))),
       per_address_(app.config().rate_per_address),
-      per_customer_(app.config().rate_per_customer) {
+      per_customer_(app.config().rate_per_customer),
+      pages_(std::make_unique<StaticFiles>(WebDir(app.config()))) {
   analytics_ = std::make_unique<AnalyticsEndpoints>(app);
 }
 
@@ -180,18 +180,21 @@ std::string HttpHandler::ClientAddress(const HttpRequest& req) const {
     std::string xff = req.forwarded_for;
     while (!xff.empty()) {
       const size_t comma = xff.rfind(',');
-      const std::string hop = TrimmedAddress(comma == std::string::npos ? xff : xff.substr(comma + 1));
+      const std::string hop =
+          TrimmedAddress(comma == std::string::npos ? xff : xff.substr(comma + 1));
       xff = comma == std::string::npos ? "" : xff.substr(0, comma);
       if (hop.empty()) continue;
       address = hop;
       if (!Listed(proxies, hop)) break;
     }
-    return address == req.peer && LoopbackAddress(address) ? "" : address;
+    return address == req.peer && LoopbackAddress(address) ? "" : AddressForLimits(address);
   }
-  return LoopbackAddress(address) ? "" : address;
+  return LoopbackAddress(address) ? "" : AddressForLimits(address);
 }
 
-bool HttpHandler::CustomerMayTalk(const std::string& key) { return per_customer_.Allow(key, MonotonicMs()); }
+bool HttpHandler::CustomerMayTalk(const std::string& key) {
+  return per_customer_.Allow(key, MonotonicMs());
+}
 
 bool HttpHandler::TrustsGivenUser(const HttpRequest& req) const {
   const std::string& key = app_.config().api_key;
@@ -326,8 +329,9 @@ HttpResponse HttpHandler::Route(const HttpRequest& req,
     const std::string client = ClientAddress(req);
     if (!client.empty() && !per_address_.Allow("ip|" + client, MonotonicMs())) {
       HttpResponse r = JsonError(429, "请求过于频繁，请稍后再试。");
-      r.headers.emplace_back("Retry-After",
-                             std::to_string(std::max(1, per_address_.RetryAfterSeconds("ip|" + client, MonotonicMs()))));
+      r.headers.emplace_back(
+          "Retry-After", std::to_string(std::max(
+                             1, per_address_.RetryAfterSeconds("ip|" + client, MonotonicMs()))));
       return r;
     }
   }
@@ -383,8 +387,9 @@ HttpResponse HttpHandler::Chat(const HttpRequest& req,
     return JsonError(400, "\"user\" must be a string of 1 to 64 printable characters");
   const std::string given = j.contains("user") ? j["user"].get<std::string>() : std::string();
   if (!given.empty() && !TrustsGivenUser(req))
-    return JsonError(403, "\"user\" is accepted only with the API key (X-Api-Key); the page's own "
-                          "customers are known by their session");
+    return JsonError(403,
+                     "\"user\" is accepted only with the API key (X-Api-Key); the page's own "
+                     "customers are known by their session");
   const std::string user = WebUser(req, given);
   if (user.empty())
     return JsonError(400, "\"user\" is required: a string of 1 to 64 printable characters");
@@ -438,12 +443,15 @@ HttpResponse HttpHandler::Chat(const HttpRequest& req,
     }
     in.event = ev;
   }
-  if (!CustomerMayTalk("web|" + user)) {
+  // A resend of an answered message (same "id") runs nothing: it is not
+  // charged to the customer's limit, nor counted again in /metrics.
+  const bool resend = app_.engine().Answered(in);
+  if (!resend && !CustomerMayTalk("web|" + user)) {
     // Too many messages from one customer: told politely, nothing run.
     const std::string text = app_.replies()->Render("rate_limited", {});
-    return JsonResponse(429, json{{"error", text},
-                                  {"replies", json::array({{{"type", "text"}, {"text", text}}})}}
-                                 .dump());
+    return JsonResponse(
+        429, json{{"error", text}, {"replies", json::array({{{"type", "text"}, {"text", text}}})}}
+                 .dump());
   }
   if (!ticket) ticket = app_.sequencer().Take("web|" + user);
   dialogs::Outcome out;
@@ -452,9 +460,9 @@ HttpResponse HttpHandler::Chat(const HttpRequest& req,
     ticket.reset();
     out = app_.engine().Handle(in);
   }
-  app_.metrics().Turn(out.intent, out.fallback);
+  if (!out.duplicate) app_.metrics().Turn(out.intent, out.fallback);
   if (!out.ok) return JsonError(503, out.replies.empty() ? "busy" : out.replies[0].text);
-  if (NewHandoff(out)) {
+  if (!out.duplicate && NewHandoff(out)) {
     app_.metrics().Handoff();
     app_.desk().AssignWaiting();  // an agent who takes them automatically
   }
@@ -620,11 +628,12 @@ HttpResponse HttpHandler::Wechat(const HttpRequest& req,
     in.event = dialogs::Event{"location", "", msg.latitude, msg.longitude, msg.label};
   } else if (msg.msg_type == "event") {
     if (msg.event == "subscribe") {
-      in.event = dialogs::Event{"subscribe"};
+      in.event = dialogs::Event{.type = "subscribe"};
     } else if (msg.event == "click") {
-      in.event = dialogs::Event{"click", msg.event_key};
+      in.event = dialogs::Event{.type = "click", .key = msg.event_key};
     } else if (msg.event == "location" && msg.has_location) {
-      in.event = dialogs::Event{"location_report", "", msg.latitude, msg.longitude};
+      in.event = dialogs::Event{
+          .type = "location_report", .lat = msg.latitude, .lng = msg.longitude};
       in.dedup_key.clear();  // nothing to answer twice
       if (!ticket) ticket = app_.sequencer().Take("wechat|" + msg.from_user);
       auto turn = app_.sequencer().Wait(std::move(*ticket));

@@ -22,11 +22,11 @@
 #include <vector>
 
 #include "bot/app.h"
-#include "common/rate_limiter.h"
 #include "bot/payment_gateway.h"
 #include "bot/sequencer.h"
-#include "common/reply_race.h"
 #include "bot/wechat_crypto.h"
+#include "common/rate_limiter.h"
+#include "common/reply_race.h"
 
 namespace gridbot::bot {
 
@@ -52,7 +52,6 @@ struct HttpRequest {
   // answers, the turn or the server's stand-in (common/reply_race.h).
   std::shared_ptr<ReplyRace> race;
 };
-
 
 // A server-sent event stream (GET /api/agent/events): the server writes
 // Start() once, then calls Next() every half second or so off the I/O
@@ -116,15 +115,16 @@ class HttpHandler {
   HttpResponse ChatHistory(const HttpRequest& req);
   // The web customer of a request: `user` (body or query) if given, else
   // the page's session cookie; "" if neither.
-  // Whether the request may name its customer ("user"): it holds the
-  // configured API key, or no key is configured and the server listens on
-  // loopback only.
-  // The client's address: the peer's, or, when the peer is a configured
+  // The client's address as limits count it (AddressForLimits: an IPv6
+  // client by its /64): the peer's, or, when the peer is a configured
   // trusted proxy, the last address X-Forwarded-For names before it. ""
   // when it is not limited (a loopback peer: a local proxy, the tests).
   std::string ClientAddress(const HttpRequest& req) const;
   // Whether customer `key` ("web|…", "wechat|…") may send another message now.
   bool CustomerMayTalk(const std::string& key);
+  // Whether the request may name its customer ("user"): it holds the
+  // configured API key, or no key is configured and the server listens on
+  // loopback only.
   bool TrustsGivenUser(const HttpRequest& req) const;
   std::string WebUser(const HttpRequest& req, const std::string& given) const;
 

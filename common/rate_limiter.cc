@@ -1,10 +1,27 @@
 #include "common/rate_limiter.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 namespace gridbot {
+
+std::string AddressForLimits(const std::string& address) {
+  unsigned char v6[16];
+  if (address.find(':') == std::string::npos || inet_pton(AF_INET6, address.c_str(), v6) != 1)
+    return address;
+  static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  char text[INET6_ADDRSTRLEN];
+  if (std::equal(kMapped, kMapped + 12, v6)) {
+    if (!inet_ntop(AF_INET, v6 + 12, text, sizeof text)) return address;
+    return text;
+  }
+  std::fill(v6 + 8, v6 + 16, 0);
+  if (!inet_ntop(AF_INET6, v6, text, sizeof text)) return address;
+  return std::string(text) + "/64";
+}
 
 void RateLimiter::Refill(Bucket& b, std::int64_t now_ms) const {
   const double elapsed = static_cast<double>(std::max<std::int64_t>(0, now_ms - b.at_ms));

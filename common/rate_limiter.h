@@ -19,6 +19,13 @@
 
 namespace gridbot {
 
+// The key a client address is limited and counted by: an IPv4 address as it
+// is (an IPv4-mapped IPv6 address as its IPv4 one), an IPv6 address by its
+// /64 — one subscriber's whole prefix, so that a guesser with a /64 can't
+// take a fresh address per try. Text that is no address is returned as is.
+//   AddressForLimits("2001:db8:1:2:aaaa::5")  // "2001:db8:1:2::/64"
+std::string AddressForLimits(const std::string& address);
+
 class RateLimiter {
  public:
   explicit RateLimiter(int per_minute, size_t max_keys = 100000)

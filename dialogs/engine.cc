@@ -187,6 +187,12 @@ Outcome Engine::Preview(const Inbound& in) {
 // retries three times within 15 seconds; a day-old "retry" is a replay).
 constexpr UnixSeconds kRetryAnswerSeconds = 10 * 60;
 
+bool Engine::Answered(const Inbound& in) {
+  if (in.dedup_key.empty()) return false;
+  storage::Tx tx = store_.Begin();
+  return tx.DedupReply(in.channel, in.dedup_key, clock_->Now() - kRetryAnswerSeconds).has_value();
+}
+
 std::string WithoutInvisibleControls(const std::string& text) {
   // NUL and other C0 controls (tabs and newlines aside), DEL, and the
   // direction controls that make a log line read other than it is (U+200E,
@@ -242,6 +248,12 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
     if (auto cached = tx.DedupReply(in.channel, in.dedup_key, now - kRetryAnswerSeconds)) {
       json j = json::parse(*cached, nullptr, false);
       if (j.is_object()) {
+        // The notices the first answer carried (marked delivered then):
+        // the retry of a lost answer must not lose them.
+        for (const json& n : j.value("notices", json::array()))
+          if (n.is_object())
+            outcome.replies.push_back(Reply{"notice", n.value("text", ""), n.value("seq", 0LL),
+                                            n.value("from", "bot")});
         for (const json& t : j.value("replies", json::array()))
           if (t.is_string()) outcome.replies.push_back(Reply{"text", t.get<std::string>()});
         outcome.intent = j.value("intent", "");
@@ -384,9 +396,18 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
                        now);
       replies = json::array();
     }
-    if (!in.dedup_key.empty())
+    if (!in.dedup_key.empty()) {
+      json notices = json::array();
+      for (const Reply& r : outcome.replies)
+        if (r.type == "notice" && !outcome.late) notices.push_back({{"text", r.text}, {"seq", r.seq}, {"from", r.from}});
       tx.SaveDedup(in.channel, in.dedup_key,
-                   json{{"replies", replies}, {"intent", turn.intent}, {"late", outcome.late}}.dump(), now);
+                   json{{"replies", replies},
+                        {"notices", notices},
+                        {"intent", turn.intent},
+                        {"late", outcome.late}}
+                       .dump(),
+                   now);
+    }
   }
   Status committed = tx.Commit();
   if (!committed.ok()) {

@@ -110,6 +110,10 @@ class Engine {
   ~Engine();
 
   Outcome Handle(const Inbound& in);
+  // Whether `in` (by its dedup_key) was answered already: Handle() would
+  // give the answer again and run nothing — not a new message to count or
+  // limit.
+  bool Answered(const Inbound& in);
   // What the bot would answer to `in` with the conversation's state as it
   // is, ignoring the desk, changing nothing (agent assist): the turn runs
   // in a transaction that is rolled back.

@@ -43,9 +43,7 @@ std::string DueText(const storage::Bill& b) {
 int OverdueDays(const storage::Bill& b, const CivilDay& today) {
   auto due = ParseCivilDay(b.due_date);
   if (b.paid || !due) return 0;
-  const auto days = [](const CivilDay& d) {
-    return FromCivil(CivilTime{d, 12, 0, 0}) / 86400;
-  };
+  const auto days = [](const CivilDay& d) { return FromCivil(CivilTime{d, 12, 0, 0}) / 86400; };
   const std::int64_t late = days(today) - days(*due);
   return late > 0 ? static_cast<int>(late) : 0;
 }
@@ -197,13 +195,20 @@ std::string ChineseMonth(const std::string& ym) {
   return ym.substr(0, 4) + "年" + std::to_string(std::stoi(ym.substr(5, 2))) + "月";
 }
 
+namespace {
+// A day without a wrong secret: a count starts again.
+constexpr UnixSeconds kQuietDay = 24 * 3600;
+}  // namespace
+
 UnixSeconds LockedUntil(Context& ctx, const PasswordCounter& c) {
   return ctx.tx.Attempts(c.owner, c.key, c.kind).locked_until;
 }
 
 int CountWrongPassword(Context& ctx, const PasswordCounter& c) {
   storage::AttemptState a = ctx.tx.Attempts(c.owner, c.key, c.kind);
-  if (a.locked_until != 0) a = {};
+  // After a lock, or a day without a wrong one, the count starts again.
+  if (a.locked_until != 0 || (a.last_at != 0 && ctx.now - a.last_at > kQuietDay)) a = {};
+  a.last_at = ctx.now;
   if (++a.failures >= c.max_failures) a.locked_until = ctx.now + c.lock_seconds;
   ctx.tx.SaveAttempts(c.owner, c.key, c.kind, a);
   return a.locked_until != 0 ? 0 : c.max_failures - a.failures;
@@ -238,11 +243,26 @@ UnixSeconds TargetWaitUntil(Context& ctx, const TargetCounter& c) {
   return until;
 }
 
+bool SaySourceWait(Context& ctx, UnixSeconds until) {
+  if (ctx.source.empty() || until <= ctx.now) return false;
+  const TargetCounter s = SourceCounter(ctx);
+  const UnixSeconds source = ctx.tx.Attempts(0, s.key, TargetKind(s)).locked_until;
+  if (source < until) return false;
+  ctx.Say("secret.source_wait", {{"minutes", MinutesLeft(source, ctx.now)}});
+  return true;
+}
+
 namespace {
 void CountWithBackoff(Context& ctx, const TargetCounter& c) {
   storage::AttemptState a = ctx.tx.Attempts(0, c.key, TargetKind(c));
-  // A day without wrong tries (after the last wait) starts afresh.
-  if (a.locked_until != 0 && ctx.now - a.locked_until > 24 * 3600) a = {};
+  // A day without wrong tries starts afresh; before that, each quiet hour
+  // forgives one, so an address (an office, a household) that mistypes now
+  // and then never drifts into waiting.
+  const UnixSeconds last = std::max(a.last_at, a.locked_until);
+  if (last != 0 && ctx.now - last > kQuietDay) a = {};
+  if (a.last_at != 0 && ctx.now > a.last_at)
+    a.failures = std::max<int>(0, a.failures - static_cast<int>((ctx.now - a.last_at) / 3600));
+  a.last_at = ctx.now;
   ++a.failures;
   if (a.failures > c.free_failures) {
     const int doublings = std::min(a.failures - c.free_failures - 1, 6);
@@ -399,8 +419,8 @@ std::string SecretDigitsSpelled(const std::string& normalized) {
 std::string SecretDigits(const std::string& normalized, size_t min, size_t max) {
   // Said digit by digit too: 二四六八一零.
   std::string s = SecretDigitsSpelled(Compact(normalized));
-  for (const char* word : {"我的", "我", "服务密码", "卡密码", "登录密码", "密码", "口令", "是", "为",
-                           "就是", "应该是", "的", ":", "：", "-", "_"})
+  for (const char* word : {"我的", "我", "服务密码", "卡密码", "登录密码", "密码", "口令", "是",
+                           "为", "就是", "应该是", "的", ":", "：", "-", "_"})
     for (size_t p; (p = s.find(word)) != std::string::npos;) s.erase(p, std::string(word).size());
   if (s.size() < min || s.size() > max) return "";
   for (char c : s)

@@ -123,7 +123,8 @@ void ClearWrongPasswords(Context& ctx, const PasswordCounter& c);
 // everyone wait before the next try, doubling from one minute to at most an
 // hour. A guesser is slowed to a few tries an hour; the owner is never
 // locked out for longer than that wait, and the right secret after it
-// clears the count. Kept in the database (survives a restart).
+// clears the count. Each hour without a wrong one forgives one, a quiet day
+// starts afresh. Kept in the database (survives a restart).
 // Compares a typed secret with the stored one in time that does not depend
 // on where they differ.
 bool ConstantTimeEqual(std::string_view a, std::string_view b);
@@ -140,6 +141,10 @@ constexpr int kFreeSourceFailures = 30;
 // Until when everyone waits; 0 or a past time if nobody does. With a
 // source address, also until when that address waits.
 UnixSeconds TargetWaitUntil(Context& ctx, const TargetCounter& c);
+// When the wait `until` (from TargetWaitUntil) is the client address's, not
+// the target's: says so in words that name no account, card or phone
+// ([secret.source_wait]) and returns true; else says nothing.
+bool SaySourceWait(Context& ctx, UnixSeconds until);
 void CountTargetFailure(Context& ctx, const TargetCounter& c);
 void ClearTargetFailures(Context& ctx, const TargetCounter& c);
 

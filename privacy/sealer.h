@@ -29,7 +29,9 @@ class Sealer {
   // A key of this process only (tests, an in-memory database).
   static Sealer Random();
   // Reads the key (64 hex digits) from `path`; creates the file with a new
-  // random key, mode 0600, when it does not exist.
+  // random key, mode 0600, when it does not exist (written whole, then
+  // linked into place: concurrent starts all end up with one key). An
+  // unreadable or malformed file is an error, never replaced.
   static Result<Sealer> FromKeyFile(const std::string& path);
 
   // "sealed:v1:" + base64url(nonce | ciphertext | tag). Empty on a failure
@@ -39,6 +41,15 @@ class Sealer {
   // was altered.
   std::optional<std::string> Open(std::string_view sealed) const;
   static bool IsSealed(std::string_view text);
+
+  // A keyed digest of `data` for one `purpose` ("hmac:v1:" + base64url of
+  // HMAC-SHA256 under a key derived from this key and `purpose`): what is
+  // kept of a short secret (an SMS code) so that the table alone — without
+  // the key file — can't be searched through the 10^6 possible codes.
+  std::string Mac(std::string_view purpose, std::string_view data) const;
+  // In constant time.
+  bool VerifyMac(std::string_view purpose, std::string_view data, std::string_view mac) const;
+  static bool IsMac(std::string_view text);
 
  private:
   explicit Sealer(const std::array<unsigned char, 32>& key) : key_(key) {}

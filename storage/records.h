@@ -72,6 +72,7 @@ struct Binding {
 struct AttemptState {
   int failures = 0;
   UnixSeconds locked_until = 0;
+  UnixSeconds last_at = 0;  // the last failure counted (0: not known)
 };
 
 // One row of the dialog log.

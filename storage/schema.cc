@@ -206,6 +206,11 @@ CREATE TABLE wechat_nonces (
 CREATE INDEX wechat_nonces_at ON wechat_nonces(at);
 CREATE INDEX inbound_dedup_at ON inbound_dedup(at);
 )sql",
+      // 10: wrong-secret counts know their last failure: they fade, and
+      // housekeeping forgets the quiet ones.
+      R"sql(
+ALTER TABLE bind_attempts ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return kMigrations;
 }

@@ -87,7 +87,7 @@ MergeResult MoveBindings(Tx& tx, std::int64_t from, std::int64_t to, int max_bin
 // --- SMS verification codes ------------------------------------------------------
 
 struct SmsCode {
-  std::string code_hash;  // FormatPasswordHash() form
+  std::string code_hash;  // privacy::Sealer::Mac() of phone, purpose and code
   UnixSeconds expires_at = 0;
   int attempts = 0;  // wrong codes entered so far
 };

@@ -1,7 +1,6 @@
 #include "storage/store.h"
 
 #include "storage/analytics.h"
-
 #include "storage/schema.h"
 
 namespace gridbot::storage {
@@ -17,11 +16,14 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   if (was > 0 && was < 8) {
     {
       (*db)->Exec("BEGIN IMMEDIATE");
-      Statement rows = (*db)->Prepare("SELECT id, normalized, tokens FROM dialog_log WHERE masked = 0");
+      Statement rows =
+          (*db)->Prepare("SELECT id, normalized, tokens FROM dialog_log WHERE masked = 0");
       Statement put = (*db)->Prepare("INSERT INTO dialog_fts(rowid, grams, words) VALUES (?,?,?)");
       while (rows.Step()) {
         put.Reset();
-        put.Bind(1, rows.Int(0)).Bind(2, IndexGrams(rows.Text(1))).Bind(3, IndexWords(rows.Text(2)));
+        put.Bind(1, rows.Int(0))
+            .Bind(2, IndexGrams(rows.Text(1)))
+            .Bind(3, IndexWords(rows.Text(2)));
         put.Run();
       }
       (*db)->Exec("COMMIT");
@@ -365,21 +367,37 @@ void Tx::SetDefault(std::int64_t user_id, const std::string& account_no) {
 AttemptState Tx::Attempts(std::int64_t user_id, const std::string& account_no,
                           const std::string& kind) {
   Statement st = Prep(
-      "SELECT failures, locked_until FROM bind_attempts WHERE user_id = ? AND account_no = ? "
-      "AND kind = ?");
+      "SELECT failures, locked_until, last_at FROM bind_attempts WHERE user_id = ? AND "
+      "account_no = ? AND kind = ?");
   st.Bind(1, user_id).Bind(2, account_no).Bind(3, kind);
   if (!st.Step()) return Check(st), AttemptState{};
-  return AttemptState{static_cast<int>(st.Int(0)), st.Int(1)};
+  return AttemptState{static_cast<int>(st.Int(0)), st.Int(1), st.Int(2)};
 }
 
 void Tx::SaveAttempts(std::int64_t user_id, const std::string& account_no, const std::string& kind,
                       const AttemptState& state) {
-  Statement st = Prep("INSERT OR REPLACE INTO bind_attempts VALUES (?,?,?,?,?)");
+  if (state.failures == 0 && state.locked_until == 0) {
+    Statement st =
+        Prep("DELETE FROM bind_attempts WHERE user_id = ? AND account_no = ? AND kind = ?");
+    st.Bind(1, user_id).Bind(2, account_no).Bind(3, kind);
+    Check(st.Run());
+    return;
+  }
+  Statement st = Prep(
+      "INSERT OR REPLACE INTO bind_attempts(user_id, account_no, kind, failures, locked_until, "
+      "last_at) VALUES (?,?,?,?,?,?)");
   st.Bind(1, user_id)
       .Bind(2, account_no)
       .Bind(3, kind)
       .Bind(4, state.failures)
-      .Bind(5, state.locked_until);
+      .Bind(5, state.locked_until)
+      .Bind(6, state.last_at);
+  Check(st.Run());
+}
+
+void Tx::PurgeAttempts(UnixSeconds before, UnixSeconds now) {
+  Statement st = Prep("DELETE FROM bind_attempts WHERE last_at < ? AND locked_until <= ?");
+  st.Bind(1, before).Bind(2, now);
   Check(st.Run());
 }
 
@@ -403,7 +421,8 @@ void Tx::SaveSession(const std::string& channel, const std::string& external_id,
 void Tx::AppendTurn(const TurnLog& t) {
   Statement st = Prep(
       "INSERT INTO dialog_log(at, channel, external_id, text, normalized, intent, confidence, "
-      "slots, flow, step, replies, micros, masked, tokens, events, commands, fallback, handoff, nlu) "
+      "slots, flow, step, replies, micros, masked, tokens, events, commands, fallback, handoff, "
+      "nlu) "
       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   st.Bind(1, t.at)
       .Bind(2, t.channel)
@@ -428,7 +447,9 @@ void Tx::AppendTurn(const TurnLog& t) {
   if (!t.masked) {
     // Analysts' full-text search (storage/analytics.h).
     Statement fts = Prep("INSERT INTO dialog_fts(rowid, grams, words) VALUES (?,?,?)");
-    fts.Bind(1, db_->LastInsertId()).Bind(2, IndexGrams(t.normalized)).Bind(3, IndexWords(t.tokens));
+    fts.Bind(1, db_->LastInsertId())
+        .Bind(2, IndexGrams(t.normalized))
+        .Bind(3, IndexWords(t.tokens));
     Check(fts.Run());
   }
 }
@@ -456,8 +477,8 @@ void Tx::PurgeDedup(UnixSeconds before) {
 
 Tx::NonceUse Tx::RememberNonce(const std::string& nonce, const std::string& timestamp,
                                const std::string& message_key, UnixSeconds at) {
-  Statement put = Prep(
-      "INSERT OR IGNORE INTO wechat_nonces(nonce, timestamp, message, at) VALUES (?,?,?,?)");
+  Statement put =
+      Prep("INSERT OR IGNORE INTO wechat_nonces(nonce, timestamp, message, at) VALUES (?,?,?,?)");
   put.Bind(1, nonce).Bind(2, timestamp).Bind(3, message_key).Bind(4, at);
   Check(put.Run());
   if (db_->Changes() == 1) return NonceUse::kFresh;

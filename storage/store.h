@@ -71,8 +71,12 @@ class Tx {
   void SetDefault(std::int64_t user_id, const std::string& account_no);
   AttemptState Attempts(std::int64_t user_id, const std::string& account_no,
                         const std::string& kind);
+  // A state with no failures and no lock forgets the row.
   void SaveAttempts(std::int64_t user_id, const std::string& account_no, const std::string& kind,
                     const AttemptState& state);
+  // Forgets the counts whose last failure is older than `before` and whose
+  // lock, if any, is over by `now`.
+  void PurgeAttempts(UnixSeconds before, UnixSeconds now);
 
   // --- conversations --------------------------------------------------------
   std::optional<std::string> LoadSession(const std::string& channel,

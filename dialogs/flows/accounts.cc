@@ -37,12 +37,10 @@ class BindAccountFlow : public Flow {
   std::string name() const override { return "bind_account"; }
   std::string title() const override { return "绑定户号"; }
   std::vector<std::string> replies() const override {
-    return {"bind.limit",         "bind.ask_city",       "bind.bad_city",
-            "bind.ask_account",   "bind.ask_account_in", "bind.bad_account",
-            "bind.already",
-            "bind.locked",        "bind.locked_now",     "bind.target_wait",     "bind.ask_password",
-            "bind.password_hint", "bind.bad_password",   "bind.done",
-            "bind.done_first"};
+    return {"bind.limit",          "bind.ask_city",     "bind.bad_city",      "bind.ask_account",
+            "bind.ask_account_in", "bind.bad_account",  "bind.already",       "bind.locked",
+            "bind.locked_now",     "bind.target_wait",  "secret.source_wait", "bind.ask_password",
+            "bind.password_hint",  "bind.bad_password", "bind.done",          "bind.done_first"};
   }
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
@@ -68,7 +66,8 @@ class BindAccountFlow : public Flow {
     return f.step == "city" || f.step == "account" ? "account_no" : "";
   }
   std::vector<Corrigible> CorrigibleSlots() const override {
-    return {{"city", "city", "city"}, {"city", "city", "district"},
+    return {{"city", "city", "city"},
+            {"city", "city", "district"},
             {"account_no", "account", "account_no"}};
   }
 
@@ -134,7 +133,7 @@ class BindAccountFlow : public Flow {
     if (locked <= ctx.now && wait <= ctx.now) return false;
     if (locked > ctx.now)
       ctx.Say("bind.locked", {{"account", no}, {"minutes", MinutesLeft(locked, ctx.now)}});
-    else
+    else if (!SaySourceWait(ctx, wait))
       ctx.Say("bind.target_wait", {{"account", no}, {"minutes", MinutesLeft(wait, ctx.now)}});
     f.then = nullptr;
     return true;
@@ -167,6 +166,9 @@ class BindAccountFlow : public Flow {
         f.then = nullptr;
         return FlowResult::kDone;
       }
+      // This failure made everyone wait: no "还可以尝试N次" for a try that
+      // would be refused.
+      if (Refused(ctx, f, no)) return FlowResult::kDone;
       // Wrong again and again, whatever the number: a person helps.
       const int tries = f.slots.value("wrong_tries", 0) + 1;
       f.slots["wrong_tries"] = tries;

@@ -31,25 +31,13 @@ class RechargeCardFlow : public Flow {
   std::string title() const override { return "充值卡充值"; }
   bool needs_account() const override { return true; }
   std::vector<std::string> replies() const override {
-    return {"card.ask_number",
-            "card.bad_number",
-            "card.unknown",
-            "card.used",
-            "card.used_now",
-            "card.locked",          "card.target_wait",
-            "card.locked_now",
-            "card.ask_password",
-            "card.bad_password",
-            "card.confirm",
-            "card.confirm_other",
-            "card.kept",
-            "card.done",
-            "card.bills_paid",
-            "card.arrears_none",
-            "card.arrears_some",
-            "account_not_bound",
-            "account_missing",
-            "gave_up"};
+    return {"card.ask_number",    "card.bad_number",    "card.unknown",
+            "card.used",          "card.used_now",      "card.locked",
+            "card.target_wait",   "secret.source_wait", "card.locked_now",
+            "card.ask_password",  "card.bad_password",  "card.confirm",
+            "card.confirm_other", "card.kept",          "card.done",
+            "card.bills_paid",    "card.arrears_none",  "card.arrears_some",
+            "account_not_bound",  "account_missing",    "gave_up"};
   }
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
@@ -157,8 +145,9 @@ class RechargeCardFlow : public Flow {
     const UnixSeconds wait = TargetWaitUntil(ctx, {card, kCardPassword});
     if (locked <= ctx.now && wait <= ctx.now) return false;
     const UnixSeconds until = std::max(locked, wait);
-    ctx.Say(locked > ctx.now ? "card.locked" : "card.target_wait",
-            {{"card", card}, {"minutes", MinutesLeft(until, ctx.now)}});
+    if (locked > ctx.now || !SaySourceWait(ctx, wait))
+      ctx.Say(locked > ctx.now ? "card.locked" : "card.target_wait",
+              {{"card", card}, {"minutes", MinutesLeft(until, ctx.now)}});
     return true;
   }
 
@@ -175,10 +164,6 @@ class RechargeCardFlow : public Flow {
       // An unknown number counts like a wrong password (the same answer).
       // Per card as well as per user: new identities get no new guesses.
       CountTargetFailure(ctx, {card, kCardPassword});
-      if (TargetWaitUntil(ctx, {card, kCardPassword}) > ctx.now) {
-        Refused(ctx, card);
-        return FlowResult::kDone;
-      }
       const int left = CountWrongPassword(ctx, mine);
       if (left == 0) {
         ctx.Say("card.locked_now", {{"card", card},
@@ -186,6 +171,9 @@ class RechargeCardFlow : public Flow {
                                     {"minutes", std::to_string(kLockSeconds / 60)}});
         return FlowResult::kDone;
       }
+      // This failure made everyone wait: no "还可以尝试N次" for a try that
+      // would be refused.
+      if (Refused(ctx, card)) return FlowResult::kDone;
       ctx.Say("card.bad_password", {{"left", std::to_string(left)}});
       return FlowResult::kWaiting;
     }

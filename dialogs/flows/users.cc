@@ -9,8 +9,8 @@
 // Login: mobile → password (secret; 5 wrong → locked 30 minutes, per phone)
 // → this conversation's identity is linked to the registered user, and the
 // anonymous user's bindings move to it (at most 5 in all, its default kept).
-#include <cstring>
 #include <cctype>
+#include <cstring>
 
 #include "dialogs/flow_util.h"
 #include "dialogs/flows/flows.h"
@@ -26,8 +26,14 @@ constexpr int kMaxCodeFailures = 5;
 constexpr int kMaxCodesSent = 3;
 // SMS codes to one phone, across all users and flows.
 constexpr int kMaxSmsPerHour = 5, kMaxSmsPerDay = 10;
-// A code lives 5 minutes and allows 5 tries: a lighter hash than passwords.
-constexpr int kCodeHashIterations = 10000;
+// What a code's MAC is keyed for (privacy::Sealer::Mac): the stored digest
+// binds phone, purpose and code, and without the key file the table can't
+// be searched through the 10^6 codes.
+constexpr const char* kCodeMacPurpose = "sms-code";
+std::string CodeMacInput(const std::string& phone, const std::string& purpose,
+                         const std::string& code) {
+  return phone + "|" + purpose + "|" + code;
+}
 constexpr int kMaxPasswordFailures = 5;
 constexpr UnixSeconds kLockSeconds = 30 * 60;
 constexpr const char* kLoginPassword = "login_password";
@@ -123,7 +129,8 @@ class RegisterFlow : public Flow {
       // tested, never logged.
       std::string text = normalized;
       for (const char* word : {"短信验证码", "验证码", "校验码", "短信码", "短信", "code"})
-        for (size_t p; (p = text.find(word)) != std::string::npos;) text.erase(p, std::strlen(word));
+        for (size_t p; (p = text.find(word)) != std::string::npos;)
+          text.erase(p, std::strlen(word));
       return !SecretDigits(text, 4, 8).empty();
     }
     return ShapedLikeWordPassword(normalized, 1);
@@ -137,7 +144,8 @@ class RegisterFlow : public Flow {
   bool SecretStep(const Frame& f) const override {
     return f.step == "password" || f.step == "password2" || f.step == "code";
   }
-  bool TakesAtSecretStep(const Context& ctx, const Frame& f, const nlu::Understanding& u) const override {
+  bool TakesAtSecretStep(const Context& ctx, const Frame& f,
+                         const nlu::Understanding& u) const override {
     return f.step == "code" && Digits(u.normalized).empty() &&
            ContainsAny(u.normalized, ReplyWords(ctx, "register.resend_words"));
   }
@@ -238,7 +246,10 @@ class RegisterFlow : public Flow {
       return FlowResult::kDone;
     }
     const std::string code = storage::RandomDigits(kCodeDigits);
-    const std::string hash = code.empty() ? "" : storage::HashPassword(code, kCodeHashIterations);
+    const std::string hash =
+        code.empty() ? ""
+                     : ctx.settings.sealer->Mac(kCodeMacPurpose,
+                                                CodeMacInput(phone, kRegisterPurpose, code));
     if (hash.empty()) return Failed(ctx);
     storage::SaveSmsCode(ctx.tx, phone, kRegisterPurpose, hash, ctx.now + kCodeValidSeconds);
     // The text waits in the outbox sealed: no code in any table in clear.
@@ -269,7 +280,8 @@ class RegisterFlow : public Flow {
       storage::DeleteSmsCode(ctx.tx, phone, kRegisterPurpose);
       return SendCode(ctx, f, "register.code_expired");
     }
-    if (!storage::VerifyPassword(typed, code->code_hash)) {
+    if (!ctx.settings.sealer->VerifyMac(
+            kCodeMacPurpose, CodeMacInput(phone, kRegisterPurpose, typed), code->code_hash)) {
       const int failures = storage::CountSmsCodeFailure(ctx.tx, phone, kRegisterPurpose);
       if (failures >= kMaxCodeFailures) {
         storage::DeleteSmsCode(ctx.tx, phone, kRegisterPurpose);
@@ -307,9 +319,9 @@ class LoginFlow : public Flow {
   std::string name() const override { return "login"; }
   std::string title() const override { return "登录"; }
   std::vector<std::string> replies() const override {
-    return {"login.ask_phone", "login.bad_phone",  "login.already",     "login.ask_password",
-            "login.bad_password", "login.locked", "login.locked_now", "login.done",
-            "login.bindings",  "login.no_bindings", "login.skipped"};
+    return {"login.ask_phone",    "login.bad_phone", "login.already",      "login.ask_password",
+            "login.bad_password", "login.locked",    "secret.source_wait", "login.locked_now",
+            "login.done",         "login.bindings",  "login.no_bindings",  "login.skipped"};
   }
 
   FlowResult Start(Context& ctx, Frame& f, const nlu::Understanding& u) override {
@@ -368,7 +380,8 @@ class LoginFlow : public Flow {
     const UnixSeconds wait = TargetWaitUntil(ctx, {phone, kLoginPassword});
     const UnixSeconds until = std::max(locked, wait);
     if (until <= ctx.now) return false;
-    ctx.Say("login.locked", {{"minutes", MinutesLeft(until, ctx.now)}});
+    if (locked > wait || !SaySourceWait(ctx, wait))
+      ctx.Say("login.locked", {{"minutes", MinutesLeft(until, ctx.now)}});
     return true;
   }
 
@@ -388,6 +401,7 @@ class LoginFlow : public Flow {
                                      {"minutes", std::to_string(kLockSeconds / 60)}});
         return FlowResult::kDone;
       }
+      if (Refused(ctx, phone)) return FlowResult::kDone;  // no tries left to offer
       ctx.Say("login.bad_password", {{"left", std::to_string(left)}});
       return FlowResult::kWaiting;
     }

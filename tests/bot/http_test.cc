@@ -3,18 +3,18 @@
 // restart (SIGKILL) in the middle of a flow.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <ctime>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
-#include <nlohmann/json.hpp>
 #include <chrono>
+#include <ctime>
+#include <nlohmann/json.hpp>
 #include <regex>
-#include <thread>
 #include <set>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include "bot/wechat_protocol.h"
 #include "storage/store.h"
@@ -142,8 +142,8 @@ TEST(Http, BadInputGetsClear4xx) {
 TEST(Http, WechatVerificationSignatureAndRetries) {
   Server s(TempDb("http", "wechat"));
   ASSERT_NE(s.port(), 0);
-  auto verify = s.Request(
-      http::verb::get, "/wechat?" + SignedQuery(RealNow(), "1514711492") + "&echostr=hello123");
+  auto verify = s.Request(http::verb::get,
+                          "/wechat?" + SignedQuery(RealNow(), "1514711492") + "&echostr=hello123");
   EXPECT_EQ(verify.result_int(), 200);
   EXPECT_EQ(verify.body(), "hello123");
   auto forged = s.Request(http::verb::get, "/wechat?signature=0000&timestamp=1&nonce=2&echostr=x");
@@ -182,9 +182,10 @@ TEST(Http, WechatVerificationSignatureAndRetries) {
 
   // Replays: the captured signed query with another message (another
   // sender, another text) is refused; so is one outside the time window.
-  EXPECT_EQ(s.Request(http::verb::post, bill, TextPush("oThief", "上个月电费多少", "1006"), "text/xml")
-                .result_int(),
-            403);
+  EXPECT_EQ(
+      s.Request(http::verb::post, bill, TextPush("oThief", "上个月电费多少", "1006"), "text/xml")
+          .result_int(),
+      403);
   EXPECT_EQ(s.Request(http::verb::post, bill, TextPush("oUser1", "我欠费了吗", "1099"), "text/xml")
                 .result_int(),
             403);
@@ -260,7 +261,8 @@ TEST(Trust, UserFieldOnlyWithTheApiKey) {
   auto wrong = s.Request(http::verb::post, "/api/chat", body, "application/json",
                          {{"X-Api-Key", "test-api-key-0123456780"}});
   EXPECT_EQ(wrong.result_int(), 403);
-  auto keyed = s.Request(http::verb::post, "/api/chat", body, "application/json", {{"X-Api-Key", key}});
+  auto keyed =
+      s.Request(http::verb::post, "/api/chat", body, "application/json", {{"X-Api-Key", key}});
   EXPECT_EQ(keyed.result_int(), 200) << keyed.body();
   EXPECT_EQ(s.Request(http::verb::get, "/api/chat/updates?user=payer1").result_int(), 403);
   EXPECT_EQ(s.Request(http::verb::get, "/api/chat/history?user=payer1").result_int(), 403);
@@ -314,10 +316,10 @@ TEST(Trust, PaymentSimulatorOnlyWhenAskedAndNotifyNeedsASecret) {
   const std::string answer = say("确认");
   EXPECT_THAT(answer, HasSubstr("在线缴费暂未开通"));
   EXPECT_THAT(answer, Not(HasSubstr("/pay/")));
-  auto notify = s.Request(http::verb::post, "/pay/notify",
-                          "order_no=PO20240804000001&amount=129.80&status=success&sign=" +
-                              std::string(64, '0'),
-                          "application/x-www-form-urlencoded");
+  auto notify = s.Request(
+      http::verb::post, "/pay/notify",
+      "order_no=PO20240804000001&amount=129.80&status=success&sign=" + std::string(64, '0'),
+      "application/x-www-form-urlencoded");
   EXPECT_EQ(notify.result_int(), 403);
   EXPECT_THAT(notify.body(), HasSubstr("--pay-secret"));
   EXPECT_EQ(s.Request(http::verb::post, "/pay/PO20240804000001/confirm").result_int(), 404);
@@ -394,22 +396,51 @@ namespace {
 // requests per client address — read from X-Forwarded-For only when the
 // peer is a configured trusted proxy; loopback peers are not limited.
 TEST(Trust, RequestsPerCustomerAndPerAddressAreLimited) {
-  TestServer s(TempDb("trust", "rates"),
-               {"--rate-per-customer", "3", "--rate-per-address", "5", "--trusted-proxies", "127.0.0.1"});
+  TestServer s(TempDb("trust", "rates"), {"--rate-per-customer", "3", "--rate-per-address", "5",
+                                          "--trusted-proxies", "127.0.0.1"});
   ASSERT_NE(s.port(), 0);
   for (int i = 0; i < 3; ++i) EXPECT_FALSE(s.ChatReplies("r1", "你好").is_null());
-  auto over = s.Request(http::verb::post, "/api/chat", json{{"user", "r1"}, {"text", "你好"}}.dump());
+  auto over =
+      s.Request(http::verb::post, "/api/chat", json{{"user", "r1"}, {"text", "你好"}}.dump());
   EXPECT_EQ(over.result_int(), 429);
   EXPECT_THAT(over.body(), HasSubstr("您发送得太快了"));
   EXPECT_FALSE(s.ChatReplies("r2", "你好").is_null());  // another customer
   auto from = [&s](const std::string& address) {
-    return s.Request(http::verb::get, "/api/menu", "", "application/json", {{"X-Forwarded-For", address}})
+    return s
+        .Request(http::verb::get, "/api/menu", "", "application/json",
+                 {{"X-Forwarded-For", address}})
         .result_int();
   };
   for (int i = 0; i < 5; ++i) EXPECT_EQ(from("198.51.100.7, 203.0.113.5"), 200);
   EXPECT_EQ(from("198.51.100.7, 203.0.113.5"), 429);
   EXPECT_EQ(from("203.0.113.6"), 200);
   EXPECT_EQ(s.Request(http::verb::get, "/healthz").result_int(), 200);  // never limited
+}
+
+// Resends of an answered message (same "id": the page retrying after a
+// dropped connection) are neither charged to the customer's limit nor
+// counted again as turns in /metrics.
+TEST(Trust, ResendsOfOneMessageAreNotChargedOrCountedAgain) {
+  TestServer s(TempDb("trust", "resend"), {"--rate-per-customer", "2"});
+  ASSERT_NE(s.port(), 0);
+  auto say = [&s](const std::string& id) {
+    return s.Request(http::verb::post, "/api/chat",
+                     json{{"user", "rs1"}, {"text", "你好"}, {"id", id}}.dump());
+  };
+  const auto first = say("m-1");
+  ASSERT_EQ(first.result_int(), 200);
+  for (int i = 0; i < 4; ++i) {
+    const auto again = say("m-1");
+    EXPECT_EQ(again.result_int(), 200) << i;
+    EXPECT_EQ(again.body(), first.body()) << i;
+  }
+  EXPECT_EQ(say("m-2").result_int(), 200);  // the second of two a minute
+  EXPECT_EQ(say("m-3").result_int(), 429);
+  double turns = 0;
+  std::istringstream metrics(s.Request(http::verb::get, "/metrics").body());
+  for (std::string line; std::getline(metrics, line);)
+    if (line.rfind("gridbot_turns_total{", 0) == 0) turns += std::stod(line.substr(line.rfind(' ')));
+  EXPECT_EQ(turns, 2);
 }
 
 TEST(Trust, ForwardedForFromAnUntrustedPeerIsIgnored) {
@@ -473,9 +504,21 @@ TEST(Trust, ASlowTurnAnswersSuccessInTimeAndSendsItsReplyOnce) {
   EXPECT_EQ(s.Request(http::verb::post, query, push, "text/xml").body(), "success");
   s.Request(http::verb::post, "/wechat?" + SignedQuery(RealNow(), FreshNonce()),
             TextPush("oSlow1", "谢谢", "7003"), "text/xml");
-  for (int i = 0; i < 300 && rows(outbox).size() < 3; ++i)
+  // Turns of one sender run in order, so once 谢谢's reply is there the
+  // retry before it has been handled too: one row per message, no other.
+  auto has_7003 = [&] {
+    for (const auto& r : rows(outbox))
+      if (r.find("7003") != std::string::npos) return true;
+    return false;
+  };
+  for (int i = 0; i < 300 && !has_7003(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(rows(outbox).size(), 3u);
+  const auto keys = rows(
+      "SELECT dedup_key FROM outbox WHERE channel = 'wechat' AND recipient = 'oSlow1' ORDER BY id");
+  ASSERT_EQ(keys.size(), 3u);
+  EXPECT_THAT(keys[0], HasSubstr("7001"));
+  EXPECT_THAT(keys[1], HasSubstr("7002"));
+  EXPECT_THAT(keys[2], HasSubstr("7003"));
   EXPECT_EQ(rows("SELECT text FROM dialog_log WHERE external_id = 'oSlow1' ORDER BY id"),
             (std::vector<std::string>{"你好", "停电查询", "谢谢"}));
 }
@@ -505,8 +548,8 @@ TEST(Http, ChatRetriesWithTheSameIdRunOnce) {
 }
 
 // New identities from one address get no new guesses: wrong service
-// passwords for 30 made-up 户号 (none guessed ten times, so no target
-// waits) from 30 fresh sessions behind one proxy address, then that address
+// passwords for 31 made-up 户号 (none guessed ten times, so no target
+// waits) from 31 fresh sessions behind one proxy address, then that address
 // waits; another address does not.
 TEST(Trust, GuessesFromOneAddressSlowDownAcrossNewIdentities) {
   TestServer s(TempDb("trust", "source"), {"--trusted-proxies", "127.0.0.1"});
@@ -518,17 +561,30 @@ TEST(Trust, GuessesFromOneAddressSlowDownAcrossNewIdentities) {
                          "application/json", {{"Cookie", sid}, {"X-Forwarded-For", from}});
     return res.body();
   };
+  std::string answer;  // the reply to the password alone
   auto guess = [&](int who, const std::string& from) {
     say(who, from, "绑定户号");
     say(who, from, "南宁");
     const std::string asked = say(who, from, "0301999" + std::to_string(100000 + who));
-    return asked + say(who, from, "135790");
+    answer = say(who, from, "135790");
+    return asked + answer;
   };
   for (int who = 0; who < 30; ++who)
     EXPECT_THAT(guess(who, "198.51.100.20"), HasSubstr("户号或服务密码不正确")) << who;
-  EXPECT_THAT(guess(30, "198.51.100.20"), HasSubstr("户号或服务密码不正确"));
-  EXPECT_THAT(guess(31, "198.51.100.20"), HasSubstr("分钟后再试"));
+  // The 31st makes the address wait: said at once (no "还可以尝试N次" for a
+  // try that would be refused), in words about the network, naming no 户号
+  // (its own count is far from a wait).
+  guess(30, "198.51.100.20");
+  EXPECT_THAT(answer, AllOf(HasSubstr("所在的网络"), HasSubstr("1分钟后再试"),
+                             Not(HasSubstr("还可以尝试")), Not(HasSubstr("0301999100030"))));
+  EXPECT_THAT(guess(31, "198.51.100.20"),
+              AllOf(HasSubstr("所在的网络"), Not(HasSubstr("0301999100031"))));
   EXPECT_THAT(guess(32, "198.51.100.21"), HasSubstr("户号或服务密码不正确"));
+  // An IPv6 client is counted by its /64: a fresh address per guess within
+  // it gets no fresh guesses; the next /64 is someone else.
+  for (int who = 100; who < 131; ++who) guess(who, "2001:db8:7:1:" + std::to_string(who) + "::1");
+  EXPECT_THAT(guess(131, "2001:db8:7:1:ffff::9"), HasSubstr("所在的网络"));
+  EXPECT_THAT(guess(132, "2001:db8:7:2::9"), HasSubstr("户号或服务密码不正确"));
 }
 
 }  // namespace

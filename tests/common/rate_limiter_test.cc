@@ -24,5 +24,16 @@ TEST(RateLimiter, ZeroIsNoLimitAndKeysAreBounded) {
   EXPECT_LE(r.keys(), 100u);
 }
 
+TEST(AddressForLimits, AnIPv6ClientIsItsSlash64AndAMappedOneItsIPv4) {
+  EXPECT_EQ(AddressForLimits("198.51.100.20"), "198.51.100.20");
+  EXPECT_EQ(AddressForLimits("2001:db8:1:2:aaaa::5"), "2001:db8:1:2::/64");
+  EXPECT_EQ(AddressForLimits("2001:0db8:0001:0002:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
+  EXPECT_NE(AddressForLimits("2001:db8:1:3::5"), AddressForLimits("2001:db8:1:2::5"));
+  EXPECT_EQ(AddressForLimits("::ffff:198.51.100.20"), "198.51.100.20");
+  EXPECT_EQ(AddressForLimits("not an address"), "not an address");
+  EXPECT_EQ(AddressForLimits("1:2:3"), "1:2:3");
+  EXPECT_EQ(AddressForLimits(""), "");
+}
+
 }  // namespace
 }  // namespace gridbot

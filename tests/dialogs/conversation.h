@@ -74,6 +74,7 @@ class Conversation {
     in.channel = "web";
     in.user = user.empty() ? user_ : user;
     in.text = text;
+    in.source = source_;
     last_ = engine_->Handle(in);
     std::string joined;
     for (const auto& r : last_.replies) joined += (joined.empty() ? "" : "\n\n") + r.text;
@@ -89,28 +90,39 @@ class Conversation {
     return Say(password);
   }
 
+  // The client address of what is said from now on ("" = not counted).
+  void SetSource(const std::string& address) { source_ = address; }
   const dialogs::Outcome& last() const { return last_; }
   FakeClock& clock() { return *clock_; }
   storage::Store& store() { return *store_; }
   dialogs::Engine& engine() { return *engine_; }
 
  private:
-  std::string user_;
+  std::string user_, source_;
   std::shared_ptr<FakeClock> clock_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<dialogs::Engine> engine_;
   dialogs::Outcome last_;
 };
 
-
 // Helpers of several test files -------------------------------------------
 
 // The first column of the first row of `sql` (one text parameter), "" if none.
-inline std::string QueryText(Conversation& c, const std::string& sql, const std::string& param = "") {
+inline std::string QueryText(Conversation& c, const std::string& sql,
+                             const std::string& param = "") {
   storage::Tx tx = c.store().Begin();
   storage::Statement st = tx.Prep(sql);
   if (!param.empty()) st.Bind(1, param);
   return st.Step() ? st.Text(0) : "";
+}
+
+// The same as a number, -1 if there is no row.
+inline std::int64_t QueryInt(Conversation& c, const std::string& sql,
+                             const std::string& param = "") {
+  storage::Tx tx = c.store().Begin();
+  storage::Statement st = tx.Prep(sql);
+  if (!param.empty()) st.Bind(1, param);
+  return st.Step() ? st.Int(0) : -1;
 }
 
 // `text` with every `from` replaced by `to`.
@@ -171,7 +183,7 @@ inline std::vector<std::string> WhereFoundInBotTables(Conversation& c, const std
 
 // Registers `phone` with `password` in the conversation of `user`.
 inline std::string Register(Conversation& c, const std::string& user, const std::string& phone,
-                     const std::string& password) {
+                            const std::string& password) {
   c.Say("注册", user);
   c.Say("南宁", user);
   c.Say(phone, user);

@@ -4,6 +4,7 @@
 // 111 kWh / 58.64 paid.
 #include <filesystem>
 
+#include "storage/desk.h"
 #include "tests/dialogs/conversation.h"
 
 namespace gridbot::testing {
@@ -358,6 +359,39 @@ TEST(Engine, ARepeatedDedupKeyRunsOnce) {
   EXPECT_THAT(c.Say("000001"), HasSubstr("还可以尝试3次"));  // the retry did not count
 }
 
+// An answer lost on the way (the page's connection dropped) and asked for
+// again with the same id brings back the notices it carried: they were
+// marked shown with the first answer and would be lost otherwise.
+TEST(Engine, AResentMessageGetsTheNoticesOfItsFirstAnswerAgain) {
+  Conversation c;
+  c.Say("你好");
+  {
+    storage::Tx tx = c.store().Begin();
+    storage::QueueCustomerMessage(tx, "web", "u1", "客服小李：您好，您的报修已派单。", "agent",
+                                  c.clock().Now());
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  dialogs::Inbound in;
+  in.user = "u1";
+  in.text = "谢谢";
+  in.dedup_key = "id:u1|m-9";
+  EXPECT_FALSE(c.engine().Answered(in));
+  const auto first = c.engine().Handle(in);
+  EXPECT_TRUE(c.engine().Answered(in));
+  const auto again = c.engine().Handle(in);
+  ASSERT_GE(first.replies.size(), 2u);
+  EXPECT_EQ(first.replies[0].type, "notice");
+  ASSERT_EQ(again.replies.size(), first.replies.size());
+  for (size_t i = 0; i < first.replies.size(); ++i) {
+    EXPECT_EQ(again.replies[i].type, first.replies[i].type) << i;
+    EXPECT_EQ(again.replies[i].text, first.replies[i].text) << i;
+    EXPECT_EQ(again.replies[i].seq, first.replies[i].seq) << i;
+    EXPECT_EQ(again.replies[i].from, first.replies[i].from) << i;
+  }
+  // A new message does not show the notice a third time.
+  EXPECT_THAT(c.Say("你好"), Not(HasSubstr("已派单")));
+}
+
 // A retry answer expires: the same key long after (a replay, not WeChat's
 // retry within seconds) is a message of its own, not the old answer again.
 TEST(Engine, RetryAnswersExpire) {
@@ -377,9 +411,15 @@ TEST(Engine, RetryAnswersExpire) {
 // and logged.
 TEST(Engine, InvisibleControlsAreStripped) {
   Conversation c;
-  EXPECT_THAT(c.Say(std::string("上个月") + '\0' + "电费\xE2\x80\xAE" "多少\x07"), HasSubstr("绑定"));
+  EXPECT_THAT(c.Say(std::string("上个月") + '\0' +
+                    "电费\xE2\x80\xAE"
+                    "多少\x07"),
+              HasSubstr("绑定"));
   EXPECT_EQ(QueryText(c, "SELECT text FROM dialog_log ORDER BY id DESC LIMIT 1"), "上个月电费多少");
-  EXPECT_EQ(dialogs::WithoutInvisibleControls("a\xE2\x81\xA6" "b\xEF\xBB\xBF" "c\td"), "abc\td");
+  EXPECT_EQ(dialogs::WithoutInvisibleControls("a\xE2\x81\xA6"
+                                              "b\xEF\xBB\xBF"
+                                              "c\td"),
+            "abc\td");
 }
 
 TEST(Engine, ARestartInTheMiddleOfAFlowContinues) {
@@ -428,6 +468,36 @@ TEST(Trust, ServicePasswordGuessesAcrossUsersAreSlowedAndTheOwnerGetsIn) {
   EXPECT_THAT(c.Say("0301000001234"), HasSubstr("输错次数较多"));
   c.clock().Advance(60 * 60);
   EXPECT_THAT(c.Bind("南宁", "0301000001234", "246810"), HasSubstr("绑定成功"));
+}
+
+// An address that mistypes now and then (an office behind one address)
+// never drifts into waiting: each quiet hour forgives one wrong secret, a
+// quiet day forgets them all; a burst from it still waits.
+TEST(Trust, AnAddressesWrongSecretsFadeWithQuietTime) {
+  Conversation c;
+  c.SetSource("198.51.100.7");
+  int who = 0;
+  auto wrong = [&] {
+    const std::string u = "office" + std::to_string(who++);
+    c.Say("绑定户号", u);
+    c.Say("南宁", u);
+    c.Say("0301888" + std::to_string(100000 + who), u);  // made up: none waits itself
+    return c.Say("135790", u);
+  };
+  for (int i = 0; i < 29; ++i) ASSERT_THAT(wrong(), HasSubstr("户号或服务密码不正确")) << i;
+  c.clock().Advance(5 * 3600 + 60);  // five quiet hours: five forgiven
+  for (int i = 0; i < 6; ++i) EXPECT_THAT(wrong(), HasSubstr("户号或服务密码不正确")) << i;
+  EXPECT_THAT(wrong(), HasSubstr("所在的网络"));  // a burst still waits
+  c.clock().Advance(25 * 3600);                   // a quiet day: afresh
+  for (int i = 0; i < 30; ++i) EXPECT_THAT(wrong(), HasSubstr("户号或服务密码不正确")) << i;
+  // Counts quiet for a week are forgotten by housekeeping.
+  {
+    const UnixSeconds later = c.clock().Now() + 8 * 24 * 3600;
+    storage::Tx tx = c.store().Begin();
+    tx.PurgeAttempts(later - 7 * 24 * 3600, later);
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  EXPECT_EQ(QueryInt(c, "SELECT COUNT(*) FROM bind_attempts"), 0);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "dialogs/flows/flows.h"
+#include "privacy/sealer.h"
 #include "tests/dialogs/conversation.h"
 
 namespace gridbot::testing {
@@ -23,13 +24,6 @@ constexpr char kAccount[] = "0301000001234";
 constexpr char kPassword[] = "246810";
 constexpr char kAddress[] = "南宁市青秀区民族大道88号3栋2单元501";
 const UnixSeconds kNow = FromCivil(CivilTime{{2024, 8, 4}, 10, 0, 0});
-
-std::int64_t QueryInt(Conversation& c, const std::string& sql, const std::string& param = "") {
-  storage::Tx tx = c.store().Begin();
-  storage::Statement st = tx.Prep(sql);
-  if (!param.empty()) st.Bind(1, param);
-  return st.Step() ? st.Int(0) : -1;
-}
 
 // "status|type|account|step0@at" of a business record.
 std::string BusinessRow(Conversation& c, const std::string& no) {
@@ -283,9 +277,11 @@ TEST(ServicesRegister, FullRegistrationWithEveryRefusal) {
   EXPECT_THAT(QueryText(c, "SELECT body FROM outbox WHERE recipient = ? ORDER BY id DESC", phone),
               StartsWith("sealed:v1:"));
   EXPECT_EQ(QueryInt(c, "SELECT COUNT(*) FROM outbox WHERE instr(body, ?) > 0", code), 0);
-  // The code itself is kept only as a hash.
-  EXPECT_THAT(QueryText(c, "SELECT code_hash FROM sms_codes WHERE phone = ?", phone),
-              StartsWith("pbkdf2_sha256$"));
+  // The code itself is kept only as a keyed MAC: with another key (all that
+  // whoever holds only the database has) the 10^6 codes can't be tried.
+  const std::string stored = QueryText(c, "SELECT code_hash FROM sms_codes WHERE phone = ?", phone);
+  EXPECT_THAT(stored, StartsWith("hmac:v1:"));
+  EXPECT_NE(stored, privacy::Sealer::Random().Mac("sms-code", phone + "|register|" + code));
   EXPECT_EQ(QueryInt(c, "SELECT COUNT(*) FROM sms_codes WHERE instr(code_hash, ?) > 0", code), 0);
   std::string wrong = code;
   wrong[0] = wrong[0] == '9' ? '0' : wrong[0] + 1;
@@ -314,9 +310,11 @@ TEST(ServicesRegister, FullRegistrationWithEveryRefusal) {
   // The passwords and the three codes typed.
   EXPECT_EQ(QueryInt(c, "SELECT COUNT(*) FROM dialog_log WHERE masked = 1"), 9);
   for (const std::string& typed : {code, wrong, fresh})
-    EXPECT_EQ(QueryInt(c, "SELECT COUNT(*) FROM dialog_log WHERE instr(text || normalized || slots, ?) > 0",
-                       typed),
-              0)
+    EXPECT_EQ(
+        QueryInt(c,
+                 "SELECT COUNT(*) FROM dialog_log WHERE instr(text || normalized || slots, ?) > 0",
+                 typed),
+        0)
         << typed;
 
   EXPECT_THAT(c.Say("注册"), AllOf(HasSubstr("已经注册并登录"), HasSubstr("139****5678")));
@@ -335,8 +333,10 @@ TEST(ServicesRegister, CodesPerPhoneAreLimitedAcrossUsers) {
     c.Say(phone, user);
     c.Say("Secret2024", user);
     const std::string answer = c.Say("Secret2024", user);
-    if (answer.find("已通过短信发送") != std::string::npos) ++sent;
-    else EXPECT_THAT(answer, HasSubstr("验证码发送次数过多")) << u;
+    if (answer.find("已通过短信发送") != std::string::npos)
+      ++sent;
+    else
+      EXPECT_THAT(answer, HasSubstr("验证码发送次数过多")) << u;
   }
   EXPECT_EQ(sent, 5);
   EXPECT_EQ(QueryInt(c, "SELECT COUNT(*) FROM outbox WHERE recipient = ?", phone), 5);
@@ -476,15 +476,44 @@ TEST(ServicesLogin, GuessesSpreadOverManyUsersMakeEveryoneWaitThenTheOwnerGetsIn
   // The next wrong one, from a fresh identity, makes everyone wait: no
   // fresh identity gets another guess.
   c.Say("登录 " + phone, "guesser8");
-  c.Say("Wrong11", "guesser8");
+  EXPECT_THAT(c.Say("Wrong11", "guesser8"),
+              AllOf(HasSubstr("暂时受限"), HasSubstr("1分钟"), Not(HasSubstr("还可以尝试"))));
   EXPECT_THAT(c.Say("登录 " + phone, "guesser9"), HasSubstr("暂时受限"));
-  EXPECT_THAT(c.Say("登录 " + phone, "u3"), HasSubstr("暂时受限"));
-  // The wait is short for the owner; the right password clears the count.
-  c.clock().Advance(61 * 60);
+  EXPECT_THAT(c.Say("登录 " + phone, "u3"), AllOf(HasSubstr("暂时受限"), HasSubstr("1分钟")));
+  // The wait is short for the owner (a minute after the first paid guess);
+  // the right password clears the count.
+  c.clock().Advance(61);
   c.Say("登录 " + phone, "u3");
   EXPECT_THAT(c.Say("Secret2024", "u3"), HasSubstr("登录成功"));
   c.Say("登录 " + phone, "u4");
   EXPECT_THAT(c.Say("Wrong99", "u4"), HasSubstr("还可以尝试4次"));
+}
+
+// However long the guessing goes on, the owner waits at most an hour.
+TEST(ServicesLogin, TheOwnersWaitIsCappedAtAnHourWhateverTheGuessing) {
+  Conversation c;
+  const std::string phone = "13912345678";
+  ASSERT_THAT(Register(c, "u1", phone, "Secret2024"), HasSubstr("注册成功"));
+  int guesser = 0, refused = 0;
+  for (int round = 0; round < 40; ++round) {
+    const std::string user = "g" + std::to_string(guesser++);
+    const std::string asked = c.Say("登录 " + phone, user);
+    if (asked.find("暂时受限") != std::string::npos) {
+      ++refused;
+      c.clock().Advance(5 * 60);  // a patient guesser comes back every 5 minutes
+      continue;
+    }
+    c.Say("Wrong" + std::to_string(round), user);
+  }
+  EXPECT_GT(refused, 10);
+  const std::string now = c.Say("登录 " + phone, "owner");
+  ASSERT_THAT(now, HasSubstr("暂时受限"));
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(now, m, std::regex("请([0-9]+)分钟"))) << now;
+  EXPECT_LE(std::stoi(m[1]), 60) << now;
+  c.clock().Advance(60 * 60);
+  c.Say("登录 " + phone, "owner");
+  EXPECT_THAT(c.Say("Secret2024", "owner"), HasSubstr("登录成功"));
 }
 
 // Whether a phone has an account is never told before its password: an
