@@ -82,7 +82,9 @@ class Server {
     if (ec || results.empty())
       return Status::Error("cannot resolve " + listen + ": " + ec.message());
     tcp::endpoint endpoint = results.begin()->endpoint();
-    tcp::acceptor acceptor(io_);
+    // On a strand: the accept loop and the shutdown's close run on any of
+    // the I/O threads, and an acceptor is not safe to use from two at once.
+    tcp::acceptor acceptor(asio::make_strand(io_));
     acceptor.open(endpoint.protocol(), ec);
     if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor.bind(endpoint, ec);
@@ -97,7 +99,10 @@ class Server {
     signals.async_wait([&](const beast::error_code& ec, int) {
       if (ec) return;
       stopping_ = true;
-      acceptor.close();
+      asio::post(acceptor.get_executor(), [&acceptor] {
+        beast::error_code ignored;
+        acceptor.close(ignored);
+      });
       MaybeStop();
       // Idle keep-alive connections do not hold the shutdown up for long.
       grace.expires_after(std::chrono::seconds(3));
@@ -109,7 +114,7 @@ class Server {
       settings.public_url = "http://" + shown + ":" + std::to_string(bound.port());
       app_.engine().SetSettings(std::move(settings));
     }
-    asio::co_spawn(io_, Accept(acceptor), asio::detached);
+    asio::co_spawn(acceptor.get_executor(), Accept(acceptor), asio::detached);
     std::printf("listening on http://%s:%u\n", shown.c_str(), bound.port());
     std::fflush(stdout);
 
@@ -166,7 +171,9 @@ class Server {
   asio::awaitable<void> Accept(tcp::acceptor& acceptor) {
     asio::steady_timer pause(io_);
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+      // The connection's socket on the I/O context, not the acceptor's strand.
+      auto [ec, socket] =
+          co_await acceptor.async_accept(io_, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopping_ || !acceptor.is_open()) co_return;
         // E.g. too many open files: back off instead of spinning, keep

@@ -85,6 +85,9 @@ bool IsValidUtf8(std::string_view s) {
 
 Normalizer::Normalizer() : bmp_(0x10000, 0) {
   UErrorCode status = U_ZERO_ERROR;
+  nfkc_ = icu::Normalizer2::getNFKCCasefoldInstance(status);
+  if (U_FAILURE(status)) nfkc_ = nullptr;
+  status = U_ZERO_ERROR;
   std::unique_ptr<icu::Transliterator> t(
       icu::Transliterator::createInstance("Hant-Hans", UTRANS_FORWARD, status));
   if (U_FAILURE(status) || !t) return;  // no table: text stays as written
@@ -133,8 +136,8 @@ NormalizedText Normalizer::Normalize(std::string_view utf8) const {
     out.valid_utf8 = false;
     return out;
   }
-  UErrorCode status = U_ZERO_ERROR;
-  const icu::Normalizer2* nfkc = icu::Normalizer2::getNFKCCasefoldInstance(status);
+  UErrorCode status = nfkc_ ? U_ZERO_ERROR : U_MISSING_RESOURCE_ERROR;
+  const icu::Normalizer2* nfkc = nfkc_;
   icu::UnicodeString src = icu::UnicodeString::fromUTF8(
       icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
   icu::UnicodeString folded;

@@ -19,6 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <unicode/normalizer2.h>
+
 #include "common/status.h"
 
 namespace gridbot::nlu {
@@ -42,6 +44,9 @@ class Normalizer {
 
  private:
   std::vector<char16_t> bmp_;  // 0x10000 entries; 0 = unchanged
+  // ICU's NFKC-casefold instance, looked up once here (ICU makes it lazily;
+  // fetched before any thread uses it, so no thread races its creation).
+  const icu::Normalizer2* nfkc_ = nullptr;
   std::unordered_map<char32_t, std::string> emoji_words_;
 };
 
