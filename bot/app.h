@@ -111,8 +111,9 @@ class App {
   desk::Desk& desk() { return *desk_; }
   // What is kept only for a while is forgotten: retry answers after an
   // hour, WeChat nonces after twice their window, delivered SMS and e-mail
-  // after a week. Called every few seconds
-  // by the server's timer thread; cheap (indexed deletes).
+  // and wrong-secret counts quiet for a week (a count whose wait still runs
+  // stays). Called every few seconds by the server's timer thread; cheap
+  // (indexed deletes).
   void Housekeeping();
   // corpus/menu.json as WeChat's menu-create body (GET /api/menu).
   const std::string& menu_body() const { return menu_body_; }

@@ -210,6 +210,7 @@ CREATE INDEX inbound_dedup_at ON inbound_dedup(at);
       // housekeeping forgets the quiet ones.
       R"sql(
 ALTER TABLE bind_attempts ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX bind_attempts_last_at ON bind_attempts(last_at);
 )sql",
   };
   return kMigrations;
