@@ -99,11 +99,12 @@ class Server {
     signals.async_wait([&](const beast::error_code& ec, int) {
       if (ec) return;
       stopping_ = true;
-      asio::post(acceptor.get_executor(), [&acceptor] {
+      // The listening socket is closed before the I/O may stop.
+      asio::post(acceptor.get_executor(), [this, &acceptor] {
         beast::error_code ignored;
         acceptor.close(ignored);
+        MaybeStop();
       });
-      MaybeStop();
       // Idle keep-alive connections do not hold the shutdown up for long.
       grace.expires_after(std::chrono::seconds(3));
       grace.async_wait([this](const beast::error_code&) { io_.stop(); });

@@ -187,10 +187,25 @@ Outcome Engine::Preview(const Inbound& in) {
 // retries three times within 15 seconds; a day-old "retry" is a replay).
 constexpr UnixSeconds kRetryAnswerSeconds = 10 * 60;
 
+namespace {
+// What a message said, keyed (no text kept in clear): a resend under the
+// same id must say the same to count as one.
+std::string MessageDigest(const Settings& settings, const Inbound& in) {
+  std::string what = in.text;
+  if (in.event)
+    what += "\x1f" + in.event->type + "\x1f" + in.event->key + "\x1f" +
+            std::to_string(in.event->lat) + "\x1f" + std::to_string(in.event->lng);
+  return settings.sealer->Mac("dedup", what);
+}
+}  // namespace
+
 bool Engine::Answered(const Inbound& in) {
   if (in.dedup_key.empty()) return false;
   storage::Tx tx = store_.Begin();
-  return tx.DedupReply(in.channel, in.dedup_key, clock_->Now() - kRetryAnswerSeconds).has_value();
+  auto cached = tx.DedupReply(in.channel, in.dedup_key, clock_->Now() - kRetryAnswerSeconds);
+  if (!cached) return false;
+  const json j = json::parse(*cached, nullptr, false);
+  return j.is_object() && j.value("digest", "") == MessageDigest(settings_, in);
 }
 
 std::string WithoutInvisibleControls(const std::string& text) {
@@ -403,6 +418,7 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
       tx.SaveDedup(in.channel, in.dedup_key,
                    json{{"replies", replies},
                         {"notices", notices},
+                        {"digest", MessageDigest(settings_, in)},
                         {"intent", turn.intent},
                         {"late", outcome.late}}
                        .dump(),

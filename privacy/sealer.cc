@@ -91,18 +91,30 @@ namespace {
 // no file at `path`.
 std::optional<Result<Sealer>> ReadKeyFile(
     const std::string& path, Result<Sealer> (*make)(const std::array<unsigned char, 32>&)) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO in the key's place does not hang the start.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT) return std::nullopt;
     return Result<Sealer>(
         Status::Error("cannot read secrets key file " + path + ": " + std::strerror(errno)));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Result<Sealer>(Status::Error("secrets key file " + path + " is not a regular file"));
   }
   std::string text;
   char buf[256];
   for (;;) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || text.size() > 4096) break;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      return Result<Sealer>(
+          Status::Error("cannot read secrets key file " + path + ": " + std::strerror(e)));
+    }
+    if (n == 0 || text.size() > 4096) break;
     text.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
@@ -156,6 +168,15 @@ Result<Sealer> Sealer::FromKeyFile(const std::string& path) {
     }
     return Status::Error("cannot create secrets key file " + path + ": " +
                          std::strerror(link_errno));
+  }
+  // The new name made durable too: a crash now must not lose the key that
+  // sealed what is already queued.
+  const std::string dir =
+      path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
   }
   return Sealer(key);
 }

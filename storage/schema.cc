@@ -210,7 +210,14 @@ CREATE INDEX inbound_dedup_at ON inbound_dedup(at);
       // housekeeping forgets the quiet ones.
       R"sql(
 ALTER TABLE bind_attempts ADD COLUMN last_at INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX bind_attempts_last_at ON bind_attempts(last_at);
+)sql",
+      // 11: counts from before 10 are dated now (not 0, which housekeeping
+      // would forget at once — a guesser's fresh start at the upgrade), and
+      // the purge by date is indexed.
+      R"sql(
+UPDATE bind_attempts SET last_at = MAX(locked_until, CAST(strftime('%s', 'now') AS INTEGER))
+  WHERE last_at = 0;
+CREATE INDEX IF NOT EXISTS bind_attempts_last_at ON bind_attempts(last_at);
 )sql",
   };
   return kMigrations;

@@ -280,8 +280,14 @@ class RegisterFlow : public Flow {
       storage::DeleteSmsCode(ctx.tx, phone, kRegisterPurpose);
       return SendCode(ctx, f, "register.code_expired");
     }
-    if (!ctx.settings.sealer->VerifyMac(
-            kCodeMacPurpose, CodeMacInput(phone, kRegisterPurpose, typed), code->code_hash)) {
+    // (A code sent before codes were MACs is still a PBKDF2 hash.)
+    const bool right =
+        privacy::Sealer::IsMac(code->code_hash)
+            ? ctx.settings.sealer->VerifyMac(kCodeMacPurpose,
+                                             CodeMacInput(phone, kRegisterPurpose, typed),
+                                             code->code_hash)
+            : storage::VerifyPassword(typed, code->code_hash);
+    if (!right) {
       const int failures = storage::CountSmsCodeFailure(ctx.tx, phone, kRegisterPurpose);
       if (failures >= kMaxCodeFailures) {
         storage::DeleteSmsCode(ctx.tx, phone, kRegisterPurpose);
