@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "common/status.h"
 
@@ -22,10 +24,11 @@ namespace gridbot::storage {
 class Statement {
  public:
   Statement(sqlite3* db, std::string_view sql);  // check ok() after
-  ~Statement();
+  ~Statement();  // back to its connection's cache, or finalized
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
-  Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_), error_(std::move(o.error_)) {
+  Statement(Statement&& o) noexcept
+      : db_(o.db_), stmt_(o.stmt_), pool_(o.pool_), error_(std::move(o.error_)) {
     o.stmt_ = nullptr;
   }
 
@@ -52,8 +55,13 @@ class Statement {
   bool IsNull(int col) const;
 
  private:
+  friend class Connection;
+  Statement(sqlite3* db, sqlite3_stmt* stmt, std::vector<sqlite3_stmt*>* pool)
+      : db_(db), stmt_(stmt), pool_(pool) {}
+
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  std::vector<sqlite3_stmt*>* pool_ = nullptr;  // where it goes back, if cached
   std::string error_;
 };
 
@@ -64,7 +72,12 @@ class Connection {
   static Result<std::unique_ptr<Connection>> Open(const std::string& path);
   ~Connection();
 
-  Statement Prepare(std::string_view sql) { return Statement(db_, sql); }
+  // A prepared statement for `sql`, compiled once per connection: an idle
+  // one of an earlier Prepare of the same text is reset and handed out
+  // again (SQL compilation was a visible part of every turn).
+  Statement Prepare(std::string_view sql);
+  // One statement, run to completion (cached like Prepare).
+  Status Run(std::string_view sql) { return Prepare(sql).Run(); }
   Status Exec(const std::string& sql);  // for schema scripts only
   std::int64_t LastInsertId() const;
   int Changes() const;
@@ -73,6 +86,11 @@ class Connection {
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  // Idle compiled statements by SQL text (not thread-safe: the Connection's
+  // user serialises, as for everything else here). Bounded: past kMaxCached
+  // texts, new ones are compiled each time.
+  static constexpr size_t kMaxCached = 512, kMaxIdlePerText = 8;
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> cache_;
 };
 
 }  // namespace gridbot::storage
