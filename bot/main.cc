@@ -27,6 +27,7 @@
 #include "storage/fixtures.h"
 #include "storage/sqlite.h"
 #include "storage/store.h"
+#include "storage/synthetic.h"
 
 namespace {
 
@@ -45,6 +46,9 @@ Usage:
   gridbot outbox [--db PATH] [--status pending|sent|failed|all] [--deliver]
   gridbot notify-bills --month YYYY-MM [--db PATH] [--now DATE] [--corpus DIR]
   gridbot menu
+  gridbot gen-data --db PATH --accounts N [--customers M] [--months K] [--now DATE] [--seed S]
+                (synthetic back end for benchmarks: N accounts with K months of bills
+                 (default 24), outages, outlets; M WeChat and web users bound to them)
   gridbot agent add NAME --role agent|supervisor|analyst|admin   (password: first line of stdin)
   gridbot agent list | passwd NAME | disable NAME   [--db PATH]
                 (customer-service staff: desk.md; the console is at /agent)
@@ -92,6 +96,8 @@ const char* kServeHelp = R"(gridbot serve: the HTTP service (service.md).
   --wechat-reply-budget-ms N  past this a push is answered "success" and its reply sent as a
                        customer-service message (4000)
   --inject-slow-backend-ms N  testing only: every turn first waits N ms
+  --inject-kill-before-commit N  testing only: SIGKILL just before the commit of the
+                       Nth batch of two transactions or more
   --wechat-max-skew S  signed pushes older or newer than S seconds of the real clock are refused (300)
   --rate-per-address N requests a minute from one client address (600; 0 = no limit)
   --rate-per-customer N  messages a minute from one customer (30; 0 = no limit)
@@ -581,6 +587,67 @@ int Agent(const std::vector<std::string>& args) {
   return 0;
 }
 
+// gridbot gen-data: a synthetic back end (storage/synthetic.h) into a new
+// or empty database, in batches.
+int GenData(const std::vector<std::string>& args) {
+  std::map<std::string, std::string> a;
+  for (size_t i = 0; i < args.size(); ++i) {
+    static const std::set<std::string> kNames = {"db", "accounts", "customers", "months", "now",
+                                                 "seed"};
+    if (args[i].rfind("--", 0) != 0 || !kNames.count(args[i].substr(2)))
+      return Fail("gen-data: unknown argument " + args[i] + " (see gridbot --help)");
+    if (i + 1 >= args.size()) return Fail("gen-data: " + args[i] + " needs a value");
+    a[args[i].substr(2)] = args[i + 1];
+    ++i;
+  }
+  if (!a.count("db") || !a.count("accounts")) return Fail("gen-data needs --db PATH and --accounts N");
+  storage::SyntheticSpec spec;
+  auto number = [&](const char* name, std::int64_t min, std::int64_t max, std::int64_t& out) {
+    if (!a.count(name)) return true;
+    char* end = nullptr;
+    const long long v = std::strtoll(a[name].c_str(), &end, 10);
+    if (a[name].empty() || *end != '\0' || v < min || v > max) {
+      Fail(std::string("gen-data: --") + name + " expects a number from " + std::to_string(min) +
+           " to " + std::to_string(max));
+      return false;
+    }
+    out = v;
+    return true;
+  };
+  std::int64_t months = spec.months, seed = 1;
+  if (!number("accounts", 1, 100000000, spec.accounts) ||
+      !number("customers", 0, 100000000, spec.customers) || !number("months", 1, 120, months) ||
+      !number("seed", 0, 1LL << 62, seed))
+    return 2;
+  spec.months = static_cast<int>(months);
+  spec.seed = static_cast<std::uint64_t>(seed);
+  UnixSeconds now = SystemClock()->Now();
+  if (a.count("now")) {
+    auto t = ParseNowFlag(a["now"]);
+    if (!t) return Fail("gen-data: --now expects YYYY-MM-DD[THH:MM]");
+    now = *t;
+  }
+  auto store = storage::Store::Open(a["db"]);
+  if (!store.ok()) return Fail(store.status().message());
+  const auto started = std::chrono::steady_clock::now();
+  std::int64_t shown = 0;
+  Status s = storage::WriteSynthetic(**store, spec, now, [&](std::int64_t done) {
+    if (done - shown >= 100000 || done == spec.accounts) {
+      shown = done;
+      std::fprintf(stderr, "gen-data: %lld of %lld accounts\n", static_cast<long long>(done),
+                   static_cast<long long>(spec.accounts));
+    }
+  });
+  if (!s.ok()) return Fail("gen-data: " + s.message());
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf("%lld accounts, %lld bills, %lld customers written to %s in %.1f s\n",
+              static_cast<long long>(spec.accounts),
+              static_cast<long long>(spec.accounts * spec.months),
+              static_cast<long long>(spec.customers), a["db"].c_str(), secs);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -603,6 +670,7 @@ int main(int argc, char** argv) {
   if (cmd == "notify-bills") return bot::NotifyBillsCommand(rest);
   if (cmd == "menu") return bot::MenuCommand(rest);
   if (cmd == "agent") return Agent(rest);
+  if (cmd == "gen-data") return GenData(rest);
   if (cmd == "logs") {
     static const std::map<std::string, int (*)(const std::vector<std::string>&)> kLogs = {
         {"export", LogsExport}, {"stats", LogsStats}, {"prune", LogsPrune}, {"replay", LogsReplay}};

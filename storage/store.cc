@@ -1,5 +1,7 @@
 #include "storage/store.h"
 
+#include <sqlite3.h>
+
 #include "storage/analytics.h"
 #include "storage/schema.h"
 
@@ -29,40 +31,169 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
       (*db)->Exec("COMMIT");
     }
   }
-  return std::unique_ptr<Store>(new Store(std::move(*db)));
+  std::unique_ptr<Store> store(new Store(std::move(*db)));
+  if (path != ":memory:" && !path.empty()) store->StartCheckpointer(path);
+  return store;
 }
 
-Tx Store::Begin() { return Tx(std::unique_lock<std::mutex>(mu_), db_.get()); }
+Store::~Store() {
+  if (checkpointer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(stop_mu_);
+      stopping_ = true;
+    }
+    stop_cv_.notify_all();
+    checkpointer_.join();
+  }
+}
+
+void Store::StartCheckpointer(const std::string& path) {
+  auto reader = Connection::Open(path);
+  if (!reader.ok()) return;  // the writer's own checkpoints remain
+  db_->Run("PRAGMA wal_autocheckpoint=10000");
+  checkpointer_ = std::thread([this, c = std::shared_ptr<Connection>(std::move(*reader))] {
+    std::unique_lock<std::mutex> lock(stop_mu_);
+    while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_; })) {
+      lock.unlock();
+      int wal_pages = 0, copied = 0;
+      // PASSIVE: copies what no reader still needs, never waits for or
+      // blocks the writer.
+      sqlite3_wal_checkpoint_v2(c->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+      lock.lock();
+    }
+  });
+}
+
+Tx Store::Begin() {
+  ++waiting_;
+  std::unique_lock<std::mutex> lock(mu_);
+  --waiting_;
+  return Tx(this, std::move(lock), db_.get());
+}
 
 bool Store::Healthy() {
-  std::lock_guard<std::mutex> lock(mu_);
-  Statement st = db_->Prepare("SELECT 1");
-  return st.Step() && st.Int(0) == 1;
+  Tx tx = Begin();
+  Statement st = tx.Prep("SELECT 1");
+  const bool up = st.Step() && st.Int(0) == 1;
+  return up && tx.Commit().ok();
 }
 
-Tx::Tx(std::unique_lock<std::mutex> lock, Connection* db) : lock_(std::move(lock)), db_(db) {
-  Check(db_->Exec("BEGIN IMMEDIATE"));
+Store::BatchStats Store::batch_stats() {
+  std::lock_guard<std::mutex> lock(done_mu_);
+  return stats_;
+}
+
+Tx::Tx(Store* store, std::unique_lock<std::mutex> lock, Connection* db)
+    : store_(store), lock_(std::move(lock)), db_(db) {
+  if (!store_->batch_open_) {
+    Status s = db_->Run("BEGIN IMMEDIATE");
+    if (!s.ok()) {
+      Check(s);
+      return;
+    }
+    store_->batch_open_ = true;
+    store_->batch_id_ += 1;
+    store_->batch_txs_ = 0;
+    store_->batch_started_ = std::chrono::steady_clock::now();
+  }
+  Status s = db_->Run("SAVEPOINT tx");
+  if (!s.ok()) {
+    Check(s);
+    return;
+  }
+  in_batch_ = true;
 }
 
 Tx::Tx(Tx&& o) noexcept
-    : lock_(std::move(o.lock_)), db_(o.db_), done_(o.done_), error_(std::move(o.error_)) {
+    : store_(o.store_),
+      lock_(std::move(o.lock_)),
+      db_(o.db_),
+      done_(o.done_),
+      in_batch_(o.in_batch_),
+      error_(std::move(o.error_)) {
   o.done_ = true;
 }
 
 Tx::~Tx() {
-  if (!done_ && lock_.owns_lock()) db_->Exec("ROLLBACK");
+  if (!done_ && lock_.owns_lock()) Finish(/*commit=*/false, /*wait=*/false);
 }
 
-Status Tx::Commit() {
+Status Tx::Commit() { return Finish(true, true); }
+Status Tx::CommitWithNext() { return Finish(true, false); }
+
+Status Tx::Finish(bool commit, bool wait) {
   if (done_) return Status::Error("transaction already finished");
   done_ = true;
-  if (!ok()) {
-    db_->Exec("ROLLBACK");
-    return Status::Error(error_);
+  const bool wanted = commit && ok();
+  const std::uint64_t batch = store_->EndTx(*this, wanted);
+  std::string error = error_;
+  lock_.unlock();
+  if (!wanted) return Status::Error(error.empty() ? "transaction rolled back" : error);
+  if (batch == 0) return Status::Error(error.empty() ? "the transaction failed" : error);
+  // (CommitWithNext: the batch stays open only for a Tx about to run in it.)
+  if (!wait) return Status::Ok();
+  return store_->AwaitBatch(batch);
+}
+
+std::uint64_t Store::EndTx(Tx& tx, bool commit) {
+  std::uint64_t joined = 0;
+  if (tx.in_batch_) {
+    if (commit) {
+      Status s = db_->Run("RELEASE tx");
+      if (s.ok()) {
+        joined = batch_id_;
+        ++batch_txs_;
+      } else {
+        tx.Check(s);
+      }
+    }
+    if (!joined) {
+      db_->Run("ROLLBACK TO tx");
+      db_->Run("RELEASE tx");
+    }
   }
-  Status s = db_->Exec("COMMIT");
-  if (!s.ok()) db_->Exec("ROLLBACK");
-  return s;
+  if (batch_open_ && sqlite3_get_autocommit(db_->raw())) {
+    // SQLite rolled the whole transaction back (an I/O error, a full disk):
+    // every Tx of the batch is lost.
+    batch_open_ = false;
+    std::lock_guard<std::mutex> lock(done_mu_);
+    failures_[batch_id_] = "the database rolled the transaction back";
+    done_through_ = batch_id_;
+    ++stats_.failed;
+    done_cv_.notify_all();
+    return 0;
+  }
+  // Leave the batch open only for a Tx about to begin, and not for long.
+  if (batch_open_ && (waiting_.load() == 0 || batch_txs_ >= kMaxBatch ||
+                      std::chrono::steady_clock::now() - batch_started_ >= kMaxBatchAge))
+    CommitBatch();
+  return joined;
+}
+
+void Store::CommitBatch() {
+  if (before_commit_) before_commit_(batch_txs_);
+  Status s = db_->Run("COMMIT");
+  if (!s.ok()) db_->Run("ROLLBACK");
+  batch_open_ = false;
+  std::lock_guard<std::mutex> lock(done_mu_);
+  if (!s.ok()) {
+    failures_[batch_id_] = s.message();
+    ++stats_.failed;
+  }
+  // Forget old failures (a waiter reads its own within moments).
+  while (failures_.size() > 1000) failures_.erase(failures_.begin());
+  if (batch_txs_ > 0) ++stats_.batches;  // (one of read-only Txs wrote nothing)
+  stats_.txs += static_cast<std::uint64_t>(batch_txs_);
+  done_through_ = batch_id_;
+  done_cv_.notify_all();
+}
+
+Status Store::AwaitBatch(std::uint64_t id) {
+  std::unique_lock<std::mutex> lock(done_mu_);
+  done_cv_.wait(lock, [&] { return done_through_ >= id; });
+  auto it = failures_.find(id);
+  if (it != failures_.end()) return Status::Error(it->second);
+  return Status::Ok();
 }
 
 Statement Tx::Prep(std::string_view sql) {
@@ -89,6 +220,10 @@ Status Tx::ReplaceBackend(const BackendData& d) {
   for (const char* table : {"accounts", "bills", "payments", "outages", "outage_accounts",
                             "business", "business_steps", "outlets", "prepaid_cards"})
     Check(db_->Exec(std::string("DELETE FROM ") + table));
+  return AppendBackend(d);
+}
+
+Status Tx::AppendBackend(const BackendData& d) {
   {
     Statement st = Prep("INSERT INTO accounts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     for (const Account& a : d.accounts) {

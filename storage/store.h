@@ -13,13 +13,30 @@
 // what a turn changes (bindings, lock-outs, the new conversation state and
 // the turn's log row) is committed together or not at all.
 //
+// Group commit: there is one connection, and the Txs of many threads run
+// one after the other on it, each as a savepoint inside a shared SQLite
+// transaction (a batch). A Tx that ends while others wait to begin leaves
+// the batch open for them; the last one (or the 64th, or the one that finds
+// the batch 5 ms old) commits it. Commit() returns only once the batch that
+// holds the Tx is committed (or has failed: then every Tx of it fails), so
+// whoever answers after Commit() answers only what is durable. Under load
+// one SQLite commit (its WAL write, its search-index segment) serves many
+// turns; alone, a Tx commits at once as before.
+//
 // Thread safety: Store is thread-safe. A Tx holds the store's lock for its
-// lifetime (one writer at a time, as SQLite has anyway); keep it short and
-// use it from the thread that began it.
+// lifetime; keep it short, never begin a second one on the same thread
+// while holding one, and use it from the thread that began it.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,7 +55,13 @@ class Tx {
   Tx(Tx&&) noexcept;
   Tx(const Tx&) = delete;
 
+  // Waits until the Tx's batch is committed; an error if it did not commit.
   Status Commit();
+  // Commits the Tx into its batch without waiting for the batch to be
+  // durable when another Tx is about to run in it (whose Commit will wait
+  // for it). For a step whose effect need not be durable before the caller
+  // goes on (a WeChat nonce, remembered before its turn runs).
+  Status CommitWithNext();
   // False once a statement has failed: the transaction will roll back.
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
@@ -47,6 +70,8 @@ class Tx {
   bool BackendEmpty();
   // Replaces accounts, bills, payments, outages, business, outlets and cards.
   Status ReplaceBackend(const BackendData& data);
+  // Adds to the back end (the generator writes it in batches).
+  Status AppendBackend(const BackendData& data);
   std::optional<Account> FindAccount(const std::string& account_no);
   std::optional<Bill> FindBill(const std::string& account_no, const std::string& month);
   // The most recent bill issued up to `month_limit` ("YYYY-MM"), if any.
@@ -123,11 +148,14 @@ class Tx {
 
  private:
   friend class Store;
-  Tx(std::unique_lock<std::mutex> lock, Connection* db);
+  Tx(Store* store, std::unique_lock<std::mutex> lock, Connection* db);
+  Status Finish(bool commit, bool wait);
 
+  Store* store_;
   std::unique_lock<std::mutex> lock_;
   Connection* db_;
   bool done_ = false;
+  bool in_batch_ = false;  // a savepoint of the open batch is ours
   std::string error_;
 };
 
@@ -135,15 +163,60 @@ class Store {
  public:
   // Opens or creates the database file (":memory:" for tests) and migrates it.
   static Result<std::unique_ptr<Store>> Open(const std::string& path);
+  ~Store();
 
   Tx Begin();
   // True while a trivial query succeeds (GET /healthz).
   bool Healthy();
 
+  // Batches committed so far that held a committed Tx, and the Txs they
+  // held (for /metrics, benchmarks and tests: transactions per commit).
+  struct BatchStats {
+    std::uint64_t batches = 0, txs = 0, failed = 0;
+  };
+  BatchStats batch_stats();
+
+  // Tests only: called with the batch's Tx count just before each COMMIT
+  // (a kill there shows that no reply goes out before its commit).
+  void SetBeforeCommitHook(std::function<void(int)> hook) { before_commit_ = std::move(hook); }
+
  private:
+  friend class Tx;
   explicit Store(std::unique_ptr<Connection> db) : db_(std::move(db)) {}
+  // Ends a Tx (mu_ held): joins its work to the batch or rolls it back, and
+  // commits the batch when nobody else will. The batch the Tx joined, or 0.
+  std::uint64_t EndTx(Tx& tx, bool commit);
+  void CommitBatch();  // mu_ held
+  // Waits until batch `id` is over; its outcome.
+  Status AwaitBatch(std::uint64_t id);
+
+  static constexpr int kMaxBatch = 64;
+  static constexpr std::chrono::milliseconds kMaxBatchAge{5};
+
+  // Copies the WAL into the database file from a connection of its own,
+  // off the turns' path (a commit that had to checkpoint stalled every
+  // turn behind it); the writer's own checkpoint only past 40 MB of WAL.
+  void StartCheckpointer(const std::string& path);
+
   std::mutex mu_;
   std::unique_ptr<Connection> db_;  // GUARDED_BY(mu_)
+  std::thread checkpointer_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;  // GUARDED_BY(stop_mu_)
+  std::atomic<int> waiting_{0};     // threads waiting in Begin()
+  // The open batch (GUARDED_BY(mu_)).
+  bool batch_open_ = false;
+  std::uint64_t batch_id_ = 0;
+  int batch_txs_ = 0;
+  std::chrono::steady_clock::time_point batch_started_;
+  std::function<void(int)> before_commit_;
+  // Outcomes of ended batches, for the Txs waiting on them.
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  std::uint64_t done_through_ = 0;                 // GUARDED_BY(done_mu_)
+  std::map<std::uint64_t, std::string> failures_;  // GUARDED_BY(done_mu_), recent ones
+  BatchStats stats_;                               // GUARDED_BY(done_mu_)
 };
 
 }  // namespace gridbot::storage

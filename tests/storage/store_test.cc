@@ -3,7 +3,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "storage/fixtures.h"
+#include "storage/synthetic.h"
 
 namespace gridbot::storage {
 namespace {
@@ -119,6 +127,178 @@ TEST(Store, DeliveredMessagesArePurgedButNotTheirRepeatGuards) {
   while (left.Step()) bodies.push_back(left.Text(0));
   EXPECT_EQ(bodies, (std::vector<std::string>{"bill", "pending", "notice"}));
   EXPECT_TRUE(tx.Commit().ok());
+}
+
+// A database file of its own for each test, removed with its WAL.
+class FileStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = ::testing::TempDir() + "gridbot-store-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db";
+    Remove();
+  }
+  void TearDown() override { Remove(); }
+  void Remove() {
+    for (const char* ext : {"", "-wal", "-shm"}) std::filesystem::remove(path_ + ext);
+  }
+  int Sessions(Store& store) {
+    Tx tx = store.Begin();
+    Statement st = tx.Prep("SELECT COUNT(*) FROM sessions");
+    return st.Step() ? static_cast<int>(st.Int(0)) : -1;
+  }
+  std::string path_;
+};
+
+// Many threads commit at once: every committed Tx is in the file once the
+// store is reopened, the batches held them all, and the hook saw each batch.
+TEST_F(FileStore, GroupCommitKeepsEveryCommittedTransaction) {
+  constexpr int kThreads = 6, kEach = 150;
+  std::atomic<int> hooked{0};
+  {
+    auto store = Store::Open(path_);
+    ASSERT_TRUE(store.ok()) << store.error();
+    (*store)->SetBeforeCommitHook([&](int txs) { hooked += txs; });
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kEach; ++i) {
+          Tx tx = (*store)->Begin();
+          tx.SaveSession("web", "u" + std::to_string(t) + "-" + std::to_string(i), "{}", 1);
+          if (!tx.Commit().ok()) ++failures;
+        }
+      });
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures.load(), 0);
+    const Store::BatchStats stats = (*store)->batch_stats();
+    EXPECT_EQ(stats.txs, static_cast<std::uint64_t>(kThreads * kEach));
+    EXPECT_GE(stats.batches, 1u);
+    EXPECT_LE(stats.batches, stats.txs);
+    EXPECT_EQ(stats.failed, 0u);
+    EXPECT_EQ(hooked.load(), kThreads * kEach);
+  }
+  auto reopened = Store::Open(path_);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(Sessions(**reopened), kThreads * kEach);
+}
+
+// A Tx that fails (or is dropped) is rolled back alone: whichever batch it
+// ran in, the others' work stays.
+TEST_F(FileStore, AFailedTransactionSpoilsNoOtherInItsBatch) {
+  constexpr int kThreads = 4, kEach = 100;
+  std::atomic<int> bad_commits_ok{0};
+  {
+    auto store = Store::Open(path_);
+    ASSERT_TRUE(store.ok());
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kEach; ++i) {
+          Tx tx = (*store)->Begin();
+          tx.SaveSession("web", "u" + std::to_string(t) + "-" + std::to_string(i), "{}", 1);
+          if (t == 0 && i % 2 == 1) {
+            tx.Prep("SELECT no_such_column FROM sessions");  // fails: the Tx will roll back
+            if (tx.Commit().ok()) ++bad_commits_ok;
+          } else if (t == 1 && i % 3 == 0) {
+            // dropped without Commit: rolled back
+          } else {
+            EXPECT_TRUE(tx.Commit().ok());
+          }
+        }
+      });
+    for (auto& th : threads) th.join();
+  }
+  EXPECT_EQ(bad_commits_ok.load(), 0);
+  auto reopened = Store::Open(path_);
+  ASSERT_TRUE(reopened.ok());
+  const int dropped = kEach / 2 + (kEach + 2) / 3;
+  EXPECT_EQ(Sessions(**reopened), kThreads * kEach - dropped);
+  Tx tx = (*reopened)->Begin();
+  EXPECT_TRUE(tx.LoadSession("web", "u0-0"));
+  EXPECT_FALSE(tx.LoadSession("web", "u0-1"));
+  EXPECT_FALSE(tx.LoadSession("web", "u1-0"));
+  EXPECT_TRUE(tx.LoadSession("web", "u1-1"));
+}
+
+// CommitWithNext does not wait, but its work is durable with the next Tx's
+// Commit (whatever batch that lands in) and is seen by it at once.
+TEST_F(FileStore, CommitWithNextIsDurableWithTheNextCommit) {
+  {
+    auto store = Store::Open(path_);
+    ASSERT_TRUE(store.ok());
+    {
+      Tx tx = (*store)->Begin();
+      tx.SaveSession("wechat", "first", "{}", 1);
+      ASSERT_TRUE(tx.CommitWithNext().ok());
+    }
+    Tx tx = (*store)->Begin();
+    EXPECT_TRUE(tx.LoadSession("wechat", "first"));
+    tx.SaveSession("wechat", "second", "{}", 1);
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  auto reopened = Store::Open(path_);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ(Sessions(**reopened), 2);
+}
+
+TEST(Store, ACommittedTransactionCannotCommitAgain) {
+  auto store = Store::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  Tx tx = (*store)->Begin();
+  ASSERT_TRUE(tx.Commit().ok());
+  EXPECT_FALSE(tx.Commit().ok());
+  EXPECT_TRUE((*store)->Healthy());
+}
+
+// Statements are compiled once per connection and handed out again; two
+// live at once of the same text are two statements.
+TEST(Sqlite, CachedStatementsAreResetAndIndependent) {
+  auto db = Connection::Open(":memory:");
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Exec("CREATE TABLE t(k INTEGER); INSERT INTO t VALUES (1),(2),(3);").ok());
+  const char* sql = "SELECT k FROM t WHERE k >= ? ORDER BY k";
+  for (int round = 0; round < 3; ++round) {
+    Statement a = (*db)->Prepare(sql);
+    a.Bind(1, 2);
+    ASSERT_TRUE(a.Step());
+    EXPECT_EQ(a.Int(0), 2);
+    Statement b = (*db)->Prepare(sql);  // a is still in use
+    b.Bind(1, 1);
+    ASSERT_TRUE(b.Step());
+    EXPECT_EQ(b.Int(0), 1);
+    ASSERT_TRUE(a.Step());
+    EXPECT_EQ(a.Int(0), 3);
+  }
+  Statement c = (*db)->Prepare(sql);  // unbound: ? is NULL, no rows
+  EXPECT_FALSE(c.Step());
+  EXPECT_TRUE((*db)->Run("DELETE FROM t").ok());
+}
+
+TEST(Synthetic, AccountsWithTwoYearsOfBillsAndBoundCustomers) {
+  auto store = Store::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  SyntheticSpec spec;
+  spec.accounts = 120;
+  spec.customers = 30;
+  spec.batch = 50;
+  std::int64_t last_progress = 0;
+  const UnixSeconds now = 1722729600;  // 2024-08-04
+  ASSERT_TRUE(WriteSynthetic(**store, spec, now, [&](std::int64_t n) { last_progress = n; }).ok());
+  EXPECT_EQ(last_progress, 120);
+  Tx tx = (*store)->Begin();
+  const std::string no = SyntheticAccountNo(7);
+  EXPECT_EQ(no.size(), 13u);
+  auto account = tx.FindAccount(no);
+  ASSERT_TRUE(account);
+  EXPECT_TRUE(tx.FindBill(no, "2024-07"));
+  EXPECT_TRUE(tx.FindBill(no, "2022-08"));
+  EXPECT_FALSE(tx.FindBill(no, "2024-08"));
+  const std::int64_t user = tx.UserIdFor("wechat", SyntheticCustomer(7), now);
+  auto bindings = tx.Bindings(user);
+  ASSERT_EQ(bindings.size(), 1u);
+  EXPECT_EQ(bindings[0].account_no, no);
+  EXPECT_TRUE(tx.Commit().ok());
+  EXPECT_FALSE(WriteSynthetic(**store, spec, now).ok());  // not on a filled back end
 }
 
 }  // namespace
