@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -114,6 +116,10 @@ const std::map<std::string, Setter>& Setters() {
       {"inject-slow-backend-ms",
        [](Config& c, const std::string& v) {
          return SetInt(c.inject_slow_backend_ms, "inject-slow-backend-ms", v, 0, 60000);
+       }},
+      {"inject-kill-before-commit",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.inject_kill_before_commit, "inject-kill-before-commit", v, 0, 1000000);
        }},
       {"wechat-token",
        [](Config& c, const std::string& v) {
@@ -350,6 +356,15 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
   auto store = storage::Store::Open(config.db);
   if (!store.ok()) return store.status();
   app->store_ = std::move(*store);
+  if (config.inject_kill_before_commit > 0) {
+    // A kill between a batch's last turn and its COMMIT: the test then
+    // finds that no reply went out for a turn that is not in the database.
+    app->store_->SetBeforeCommitHook([n = config.inject_kill_before_commit](int txs) mutable {
+      if (txs < 2 || --n > 0) return;
+      std::fprintf(stderr, "gridbot: killed before the commit of a batch of %d transactions\n", txs);
+      std::raise(SIGKILL);
+    });
+  }
 
   // Back-end data: the given fixtures, else the demo data into an empty one.
   {
@@ -405,6 +420,10 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
   app->metrics_.SetDeskGauges([raw] {
     const desk::Desk::Figures f = raw->desk_->Count();
     return Metrics::DeskGauges{f.queued, f.held, f.overdue};
+  });
+  app->metrics_.SetStoreCounters([raw] {
+    const storage::Store::BatchStats b = raw->store_->batch_stats();
+    return Metrics::StoreCounters{b.batches, b.txs, b.failed};
   });
   // Menu keys -> intents.
   auto menu = LoadMenu(corpus + "/menu.json");

@@ -79,6 +79,9 @@ struct Config {
   int wechat_reply_budget_ms = 4000;
   // Testing only: every turn first waits this long, as behind a slow back end.
   int inject_slow_backend_ms = 0;
+  // Testing only: the process SIGKILLs itself just before the COMMIT of the
+  // Nth batch that holds two transactions or more (0: never).
+  int inject_kill_before_commit = 0;
 };
 
 // The sealer of `config`'s secrets key (privacy/sealer.h).

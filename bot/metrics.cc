@@ -66,11 +66,14 @@ void Metrics::DeskTime(const std::string& which, double seconds) {
 
 std::string Metrics::Render() const {
   std::function<DeskGauges()> read;
+  std::function<StoreCounters()> read_store;
   {
     std::lock_guard<std::mutex> lock(mu_);
     read = desk_gauges_;
+    read_store = store_counters_;
   }
   const DeskGauges desk = read ? read() : DeskGauges{};  // a query: not under mu_
+  const StoreCounters db = read_store ? read_store() : StoreCounters{};
   std::lock_guard<std::mutex> lock(mu_);
   std::ostringstream o;
   o << "# HELP gridbot_requests_total HTTP requests by endpoint and status.\n"
@@ -108,6 +111,14 @@ std::string Metrics::Render() const {
     o << name << "_bucket{le=\"+Inf\"} " << h.count << "\n"
       << name << "_sum " << h.sum << "\n" << name << "_count " << h.count << "\n";
   };
+  o << "# HELP gridbot_db_commits_total Database commits (each a batch of transactions).\n"
+    << "# TYPE gridbot_db_commits_total counter\ngridbot_db_commits_total " << db.batches << "\n"
+    << "# HELP gridbot_db_transactions_total Transactions committed in those batches.\n"
+    << "# TYPE gridbot_db_transactions_total counter\ngridbot_db_transactions_total "
+    << db.transactions << "\n"
+    << "# HELP gridbot_db_failed_commits_total Batches that failed (all their transactions failed).\n"
+    << "# TYPE gridbot_db_failed_commits_total counter\ngridbot_db_failed_commits_total "
+    << db.failed << "\n";
   histogram("gridbot_desk_wait_seconds", "Time from handoff to the first claim.", desk_wait_);
   histogram("gridbot_desk_first_response_seconds", "Time from handoff to the first agent reply.",
             desk_first_response_);

@@ -39,12 +39,22 @@ class Metrics {
     std::lock_guard<std::mutex> lock(mu_);
     desk_gauges_ = std::move(read);
   }
+  // Read at each Render: the database's commits (group commit: turns per
+  // batch is transactions / batches).
+  struct StoreCounters {
+    std::uint64_t batches = 0, transactions = 0, failed = 0;
+  };
+  void SetStoreCounters(std::function<StoreCounters()> read) {
+    std::lock_guard<std::mutex> lock(mu_);
+    store_counters_ = std::move(read);
+  }
   std::string Render() const;
 
  private:
   static constexpr std::array<double, 10> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025,
                                                       0.05,  0.1,    0.25,  0.5,  1.0};
   mutable std::mutex mu_;
+  std::function<StoreCounters()> store_counters_;                  // GUARDED_BY(mu_)
   std::map<std::pair<std::string, int>, std::uint64_t> requests_;  // GUARDED_BY(mu_)
   std::map<std::string, std::uint64_t> turns_;                     // GUARDED_BY(mu_)
   std::uint64_t fallbacks_ = 0;                                    // GUARDED_BY(mu_)

@@ -80,6 +80,16 @@ TEST(Http, HealthzAndMetrics) {
             HasSubstr("gridbot_turns_total{intent=\"greet\"} 1"),
             HasSubstr("gridbot_turns_total{intent=\"bind_account\"} 2"),
             HasSubstr("gridbot_fallbacks_total 1"), HasSubstr("gridbot_request_seconds_count")));
+  // The commits: at least one a turn's worth of transactions behind them.
+  auto counter = [&](const std::string& name) {
+    const std::string body = m.body();
+    const size_t at = body.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(body.substr(at + name.size() + 2));
+  };
+  EXPECT_GE(counter("gridbot_db_commits_total"), 1);
+  EXPECT_GE(counter("gridbot_db_transactions_total"), 4);
+  EXPECT_GE(counter("gridbot_db_transactions_total"), counter("gridbot_db_commits_total"));
+  EXPECT_EQ(counter("gridbot_db_failed_commits_total"), 0);
 }
 
 TEST(Http, ChatBindAndBills) {

@@ -88,6 +88,7 @@ class Server:
         self.port = None
         self.starts = 0
         self.term_exit = []
+        self.extra_args = []  # for the next start only
 
     def start(self):
         args = [self.binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db,
@@ -98,6 +99,8 @@ class Server:
             args += ["--fixtures", self.fixtures_path]
         if self.port:
             args[3] = "127.0.0.1:%d" % self.port
+        args += self.extra_args
+        self.extra_args = []
         log = open(os.path.join(self.workdir, "serve-%d.log" % self.starts), "w")
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         self.starts += 1
