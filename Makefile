@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential cmake pkg-config libboost1.81-dev libre2-dev lib
 NODE_PACKAGES := nodejs npm
 ARGS ?=
 
-.PHONY: deps build run test test-asan test-tsan chat bench bench-search compare fuzz fuzz-http load clean
+.PHONY: deps build run test test-asan test-tsan chat bench bench-http bench-search compare fuzz fuzz-http load clean
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -72,6 +72,17 @@ bench: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGRIDBOT_BENCH=ON
 	cmake --build $(BUILD) -j$(JOBS) --target nlu_bench
 	$(BUILD)/bench/nlu_bench --benchmark_min_time=2
+
+# gridbot's full turns next to a bare Beast server and npm wechat on Express,
+# with wrk, in a Release build (build-release); growth runs to 1M accounts and
+# 1M customers (~25 min; ARGS=--quick: to 100k, ~5 min). Table and
+# bench/http/results.json: README's "Performance".
+bench-http: deps
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	@[ -d bench/http/peer/node_modules/wechat ] || (cd bench/http/peer && npm ci --no-audit --no-fund --loglevel=error)
+	cmake -S . -B $(BUILD)-release -DCMAKE_BUILD_TYPE=Release -DGRIDBOT_BENCH=ON -DGRIDBOT_TESTS=OFF
+	cmake --build $(BUILD)-release -j$(JOBS) --target gridbot bare_server
+	python3 bench/http/run.py --build $(BUILD)-release $(ARGS)
 
 # Which search index finds what analysts type, and its speed on a larger log.
 bench-search: deps
