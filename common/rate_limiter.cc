@@ -29,12 +29,17 @@ void RateLimiter::Refill(Bucket& b, std::int64_t now_ms) const {
   b.at_ms = std::max(b.at_ms, now_ms);
 }
 
-void RateLimiter::Evict(std::int64_t now_ms) {
-  // Full buckets say nothing a fresh one would not: forget them first.
+void RateLimiter::Sweep(std::int64_t now_ms) {
+  // Full buckets say nothing a fresh one would not: forget them.
   for (auto it = buckets_.begin(); it != buckets_.end();) {
     Refill(it->second, now_ms);
     it = it->second.tokens >= per_minute_ ? buckets_.erase(it) : std::next(it);
   }
+  last_sweep_ms_ = now_ms;
+}
+
+void RateLimiter::Evict(std::int64_t now_ms) {
+  Sweep(now_ms);
   if (buckets_.size() < max_keys_) return;
   // Still full (a flood of keys, all busy): drop the longest idle half.
   std::vector<std::pair<std::int64_t, std::string>> by_age;
@@ -49,7 +54,13 @@ bool RateLimiter::Allow(const std::string& key, std::int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
-    if (buckets_.size() >= max_keys_) Evict(now_ms);
+    if (buckets_.size() >= max_keys_) {
+      Evict(now_ms);
+    } else if (buckets_.size() >= kSweepAbove && now_ms - last_sweep_ms_ >= kSweepEveryMs) {
+      // Every few seconds: so that what is kept is the keys of the last
+      // moments (memory follows the customers active now, not all seen).
+      Sweep(now_ms);
+    }
     it = buckets_.emplace(key, Bucket{static_cast<double>(per_minute_), now_ms}).first;
   }
   Refill(it->second, now_ms);

@@ -5,9 +5,10 @@
 //   RateLimiter per_customer(30);
 //   if (!per_customer.Allow("wechat|oAbc", now_ms)) return TooMany();
 //
-// Memory is bounded: at most `max_keys` keys are remembered; when full, the
-// keys whose buckets have refilled (idle ones) are forgotten first, then the
-// longest idle. A limit of 0 allows everything.
+// Memory is bounded and follows the keys active now: every few seconds the
+// keys whose buckets have refilled (idle ones) are forgotten; at most
+// `max_keys` keys are remembered, and when full the idle ones go first, then
+// the longest idle. A limit of 0 allows everything.
 //
 // Thread safety: all methods may be called from any thread.
 #pragma once
@@ -44,12 +45,16 @@ class RateLimiter {
     std::int64_t at_ms;
   };
   void Refill(Bucket& b, std::int64_t now_ms) const;
+  void Sweep(std::int64_t now_ms);  // forgets the full buckets
   void Evict(std::int64_t now_ms);
+  static constexpr size_t kSweepAbove = 1024;
+  static constexpr std::int64_t kSweepEveryMs = 5000;
 
   const int per_minute_;
   const size_t max_keys_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Bucket> buckets_;
+  std::unordered_map<std::string, Bucket> buckets_;  // GUARDED_BY(mu_)
+  std::int64_t last_sweep_ms_ = 0;                    // GUARDED_BY(mu_)
 };
 
 }  // namespace gridbot

@@ -24,6 +24,19 @@ TEST(RateLimiter, ZeroIsNoLimitAndKeysAreBounded) {
   EXPECT_LE(r.keys(), 100u);
 }
 
+// A million customers writing once each must not leave a million buckets:
+// refilled ones are forgotten every few seconds, limited ones kept.
+TEST(RateLimiter, IdleKeysAreForgottenAndBusyOnesKept) {
+  RateLimiter r(30);
+  for (int i = 0; i < 4000; ++i) EXPECT_TRUE(r.Allow("k" + std::to_string(i), i));
+  EXPECT_EQ(r.keys(), 4000u);  // within the first seconds: nothing swept yet
+  for (int i = 0; i < 30; ++i) EXPECT_TRUE(r.Allow("busy", 69000));  // a new key sweeps
+  EXPECT_EQ(r.keys(), 1u);
+  EXPECT_TRUE(r.Allow("new", 70000));
+  EXPECT_EQ(r.keys(), 2u);
+  EXPECT_FALSE(r.Allow("busy", 70000));  // still limited
+}
+
 TEST(AddressForLimits, AnIPv6ClientIsItsSlash64AndAMappedOneItsIPv4) {
   EXPECT_EQ(AddressForLimits("198.51.100.20"), "198.51.100.20");
   EXPECT_EQ(AddressForLimits("2001:db8:1:2:aaaa::5"), "2001:db8:1:2::/64");
