@@ -124,7 +124,7 @@ def chat_requests(path, count, customers, seed):
             f.write(f"/api/chat\t{body}\n")
 
 
-def wrk(port, script, args, duration, connections, pace_ms=0):
+def wrk(port, script, args, duration, connections, pace_ms=0, done_file=None):
     """One wrk run (one thread, `connections` keep-alive connections)."""
     lua = script
     if pace_ms:
@@ -136,7 +136,18 @@ def wrk(port, script, args, duration, connections, pace_ms=0):
            f"http://127.0.0.1:{port}"]
     if args:
         cmd += ["--"] + list(args)
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration * 4 + 600)
+    if done_file:
+        # Until the script says it is done (wrk's own -d would sleep on).
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + duration
+        while not os.path.exists(done_file) and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+        out = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
+        os.unlink(done_file) if os.path.exists(done_file) else None
+    else:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration * 4 + 600)
     if pace_ms:
         os.unlink(lua)
     for line in out.stdout.splitlines():
@@ -320,7 +331,9 @@ def main():
                 log(f"customer growth: {stage:,} distinct customers")
                 t = time.time()
                 cpu0 = cpu_seconds(srv.pid)
-                r = wrk(port, distinct, [str(seen), str(stage - seen)], 3600, n)
+                done = os.path.join(a.work, "distinct.done")
+                r = wrk(port, distinct, [str(seen), str(stage - seen), done], 3600, n,
+                        done_file=done)
                 secs = time.time() - t
                 seen = stage
                 runs["customer_growth"].append({
