@@ -207,6 +207,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build-release"))
     ap.add_argument("--work", default="/tmp/gridbot-bench")
     ap.add_argument("--out", default=os.path.join(HERE, "results.json"))
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs per data size (the median is reported)")
     ap.add_argument("--only", default="limit,peer,wechat,chat,data,customers",
                     help="comma-separated parts to run")
     a = ap.parse_args()
@@ -307,10 +309,17 @@ def main():
             port = free_port()
             srv = start_gridbot(gridbot, db, port)
             try:
-                fresh_wechat(37)
-                r = measure(srv, lua, [reqs], a.duration, n, warmup=[warm])
+                # The median of a few runs: one run on this shared machine
+                # varies by a third from one minute to the next.
+                tries = []
+                for rep in range(a.repeat):
+                    fresh_wechat(37 + 2 * rep)
+                    tries.append(measure(srv, lua, [reqs], a.duration, n, warmup=[warm]))
             finally:
                 srv.stop()
+            tries.sort(key=lambda t: t["req_per_s"])
+            r = tries[len(tries) // 2]
+            r["req_per_s_runs"] = [t["req_per_s"] for t in tries]
             r["accounts"] = size
             runs["data_growth"].append(r)
             for suffix in ("", "-wal", "-shm", ".key"):
@@ -391,10 +400,12 @@ def table(results):
             lines.append(f"| {label} | {r['req_per_s']:,} | {r['p50_ms']} | {r['p99_ms']} | "
                          f"{r['p999_ms']} | {r['cpu_s_per_1000']} | {r['peak_rss_mb']} | {r['errors']} |")
     if runs.get("data_growth"):
-        lines += ["", "| accounts (24 months of bills) | req/s | p99 ms | CPU s / 1,000 |",
-                  "| ---: | ---: | ---: | ---: |"]
+        lines += ["", "| accounts (24 months of bills) | req/s (median) | the runs | p99 ms | CPU s / 1,000 |",
+                  "| ---: | ---: | ---: | ---: | ---: |"]
         for r in runs["data_growth"]:
-            lines.append(f"| {r['accounts']:,} | {r['req_per_s']:,} | {r['p99_ms']} | {r['cpu_s_per_1000']} |")
+            each = " / ".join(f"{x:,}" for x in r.get("req_per_s_runs", [r["req_per_s"]]))
+            lines.append(f"| {r['accounts']:,} | {r['req_per_s']:,} | {each} | {r['p99_ms']} | "
+                         f"{r['cpu_s_per_1000']} |")
     if runs.get("customer_growth"):
         lines += ["", "| distinct customers | RSS MB | req/s | CPU s / 1,000 |",
                   "| ---: | ---: | ---: | ---: |"]
