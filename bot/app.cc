@@ -174,6 +174,19 @@ const std::map<std::string, Setter>& Setters() {
          c.pay_gateway = v;
          return Status::Ok();
        }},
+      {"log-format",
+       [](Config& c, const std::string& v) {
+         if (v != "text" && v != "json") return Status::Error("--log-format is text or json");
+         c.log_format = v;
+         return Status::Ok();
+       }},
+      {"access-log",
+       [](Config& c, const std::string& v) {
+         if (v != "on" && v != "off" && v != "true" && v != "false" && v != "1" && v != "0")
+           return Status::Error("--access-log is on or off");
+         c.access_log = v == "on" || v == "true" || v == "1";
+         return Status::Ok();
+       }},
       {"pay-simulator",
        [](Config& c, const std::string& v) {
          if (v != "on" && v != "off" && v != "true" && v != "false" && v != "1" && v != "0")
@@ -319,15 +332,33 @@ bool IsLoopbackListen(const std::string& listen) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
+const char* GridbotVersion() { return GRIDBOT_VERSION; }
+
+static std::string InstalledDataDir() {
+  // The binary's own directory, then the data directory relative to it
+  // (bin/../share/gridbot): an installed tree, wherever its root is.
+  static const std::string dir = []() -> std::string {
+    std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return "";
+    const std::filesystem::path data = exe.parent_path() / GRIDBOT_DATA_FROM_BIN;
+    if (!std::filesystem::is_directory(data / "corpus", ec)) return "";
+    return std::filesystem::weakly_canonical(data, ec).string();
+  }();
+  return dir;
+}
+
 std::string CorpusDir(const Config& config) {
   if (!config.corpus.empty()) return config.corpus;
   if (const char* c = std::getenv("GRIDBOT_CORPUS")) return c;
+  if (const std::string d = InstalledDataDir(); !d.empty()) return d + "/corpus";
   return std::string(GRIDBOT_SOURCE_DIR) + "/corpus";
 }
 
 std::string WebDir(const Config& config) {
   if (!config.web.empty()) return config.web;
   if (const char* w = std::getenv("GRIDBOT_WEB")) return w;
+  if (const std::string d = InstalledDataDir(); !d.empty()) return d + "/web";
   return std::string(GRIDBOT_SOURCE_DIR) + "/web";
 }
 

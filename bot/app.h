@@ -58,6 +58,10 @@ struct Config {
   std::string desk_hours = "08:00-20:00";
   int desk_capacity = 5, desk_wait_minutes = 10, desk_idle_minutes = 30;
   std::string web;  // web/ directory (pages); default: the source tree's
+  // The service's log lines (common/log.h): "text" on stderr, or "json",
+  // one object per line on stdout (journald); and a line per request.
+  std::string log_format = "text";
+  bool access_log = false;
   // /api/chat's "user" field (a customer named by the caller, not by the
   // page's session) is trusted only with this key in X-Api-Key; with no
   // key, only on a loopback listen address, and `serve` refuses others.
@@ -136,8 +140,12 @@ class App {
 };
 
 // The corpus directory: config.corpus, else GRIDBOT_CORPUS, else the
-// source tree's corpus/.
+// installed one next to the binary (BIN/../share/gridbot/corpus, when the
+// binary runs from an installed tree), else the source tree's corpus/.
+// WebDir likewise for web/.
 std::string CorpusDir(const Config& config);
+// This build's version (CMake's PROJECT_VERSION).
+const char* GridbotVersion();
 // The pages' directory: config.web, else GRIDBOT_WEB, else the source tree's web/.
 std::string WebDir(const Config& config);
 

@@ -14,6 +14,7 @@
 #include "bot/static_files.h"
 #include "bot/wechat_crypto.h"
 #include "bot/wechat_protocol.h"
+#include "common/log.h"
 #include "desk/auth.h"
 #include "nlu/normalizer.h"
 #include "storage/desk.h"
@@ -302,29 +303,35 @@ HttpResponse HttpHandler::Handle(const HttpRequest& req,
   } catch (const std::exception& e) {
     // A bug, not the request's fault: nothing was committed (the turn's
     // transaction rolled back), the server stays up, and the client may retry.
-    std::fprintf(stderr, "gridbot: internal error on %s %s: %s\n", req.method.c_str(),
-                 PathOf(req.target).c_str(), e.what());
+    logging::Error("internal error", {{"request_id", req.request_id},
+                                      {"method", req.method},
+                                      {"path", PathOf(req.target)},
+                                      {"error", e.what()}});
     resp = JsonError(503, "the message could not be processed; please try again");
   }
   if (ticket) app_.sequencer().Wait(std::move(*ticket));  // never skip a place in line
   std::string endpoint = PathOf(req.target);
   if (endpoint.rfind("/pay/", 0) == 0) endpoint = "/pay";
   if (endpoint.rfind("/api/agent/", 0) == 0) endpoint = "/api/agent";
-  if (endpoint != "/api/chat" && endpoint != "/wechat" && endpoint != "/healthz" &&
+  if (endpoint != "/api/chat" && endpoint != "/wechat" && endpoint != "/healthz" && endpoint != "/readyz" &&
       endpoint != "/metrics" && endpoint != "/pay" && endpoint != "/api/agent" &&
       endpoint != "/api/chat/updates")
     endpoint = "other";
+  if (!req.request_id.empty()) resp.headers.emplace_back("X-Request-Id", req.request_id);
   if (resp.poll_seconds > 0) return resp;  // a long poll: counted once, when it answers
-  app_.metrics().Request(
-      endpoint, resp.status,
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  app_.metrics().Request(endpoint, resp.status, seconds);
+  if (logging::access_log())
+    logging::Request(req.request_id, req.method, PathOf(req.target), resp.status, seconds * 1000,
+                     ClientAddress(req));
   return resp;
 }
 
 HttpResponse HttpHandler::Route(const HttpRequest& req,
                                 std::optional<KeyedSequencer::Ticket>& ticket) {
   const std::string path = PathOf(req.target);
-  if (path != "/healthz" && path != "/metrics" && !req.final_try && !req.repeat) {
+  if (path != "/healthz" && path != "/readyz" && path != "/metrics" && !req.final_try && !req.repeat) {
     // Requests per client address (a long poll asked again is not a new one).
     const std::string client = ClientAddress(req);
     if (!client.empty() && !per_address_.Allow("ip|" + client, MonotonicMs())) {
@@ -338,6 +345,19 @@ HttpResponse HttpHandler::Route(const HttpRequest& req,
   if (path == "/healthz") {
     if (req.method != "GET" && req.method != "HEAD") return Plain(405, "method not allowed\n");
     return app_.store().Healthy() ? Plain(200, "ok") : Plain(503, "database unavailable\n");
+  }
+  if (path == "/readyz") {
+    // Ready to take turns: the database answers and its schema is the one
+    // this binary migrates to (a load balancer's health check).
+    if (req.method != "GET" && req.method != "HEAD") return Plain(405, "method not allowed\n");
+    const storage::Readiness r = app_.store().CheckReady();
+    nlohmann::json body = {{"status", r.ready() ? "ready" : "not_ready"},
+                           {"database", r.reachable ? "reachable" : "unreachable"},
+                           {"schema_version", r.version},
+                           {"schema_latest", r.latest}};
+    if (!r.reachable) body["reason"] = "the database does not answer";
+    else if (r.version != r.latest) body["reason"] = "the database schema is not current";
+    return HttpResponse{r.ready() ? 200 : 503, "application/json; charset=utf-8", body.dump()};
   }
   if (path == "/metrics") {
     if (req.method != "GET") return Plain(405, "method not allowed\n");

@@ -44,6 +44,9 @@ struct HttpRequest {
   std::string api_key;        // the X-Api-Key header
   std::string peer;           // the TCP peer's address ("" if unknown)
   std::string forwarded_for;  // the X-Forwarded-For header
+  // The client's X-Request-Id if usable, else a new one (common/log.h);
+  // echoed in the response and written in every log line of the request.
+  std::string request_id;
   // A long poll asked again after its wait ran out: answer now, even if
   // there is nothing new.
   bool final_try = false;

@@ -22,9 +22,11 @@
 #include "bot/commands.h"
 #include "bot/http_handler.h"
 #include "bot/server.h"
+#include "common/log.h"
 #include "dialogs/script.h"
 #include "nlu/eval.h"
 #include "storage/fixtures.h"
+#include "storage/schema.h"
 #include "storage/sqlite.h"
 #include "storage/store.h"
 #include "storage/synthetic.h"
@@ -38,6 +40,7 @@ const char* kUsage = R"(gridbot — the Guangxi Power Grid 95598 customer-servic
 Usage:
   gridbot serve [--db PATH] [--listen HOST:PORT] [--fixtures FILE] [--now DATE]
                 [--wechat-token T] [--wechat-appid ID] [--wechat-aes-key KEY]
+  gridbot migrate [--db PATH]   (the schema to this binary's version; serve does it too)
   gridbot chat  [--db PATH] [--fixtures FILE] [--now DATE] [--user ID]
   gridbot nlu   [--now YYYY-MM-DD]
   gridbot nlu eval FILE [--now YYYY-MM-DD] [--json] [--predictions PRED]
@@ -68,7 +71,7 @@ Common options:
   --fixtures FILE    load this back-end data (fixtures.md), replacing the old;
                      an empty database gets the demo data of corpus/demo
   --now DATE         start the clock at YYYY-MM-DD[THH:MM] (Asia/Shanghai)
-  --corpus DIR       the corpus directory (default: the source tree's)
+  --corpus DIR       the corpus directory (default: the installed one, else the source tree's)
   --config FILE      read options from FILE (lines "key = value")
 Every option can also be set as GRIDBOT_<NAME> in the environment
 (GRIDBOT_DB, GRIDBOT_LISTEN, GRIDBOT_WECHAT_TOKEN, …); flags win over the
@@ -112,15 +115,26 @@ const char* kServeHelp = R"(gridbot serve: the HTTP service (service.md).
   --desk-capacity N    conversations an agent holds at once (default 5)
   --desk-wait-minutes N   a wait past this is told to the customer and shown red (default 10)
   --desk-idle-minutes N   a held conversation idle this long goes back to the queue (default 30)
-  --web DIR            the pages (default: the source tree's web/)
+  --web DIR            the pages (default: the installed ones, else the source tree's web/)
+  --log-format F       text (default: "gridbot: …" on stderr) or json (one object per line
+                       on stdout, for journald; the listening line too)
+  --access-log on|off  a log line per answered request, with its X-Request-Id (off)
 
-Endpoints: POST /api/chat, GET|POST /wechat, GET /healthz, GET /metrics,
+Endpoints: POST /api/chat, GET|POST /wechat, GET /healthz (alive), GET /readyz
+(database reachable, schema current; 503 otherwise), GET /metrics,
 GET /pay/ORDER (payment page), POST /pay/notify (gateway confirmation),
 GET / (the customer's web chat), GET /agent (the staff console), /api/agent/…
 (desk.md), GET /api/chat/updates.
 Outbox messages of configured channels are delivered in the background.
 Prints "listening on http://HOST:PORT" once it accepts connections; SIGINT or
 SIGTERM stop it cleanly.
+)";
+
+const char* kMigrateHelp = R"(gridbot migrate: brings the database to this gridbot's schema.
+
+  gridbot migrate [--db PATH] [--config FILE]
+Migrations are versioned and run one transaction each, in order; `serve`
+runs them at start-up too. Prints the version before and after.
 )";
 
 const char* kChatHelp = R"(gridbot chat: talk to the bot in the terminal.
@@ -167,6 +181,13 @@ int Serve(const std::vector<std::string>& args) {
   bot::Config config;
   Status s = bot::ParseConfig(args, &config);
   if (!s.ok()) return Fail(s.message());
+  logging::Configure(config.log_format == "json" ? logging::Format::kJson : logging::Format::kText,
+                     config.access_log);
+  // Under systemd the reason a start failed is a log line like the others.
+  auto Fail = [](const std::string& message) {
+    logging::Error(message);
+    return 2;
+  };
   if (config.api_key.empty() && !bot::IsLoopbackListen(config.listen))
     return Fail("--listen " + config.listen +
                 " is not a loopback address: set --api-key (callers naming a customer in /api/chat "
@@ -177,6 +198,23 @@ int Serve(const std::vector<std::string>& args) {
   if (!handler.ok()) return Fail(handler.error());
   s = bot::Serve(**app, **handler);
   if (!s.ok()) return Fail(s.message());
+  return 0;
+}
+
+// gridbot migrate: brings the database to this binary's schema and says
+// from which version (serve does the same at start-up).
+int Migrate(const std::vector<std::string>& args) {
+  if (WantsHelp(args)) return std::printf("%s", kMigrateHelp), 0;
+  bot::Config config;
+  Status s = bot::ParseConfig(args, &config);
+  if (!s.ok()) return Fail(s.message());
+  auto store = storage::Store::Open(config.db);
+  if (!store.ok()) return Fail(store.error());
+  const int from = (*store)->migrated_from(), to = storage::LatestSchemaVersion();
+  if (from == to)
+    std::printf("%s: schema version %d, current\n", config.db.c_str(), to);
+  else
+    std::printf("%s: schema version %d -> %d\n", config.db.c_str(), from, to);
   return 0;
 }
 
@@ -659,6 +697,7 @@ int main(int argc, char** argv) {
   const std::string cmd = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (cmd == "serve") return Serve(rest);
+  if (cmd == "migrate") return Migrate(rest);
   if (cmd == "chat") return Chat(rest);
   if (cmd == "nlu") return Nlu(rest);
   if (cmd == "dialog") {

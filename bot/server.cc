@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "bot/outbox.h"
+#include "common/log.h"
 
 namespace gridbot::bot {
 namespace {
@@ -116,8 +117,12 @@ class Server {
       app_.engine().SetSettings(std::move(settings));
     }
     asio::co_spawn(acceptor.get_executor(), Accept(acceptor), asio::detached);
-    std::printf("listening on http://%s:%u\n", shown.c_str(), bound.port());
-    std::fflush(stdout);
+    logging::Info("started", {{"version", GridbotVersion()},
+                              {"db", app_.config().db},
+                              {"corpus", CorpusDir(app_.config())},
+                              {"web", WebDir(app_.config())},
+                              {"schema_version", std::to_string(app_.store().CheckReady().version), true}});
+    logging::Listening("http://" + shown + ":" + std::to_string(bound.port()));
 
     // The outbox: messages sent outside a reply, delivered in the background
     // (blocking HTTP, so never on the I/O threads), for the channels that are
@@ -146,7 +151,7 @@ class Server {
           app_.desk().Tick();
           app_.Housekeeping();
         } catch (const std::exception& e) {
-          std::fprintf(stderr, "gridbot: desk timers: %s\n", e.what());
+          logging::Error("desk timers failed", {{"error", e.what()}});
         }
         lock.lock();
         outbox_cv_.wait_for(lock, kDeskInterval, [this] { return stopping_.load(); });
@@ -239,6 +244,7 @@ class Server {
       r.api_key = std::string(req["X-Api-Key"]);
       r.peer = peer;
       r.forwarded_for = std::string(req["X-Forwarded-For"]);
+      r.request_id = logging::RequestIdFrom(req["X-Request-Id"]);
       const unsigned version = req.version();
       const bool keep_alive = req.keep_alive() && !stopping_;
       const bool head = req.method() == http::verb::head;
@@ -318,7 +324,7 @@ class Server {
             try {
               out = fn();
             } catch (const std::exception& e) {
-              std::fprintf(stderr, "gridbot: event stream: %s\n", e.what());
+              logging::Error("event stream failed", {{"error", e.what()}});
             }
             auto executor = work.get_executor();
             asio::dispatch(executor, [handler = std::move(handler), out = std::move(out)]() mutable {

@@ -32,6 +32,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
     }
   }
   std::unique_ptr<Store> store(new Store(std::move(*db)));
+  store->migrated_from_ = was;
   if (path != ":memory:" && !path.empty()) store->StartCheckpointer(path);
   return store;
 }
@@ -76,6 +77,23 @@ bool Store::Healthy() {
   Statement st = tx.Prep("SELECT 1");
   const bool up = st.Step() && st.Int(0) == 1;
   return up && tx.Commit().ok();
+}
+
+Readiness Store::CheckReady() {
+  Readiness r;
+  r.latest = LatestSchemaVersion();
+  try {
+    Tx tx = Begin();
+    Statement st = tx.Prep("PRAGMA user_version");
+    if (st.Step()) {
+      r.version = static_cast<int>(st.Int(0));
+      r.reachable = true;
+    }
+    r.reachable = tx.Commit().ok() && r.reachable;
+  } catch (const std::exception&) {
+    r.reachable = false;
+  }
+  return r;
 }
 
 Store::BatchStats Store::batch_stats() {

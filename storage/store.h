@@ -159,6 +159,15 @@ class Tx {
   std::string error_;
 };
 
+// What /readyz reports: the database answers, and its schema is the one
+// this binary migrates to.
+struct Readiness {
+  bool reachable = false;
+  int version = 0;  // the database's schema version (when reachable)
+  int latest = 0;   // this binary's
+  bool ready() const { return reachable && version == latest; }
+};
+
 class Store {
  public:
   // Opens or creates the database file (":memory:" for tests) and migrates it.
@@ -168,6 +177,10 @@ class Store {
   Tx Begin();
   // True while a trivial query succeeds (GET /healthz).
   bool Healthy();
+  // Whether turns can be taken (GET /readyz); never throws.
+  Readiness CheckReady();
+  // The schema version the database had when Open() found it (0: new).
+  int migrated_from() const { return migrated_from_; }
 
   // Batches committed so far that held a committed Tx, and the Txs they
   // held (for /metrics, benchmarks and tests: transactions per commit).
@@ -198,6 +211,7 @@ class Store {
   // turn behind it); the writer's own checkpoint only past 40 MB of WAL.
   void StartCheckpointer(const std::string& path);
 
+  int migrated_from_ = 0;
   std::mutex mu_;
   std::unique_ptr<Connection> db_;  // GUARDED_BY(mu_)
   std::thread checkpointer_;

@@ -69,6 +69,14 @@ TEST(Http, HealthzAndMetrics) {
   auto res = s.Request(http::verb::get, "/healthz");
   EXPECT_EQ(res.result_int(), 200);
   EXPECT_EQ(res.body(), "ok");
+  EXPECT_EQ(res["X-Request-Id"].size(), 16u);  // a new id when the client sent none
+  auto ready = s.Request(http::verb::get, "/readyz");
+  EXPECT_EQ(ready.result_int(), 200);
+  const auto r = nlohmann::json::parse(ready.body());
+  EXPECT_EQ(r["status"], "ready");
+  EXPECT_EQ(r["database"], "reachable");
+  EXPECT_EQ(r["schema_version"], r["schema_latest"]);
+  EXPECT_EQ(s.Request(http::verb::post, "/readyz").result_int(), 405);
   s.Chat("m1", "你好");
   s.Chat("m1", "绑定户号");
   s.Chat("m1", "南宁");      // an answer to the prompt: a bind turn, not a fallback

@@ -1,0 +1,44 @@
+#include "common/log.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
+
+namespace gridbot::logging {
+namespace {
+
+TEST(Log, JsonLineIsOneParsableObjectWhateverTheText) {
+  const std::string nasty = "line\nbreak \"quoted\" back\\slash \t tab \x01 ctl 中文 \x7f";
+  const std::string line = JsonLine("error", nasty, {{"path", "/api/chat?x=\"1\""},
+                                                     {"status", "503", true},
+                                                     {"ms", "1.25", true},
+                                                     {"bad_number", "12; rm", true}});
+  EXPECT_EQ(line.find('\n'), std::string::npos);  // one line, always
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["level"], "error");
+  EXPECT_EQ(j["msg"], nasty);
+  EXPECT_EQ(j["path"], "/api/chat?x=\"1\"");
+  EXPECT_EQ(j["status"], 503);
+  EXPECT_DOUBLE_EQ(j["ms"].get<double>(), 1.25);
+  EXPECT_EQ(j["bad_number"], "12; rm");  // not a number: written as a string
+  const std::string ts = j["ts"];
+  EXPECT_EQ(ts.size(), 24u);  // 2026-12-03T12:00:00.123Z
+  EXPECT_EQ(ts.back(), 'Z');
+}
+
+TEST(Log, RequestIdsKeepUsableOnesAndReplaceTheRest) {
+  EXPECT_EQ(RequestIdFrom("abc-123_X.y"), "abc-123_X.y");
+  std::set<std::string> seen;
+  for (const std::string& bad : std::vector<std::string>{"", "has space", "new\nline", "引号", std::string(65, 'a')}) {
+    const std::string id = RequestIdFrom(bad);
+    EXPECT_EQ(id.size(), 16u) << bad;
+    EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 5u);  // each one new
+}
+
+}  // namespace
+}  // namespace gridbot::logging
