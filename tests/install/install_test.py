@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""install_test: gridbot installed the way an operations team installs it.
+
+  tests/install/install_test.py BUILD_DIR WORKDIR
+
+1. `cmake --install BUILD_DIR` into a temporary root (DESTDIR): the files are
+   in their standard places (/usr/bin, /usr/share/gridbot, /etc/gridbot, the
+   systemd unit), the unit file says what it must (its own user, the
+   installed config, SIGTERM, a state directory), and the installed binary
+   is started exactly as the unit's ExecStart starts it — only its root
+   moved under the temporary directory, and the listen address and database
+   put there (flags win over the config file). It must find corpus/ and
+   web/ under that root (never the source tree's), log one JSON object per
+   line on stdout with request ids, answer /healthz, /readyz, the web chat
+   page and a Chinese turn, and stop cleanly on SIGTERM.
+2. The .deb from `cpack -G DEB`: its control file (name, version, shared
+   library dependencies from dpkg-shlibdeps, adduser), conffiles, maintainer
+   scripts (valid sh), its file list; unpacked with dpkg-deb -x and started
+   the same way.
+3. As root on Debian, when no gridbot package is installed already: the .deb
+   installed for real with `dpkg -i` (its postinst makes the gridbot user,
+   the config root:gridbot 0640, /var/lib/gridbot owned by gridbot),
+   `systemd-analyze verify` of the installed unit, the service's command
+   run as the gridbot user with the installed paths, then `dpkg --purge`.
+
+Only Python's standard library. Exit 0 when every check holds.
+"""
+
+import json
+import os
+import pathlib
+import pwd
+import grp
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+FAILURES = []
+
+
+def check(cond, what):
+    if cond:
+        print("  ok  ", what)
+    else:
+        print("  FAIL", what)
+        FAILURES.append(what)
+    return cond
+
+
+def run(cmd, **kw):
+    print("$", " ".join(shlex.quote(str(c)) for c in cmd), flush=True)
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
+
+
+def http(method, url, body=None, headers=None):
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            return r.status, dict(r.headers), r.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read().decode("utf-8", "replace")
+
+
+def parse_unit(text):
+    unit = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or line.startswith("["):
+            continue
+        k, _, v = line.partition("=")
+        unit[k.strip()] = v.strip()
+    return unit
+
+
+def start_like_the_unit(root, exec_start, work, tag):
+    """Runs ExecStart with its absolute paths under `root`; returns the
+    process, its URL and its stdout lines so far."""
+    argv = shlex.split(exec_start)
+    rooted = [str(root) + a if a.startswith("/") else a for a in argv]
+    db = work / f"{tag}.db"
+    rooted += ["--listen", "127.0.0.1:0", "--db", str(db), "--access-log", "on"]
+    out = open(work / f"{tag}.out", "w")
+    err = open(work / f"{tag}.err", "w")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
+    proc = subprocess.Popen(rooted, stdout=out, stderr=err, cwd=str(work), env=env)
+    url = None
+    for _ in range(600):
+        time.sleep(0.05)
+        for line in (work / f"{tag}.out").read_text().splitlines():
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if obj.get("url"):
+                url = obj["url"]
+        if url or proc.poll() is not None:
+            break
+    return proc, url
+
+
+def exercise(root, work, tag, exec_start):
+    """The installed service, started as its unit starts it."""
+    print(f"-- {tag}: the installed binary, started as the unit starts it")
+    proc, url = start_like_the_unit(root, exec_start, work, tag)
+    if not check(url is not None, f"{tag}: it starts and logs where it listens (JSON)"):
+        print((work / f"{tag}.err").read_text()[-2000:])
+        print((work / f"{tag}.out").read_text()[-2000:])
+        proc.kill()
+        return
+    try:
+        status, _, body = http("GET", url + "/healthz")
+        check(status == 200, f"{tag}: /healthz 200")
+        status, _, body = http("GET", url + "/readyz")
+        ready = json.loads(body) if status in (200, 503) else {}
+        check(status == 200 and ready.get("status") == "ready"
+              and ready.get("schema_version") == ready.get("schema_latest"),
+              f"{tag}: /readyz 200, schema current ({body.strip()})")
+        status, _, body = http("GET", url + "/")
+        check(status == 200 and "<html" in body.lower(), f"{tag}: the web chat page is served")
+        status, headers, body = http(
+            "POST", url + "/api/chat",
+            json.dumps({"user": "install-1", "text": "你好，你能做什么"}).encode(),
+            {"Content-Type": "application/json", "X-Request-Id": "install-req-1"})
+        reply = json.loads(body) if status == 200 else {}
+        texts = " ".join(r.get("text", "") for r in reply.get("replies", []))
+        check(status == 200 and re.search(r"[\u4e00-\u9fff]", texts) is not None,
+              f"{tag}: a turn is answered in Chinese ({texts[:40]}…)")
+        check(headers.get("X-Request-Id") == "install-req-1",
+              f"{tag}: the client's X-Request-Id is echoed")
+        status, headers, _ = http("GET", url + "/healthz", headers={"X-Request-Id": "bad id; rm -rf"})
+        check(re.fullmatch(r"[0-9a-f]{16}", headers.get("X-Request-Id", "")) is not None,
+              f"{tag}: an unusable X-Request-Id is replaced by a new one")
+        status, _, body = http("GET", url + "/api/chat")
+        check(status == 405, f"{tag}: a wrong method is a 4xx, not a 500")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = None
+    check(rc == 0, f"{tag}: SIGTERM stops it cleanly (exit {rc})")
+    lines = (work / f"{tag}.out").read_text().splitlines()
+    objs = []
+    for line in lines:
+        try:
+            objs.append(json.loads(line))
+        except ValueError:
+            check(False, f"{tag}: stdout line is JSON: {line[:80]}")
+    check(lines and len(objs) == len(lines), f"{tag}: every stdout line is one JSON object")
+    started = next((o for o in objs if o.get("msg") == "started"), {})
+    share = str(root / "usr/share/gridbot")
+    check(started.get("corpus") == share + "/corpus" and started.get("web") == share + "/web",
+          f"{tag}: corpus/ and web/ found under the installed root "
+          f"({started.get('corpus')}, {started.get('web')})")
+    check(all({"ts", "level", "msg"} <= o.keys() for o in objs), f"{tag}: lines have ts, level, msg")
+    access = [o for o in objs if o.get("msg") == "request" and o.get("request_id") == "install-req-1"]
+    check(len(access) == 1 and access[0].get("path") == "/api/chat" and access[0].get("status") == 200,
+          f"{tag}: the access line carries the request id, path and status")
+
+
+def main():
+    build = pathlib.Path(sys.argv[1]).resolve()
+    work = pathlib.Path(sys.argv[2]).resolve()
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+
+    # 1. cmake --install into a temporary root.
+    print("-- cmake --install into a temporary root")
+    root = work / "root"
+    run(["cmake", "--install", str(build)], env={**os.environ, "DESTDIR": str(root)})
+    for rel in ["usr/bin/gridbot", "usr/share/gridbot/corpus/nlu/intents.rules",
+                "usr/share/gridbot/corpus/replies", "usr/share/gridbot/web/chat/index.html",
+                "usr/share/gridbot/web/agent/index.html", "usr/share/gridbot/web/analytics/index.html", "usr/lib/systemd/system/gridbot.service",
+                "etc/gridbot/gridbot.conf", "usr/share/doc/gridbot/README.md"]:
+        check((root / rel).exists(), f"installed: /{rel}")
+    conf_mode = (root / "etc/gridbot/gridbot.conf").stat().st_mode & 0o777
+    check(conf_mode & 0o007 == 0, f"/etc/gridbot/gridbot.conf is not world-readable ({oct(conf_mode)})")
+    unit = parse_unit((root / "usr/lib/systemd/system/gridbot.service").read_text())
+    check(unit.get("User") == "gridbot" and unit.get("Group") == "gridbot", "unit: runs as user gridbot")
+    exec_start = unit.get("ExecStart", "")
+    check(exec_start.startswith("/usr/bin/gridbot serve ") and "--config /etc/gridbot/gridbot.conf" in exec_start,
+          f"unit: ExecStart runs the installed binary with the installed config ({exec_start})")
+    check(unit.get("StateDirectory") == "gridbot" and unit.get("KillSignal") == "SIGTERM"
+          and unit.get("WantedBy") == "multi-user.target", "unit: state directory, SIGTERM, multi-user")
+    conf = (root / "etc/gridbot/gridbot.conf").read_text()
+    check(re.search(r"^log-format = json$", conf, re.M) and re.search(r"^db = /var/lib/gridbot/", conf, re.M),
+          "config: JSON logs, database in the state directory")
+    exercise(root, work, "install", exec_start)
+
+    # 2. The .deb.
+    print("-- the .deb (cpack -G DEB)")
+    pkgdir = work / "pkg"
+    pkgdir.mkdir()
+    run(["cpack", "-G", "DEB", "--config", str(build / "CPackConfig.cmake"), "-B", str(pkgdir)])
+    debs = sorted(pkgdir.glob("gridbot_*.deb"))
+    if not check(len(debs) == 1, f"one .deb built ({[d.name for d in debs]})"):
+        return 1
+    deb = debs[0]
+    info = run(["dpkg-deb", "-f", str(deb)]).stdout
+    fields = dict(re.findall(r"^([A-Za-z-]+): (.*)$", info, re.M))
+    check(fields.get("Package") == "gridbot", "control: Package gridbot")
+    depends = fields.get("Depends", "")
+    for lib in ["libicu72", "libre2", "libsqlite3", "libssl3", "libpugixml", "adduser"]:
+        check(lib in depends, f"control: depends on {lib}")
+    ctrl = work / "control"
+    run(["dpkg-deb", "-e", str(deb), str(ctrl)])
+    check((ctrl / "conffiles").read_text().split() == ["/etc/gridbot/gridbot.conf"],
+          "conffiles: /etc/gridbot/gridbot.conf")
+    for script in ["postinst", "prerm", "postrm"]:
+        s = ctrl / script
+        ok = s.exists() and os.access(s, os.X_OK) and subprocess.run(["sh", "-n", str(s)]).returncode == 0
+        check(ok, f"maintainer script {script}: executable, valid sh")
+    listing = run(["dpkg-deb", "-c", str(deb)]).stdout
+    for path in ["./usr/bin/gridbot", "./usr/share/gridbot/corpus/", "./usr/share/gridbot/web/chat/index.html",
+                 "./usr/lib/systemd/system/gridbot.service", "./etc/gridbot/gridbot.conf"]:
+        check(path in listing, f".deb holds {path}")
+    check(not re.search(r" \./(home|tmp|work|root)/", listing), ".deb holds nothing outside standard places")
+    unpacked = work / "deb-root"
+    run(["dpkg-deb", "-x", str(deb), str(unpacked)])
+    exercise(unpacked, work, "deb", exec_start)
+
+    # 3. dpkg -i for real.
+    print("-- dpkg -i")
+    already = subprocess.run(["dpkg-query", "-W", "-f=${Status}", "gridbot"], capture_output=True,
+                             text=True).stdout
+    if os.geteuid() != 0 or shutil.which("dpkg") is None:
+        check(False, "dpkg -i needs root on Debian (the README's test command runs as root)")
+    elif "installed" in already and "not-installed" not in already:
+        print("  a gridbot package is installed on this machine: not touching it; dpkg -i skipped")
+        check(False, "dpkg -i: a gridbot package is already installed here (remove it to run this part)")
+    else:
+        try:
+            run(["dpkg", "-i", str(deb)])
+            check(pwd.getpwnam("gridbot") is not None, "postinst: user gridbot exists")
+            st = os.stat("/etc/gridbot/gridbot.conf")
+            check(st.st_uid == 0 and grp.getgrgid(st.st_gid).gr_name == "gridbot"
+                  and (st.st_mode & 0o777) == 0o640, "postinst: config root:gridbot 0640")
+            st = os.stat("/var/lib/gridbot")
+            check(pwd.getpwuid(st.st_uid).pw_name == "gridbot", "postinst: /var/lib/gridbot owned by gridbot")
+            if shutil.which("systemd-analyze"):
+                v = subprocess.run(["systemd-analyze", "verify", "/usr/lib/systemd/system/gridbot.service"],
+                                   capture_output=True, text=True)
+                msgs = [l for l in (v.stdout + v.stderr).splitlines()
+                        if "gridbot.service" in l]
+                check(v.returncode == 0 and not msgs,
+                      f"systemd-analyze verify gridbot.service ({(v.stdout + v.stderr).strip()[:300]})")
+            else:
+                check(False, "systemd-analyze is installed (package systemd)")
+            # The unit's command as its user, in a directory of its own.
+            dpkg_work = work / "dpkg-run"
+            dpkg_work.mkdir()
+            shutil.chown(dpkg_work, "gridbot", "gridbot")
+            exercise_installed(dpkg_work, exec_start)
+        finally:
+            subprocess.run(["dpkg", "--purge", "gridbot"], capture_output=True)
+        check(not os.path.exists("/usr/bin/gridbot") and not os.path.exists("/etc/gridbot/gridbot.conf"),
+              "dpkg --purge removes the binary and the config")
+
+    print("install_test:", "FAILED: " + "; ".join(FAILURES) if FAILURES else "all checks passed")
+    return 1 if FAILURES else 0
+
+
+def exercise_installed(work, exec_start):
+    """The real installation: /usr/bin/gridbot with /etc/gridbot/gridbot.conf,
+    as user gridbot (what systemd's User= does; setpriv execs it, so the
+    SIGTERM reaches gridbot itself)."""
+    print("-- dpkg: the installed service's command, as user gridbot")
+    argv = shlex.split(exec_start) + ["--listen", "127.0.0.1:0", "--db", str(work / "svc.db")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
+    out_path = work / "svc.out"
+    with open(out_path, "w") as out, open(work / "svc.err", "w") as err:
+        proc = subprocess.Popen(["setpriv", "--reuid=gridbot", "--regid=gridbot", "--init-groups"] + argv, stdout=out, stderr=err,
+                                cwd=str(work), env=env)
+    url, started = None, {}
+    for _ in range(600):
+        time.sleep(0.05)
+        for line in out_path.read_text().splitlines():
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            url = obj.get("url", url)
+            if obj.get("msg") == "started":
+                started = obj
+        if url or proc.poll() is not None:
+            break
+    if not check(url is not None, "dpkg: the service starts as gridbot from its unit's command"):
+        print((work / "svc.err").read_text()[-2000:])
+        proc.kill()
+        return
+    check(started.get("corpus") == "/usr/share/gridbot/corpus", "dpkg: corpus from /usr/share/gridbot")
+    status, _, body = http("POST", url + "/api/chat", json.dumps({"user": "d1", "text": "停电了"}).encode(),
+                           {"Content-Type": "application/json"})
+    check(status == 200 and "replies" in body, "dpkg: a turn is answered")
+    status, _, _ = http("GET", url + "/readyz")
+    check(status == 200, "dpkg: /readyz 200")
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = None
+    check(rc == 0, f"dpkg: SIGTERM stops it cleanly (exit {rc})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
