@@ -324,7 +324,7 @@ HttpResponse HttpHandler::Handle(const HttpRequest& req,
   app_.metrics().Request(endpoint, resp.status, seconds);
   if (logging::access_log())
     logging::Request(req.request_id, req.method, PathOf(req.target), resp.status, seconds * 1000,
-                     ClientAddress(req));
+                     req.peer, ClientAddress(req));
   return resp;
 }
 
@@ -350,6 +350,8 @@ HttpResponse HttpHandler::Route(const HttpRequest& req,
     // Ready to take turns: the database answers and its schema is the one
     // this binary migrates to (a load balancer's health check).
     if (req.method != "GET" && req.method != "HEAD") return Plain(405, "method not allowed\n");
+    if (draining_) return HttpResponse{503, "application/json; charset=utf-8",
+                                       R"({"status":"draining","reason":"the server is stopping"})"};
     const storage::Readiness r = app_.store().CheckReady();
     nlohmann::json body = {{"status", r.ready() ? "ready" : "not_ready"},
                            {"database", r.reachable ? "reachable" : "unreachable"},

@@ -14,6 +14,7 @@
 // of one conversation are processed in the order of their Admit() tickets.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -108,6 +109,11 @@ class HttpHandler {
   // conversation's earlier messages): call it off the I/O threads.
   HttpResponse Handle(const HttpRequest& req, std::optional<KeyedSequencer::Ticket> ticket);
 
+  // The server is stopping (SIGTERM): /readyz answers 503 from now on, so a
+  // load balancer stops sending new customers here while the turns in
+  // flight finish.
+  void SetDraining() { draining_ = true; }
+
  private:
   explicit HttpHandler(App& app);
   HttpResponse Chat(const HttpRequest& req, std::optional<KeyedSequencer::Ticket>& ticket);
@@ -138,6 +144,7 @@ class HttpHandler {
   std::unique_ptr<AnalyticsEndpoints> analytics_;
   RateLimiter per_address_, per_customer_;
   std::unique_ptr<StaticFiles> pages_;
+  std::atomic<bool> draining_{false};
 };
 
 // Query parameters of a target ("/p?a=1&b=x%20y"), percent-decoded.

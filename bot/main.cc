@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -208,10 +209,16 @@ int Migrate(const std::vector<std::string>& args) {
   bot::Config config;
   Status s = bot::ParseConfig(args, &config);
   if (!s.ok()) return Fail(s.message());
+  std::error_code ec;
+  const bool existed = config.db == ":memory:" || std::filesystem::exists(config.db, ec);
+  const std::filesystem::path parent = std::filesystem::path(config.db).parent_path();
+  if (!existed && !parent.empty()) std::filesystem::create_directories(parent, ec);
   auto store = storage::Store::Open(config.db);
   if (!store.ok()) return Fail(store.error());
   const int from = (*store)->migrated_from(), to = storage::LatestSchemaVersion();
-  if (from == to)
+  if (!existed)
+    std::printf("%s: a new database, schema version %d\n", config.db.c_str(), to);
+  else if (from == to)
     std::printf("%s: schema version %d, current\n", config.db.c_str(), to);
   else
     std::printf("%s: schema version %d -> %d\n", config.db.c_str(), from, to);
@@ -689,6 +696,9 @@ int GenData(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A log reader that goes away (a closed pipe) costs its lines, never the
+  // process; Asio's sockets already send with MSG_NOSIGNAL.
+  std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::printf("%s", kUsage);

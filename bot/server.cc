@@ -100,6 +100,7 @@ class Server {
     signals.async_wait([&](const beast::error_code& ec, int) {
       if (ec) return;
       stopping_ = true;
+      handler_.SetDraining();
       // The listening socket is closed before the I/O may stop.
       asio::post(acceptor.get_executor(), [this, &acceptor] {
         beast::error_code ignored;

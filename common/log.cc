@@ -3,9 +3,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <mutex>
 #include <random>
 
 namespace gridbot::logging {
@@ -14,18 +17,58 @@ namespace {
 std::atomic<Format> g_format{Format::kText};
 std::atomic<bool> g_access{false};
 
+std::mutex g_write_mu;
+
+// One whole line: under a mutex (a pipe splits writes longer than PIPE_BUF,
+// and a partial write is finished by a second one), retrying on EINTR (the
+// server's signal handlers do not restart system calls).
 void WriteAll(int fd, const std::string& line) {
+  std::lock_guard<std::mutex> lock(g_write_mu);
   size_t off = 0;
   while (off < line.size()) {
     const ssize_t n = ::write(fd, line.data() + off, line.size() - off);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;  // nowhere to log to: never fail the request for it
     off += static_cast<size_t>(n);
   }
 }
 
+// The length of the valid UTF-8 sequence at s[i], or 0.
+size_t Utf8Length(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  size_t n;
+  unsigned min;
+  if (c >= 0xc2 && c <= 0xdf) n = 2, min = 0x80;
+  else if (c >= 0xe0 && c <= 0xef) n = 3, min = 0x800;
+  else if (c >= 0xf0 && c <= 0xf4) n = 4, min = 0x10000;
+  else return 0;
+  if (i + n > s.size()) return 0;
+  unsigned cp = c & (0xff >> (n + 1));
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i + k) & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return n;
+}
+
+// A JSON string: control characters escaped, and every byte that is not
+// part of valid UTF-8 (a raw request target, an error quoting input)
+// written as U+FFFD, so that every line is valid JSON and valid UTF-8.
 void AppendEscaped(std::string& out, std::string_view s) {
   out += '"';
-  for (const unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      if (const size_t n = Utf8Length(s, i)) {
+        out.append(s.substr(i, n));
+        i += n - 1;
+      } else {
+        out += "\ufffd";
+      }
+      continue;
+    }
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -38,7 +81,7 @@ void AppendEscaped(std::string& out, std::string_view s) {
           std::snprintf(buf, sizeof buf, "\\u%04x", c);
           out += buf;
         } else {
-          out += static_cast<char>(c);  // UTF-8 passes through
+          out += static_cast<char>(c);
         }
     }
   }
@@ -58,11 +101,30 @@ std::string Timestamp() {
   return buf;
 }
 
+// A JSON number: -?digits[.digits] (all our numeric fields are).
 bool NumericOk(std::string_view v) {
-  if (v.empty()) return false;
-  for (char c : v)
-    if (!((c >= '0' && c <= '9') || c == '.' || c == '-')) return false;
-  return true;
+  size_t i = 0;
+  if (i < v.size() && v[i] == '-') ++i;
+  const size_t int_start = i;
+  while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+  if (i == int_start || (v[int_start] == '0' && i - int_start > 1)) return false;
+  if (i < v.size() && v[i] == '.') {
+    const size_t frac = ++i;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+    if (i == frac) return false;
+  }
+  return i == v.size();
+}
+
+// Text lines stay one line: a newline in a field is written as \n.
+std::string OneLine(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else out += c;
+  }
+  return out;
 }
 
 void Emit(std::string_view level, std::string_view msg, const Fields& fields) {
@@ -71,8 +133,8 @@ void Emit(std::string_view level, std::string_view msg, const Fields& fields) {
     return;
   }
   std::string line = "gridbot: ";
-  line += msg;
-  for (const auto& f : fields) line += " " + f.key + "=" + f.value;
+  line += OneLine(msg);
+  for (const auto& f : fields) line += " " + f.key + "=" + OneLine(f.value);
   WriteAll(STDERR_FILENO, line + "\n");
 }
 
@@ -116,7 +178,7 @@ void Listening(const std::string& url) {
 }
 
 void Request(const std::string& request_id, const std::string& method, const std::string& path,
-             int status, double ms, const std::string& client) {
+             int status, double ms, const std::string& peer, const std::string& client) {
   if (!access_log()) return;
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", ms);
@@ -125,12 +187,13 @@ void Request(const std::string& request_id, const std::string& method, const std
               {"path", path},
               {"status", std::to_string(status), true},
               {"ms", buf, true},
+              {"peer", peer},
               {"client", client}};
   if (format() == Format::kJson) {
     WriteAll(STDOUT_FILENO, JsonLine("info", "request", f) + "\n");
   } else {
-    WriteAll(STDERR_FILENO, "gridbot: " + request_id + " " + method + " " + path + " " +
-                                std::to_string(status) + " " + buf + " ms " + client + "\n");
+    WriteAll(STDERR_FILENO, "gridbot: " + request_id + " " + method + " " + OneLine(path) + " " +
+                                std::to_string(status) + " " + buf + " ms " + peer + "\n");
   }
 }
 

@@ -7,12 +7,17 @@
 //         stdout, e.g.
 //           {"ts":"2026-12-03T12:00:00.123Z","level":"error","msg":"internal error",
 //            "request_id":"5f2c…","method":"POST","path":"/api/chat","error":"…"}
-//         the listening line is {"level":"info","msg":"listening on URL","url":URL}.
+//         the listening line is {"level":"info","msg":"listening on URL","url":URL}
+//         (service.md's plain `listening on URL` line is the text format's:
+//         json is for a service manager, chosen explicitly).
 // With `--access-log on`, every answered request gets a line too (request
 // id, method, path, status, milliseconds, client).
 //
-// Lines are written whole with one write(2), so lines of several threads
-// never interleave. Thread safety: Configure() before the threads start;
+// Lines are written whole (one line at a time, under a mutex), so lines of
+// several threads never interleave; every JSON line is valid UTF-8 (bytes
+// that are not become U+FFFD). A reader that stops reading stalls the
+// threads that log (as with any blocking log); SIGPIPE is ignored by
+// main(), so a reader that goes away costs the lines, not the process. Thread safety: Configure() before the threads start;
 // everything else from any thread.
 #pragma once
 
@@ -44,9 +49,11 @@ void Error(std::string_view msg, const Fields& fields = {});
 // line with "url" in json.
 void Listening(const std::string& url);
 
-// One answered request (only when access_log()).
+// One answered request (only when access_log()): `peer` the TCP peer,
+// `client` the customer's address as the rate limits see it (X-Forwarded-For
+// from a trusted proxy; "" for a loopback caller).
 void Request(const std::string& request_id, const std::string& method, const std::string& path,
-             int status, double ms, const std::string& client);
+             int status, double ms, const std::string& peer, const std::string& client);
 
 // A request id for a request that came without a usable X-Request-Id:
 // 16 hex digits, unique in this process and very likely across instances.

@@ -28,6 +28,24 @@ TEST(Log, JsonLineIsOneParsableObjectWhateverTheText) {
   EXPECT_EQ(ts.back(), 'Z');
 }
 
+TEST(Log, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+  // A raw request target may hold any byte; the line must still be UTF-8.
+  const std::string line = JsonLine("info", "request", {{"path", "/\xff\xfe?a=\xe4\xb8"},
+                                                        {"ok", "电费\xc0\x80"},
+                                                        {"emoji", "\xf0\x9f\x91\x8d"}});
+  const auto j = nlohmann::json::parse(line);  // throws on invalid UTF-8
+  EXPECT_EQ(j["path"], "/\ufffd\ufffd?a=\ufffd\ufffd");
+  EXPECT_EQ(j["ok"], "电费\ufffd\ufffd");  // an overlong NUL is not UTF-8
+  EXPECT_EQ(j["emoji"], "\xf0\x9f\x91\x8d");
+}
+
+TEST(Log, OnlyRealNumbersAreWrittenAsNumbers) {
+  for (const std::string n : {"0", "503", "-1", "1.25", "0.001"})
+    EXPECT_TRUE(nlohmann::json::parse(JsonLine("info", "m", {{"v", n, true}}))["v"].is_number()) << n;
+  for (const std::string n : {"", "-", ".", "1.", "1.2.3", "01", "1-2", "1e5", "nan"})
+    EXPECT_TRUE(nlohmann::json::parse(JsonLine("info", "m", {{"v", n, true}}))["v"].is_string()) << n;
+}
+
 TEST(Log, RequestIdsKeepUsableOnesAndReplaceTheRest) {
   EXPECT_EQ(RequestIdFrom("abc-123_X.y"), "abc-123_X.y");
   std::set<std::string> seen;
