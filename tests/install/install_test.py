@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """install_test: gridbot installed the way an operations team installs it.
 
-  tests/install/install_test.py BUILD_DIR WORKDIR
+  tests/install/install_test.py BUILD_DIR WORKDIR [files|dpkg]
 
 1. `cmake --install BUILD_DIR` into a temporary root (DESTDIR): the files are
    in their standard places (/usr/bin, /usr/share/gridbot, /etc/gridbot, the
@@ -17,13 +17,19 @@
    library dependencies from dpkg-shlibdeps, adduser), conffiles, maintainer
    scripts (valid sh), its file list; unpacked with dpkg-deb -x and started
    the same way.
-3. As root on Debian, when no gridbot package is installed already: the .deb
-   installed for real with `dpkg -i` (its postinst makes the gridbot user,
-   the config root:gridbot 0640, /var/lib/gridbot owned by gridbot),
-   `systemd-analyze verify` of the installed unit, the service's command
-   run as the gridbot user with the installed paths, then `dpkg --purge`.
+3. (`dpkg`, the ctest dpkg_install_test) As root, on a machine where gridbot
+   has never been installed (no package record, no /usr/bin/gridbot,
+   /etc/gridbot or /var/lib/gridbot; otherwise it touches nothing and exits
+   77, "skipped"): the .deb installed for real with `dpkg -i` (its postinst
+   makes the gridbot user, the config root:gridbot 0640, /var/lib/gridbot,
+   the unit enabled), `systemd-analyze verify` of the installed unit; then
+   the service itself — under a running systemd the unit the postinst
+   started, else the unit's ExecStart as user gridbot in /var/lib/gridbot on
+   its configured database; `dpkg -r` (config and data kept), `dpkg --purge`
+   (nothing left, no enable link).
 
-Only Python's standard library. Exit 0 when every check holds.
+Parts 1 and 2 are the default (`files`). Only Python's standard library.
+Exit 0 when every check holds.
 """
 
 import json
@@ -167,8 +173,11 @@ def exercise(root, work, tag, exec_start):
 def main():
     build = pathlib.Path(sys.argv[1]).resolve()
     work = pathlib.Path(sys.argv[2]).resolve()
+    part = sys.argv[3] if len(sys.argv) > 3 else "files"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    if part == "dpkg":
+        return dpkg_install(make_deb(build, work), work)
 
     # 1. cmake --install into a temporary root.
     print("-- cmake --install into a temporary root")
@@ -192,16 +201,17 @@ def main():
     check(re.search(r"^log-format = json$", conf, re.M) and re.search(r"^db = /var/lib/gridbot/", conf, re.M),
           "config: JSON logs, database in the state directory")
     exercise(root, work, "install", exec_start)
+    mdb = work / "migrate" / "m.db"
+    first = run([str(root / "usr/bin/gridbot"), "migrate", "--db", str(mdb)]).stdout
+    again = run([str(root / "usr/bin/gridbot"), "migrate", "--db", str(mdb)]).stdout
+    check("a new database" in first and "current" in again,
+          f"gridbot migrate: a new database, then current ({first.strip()} / {again.strip()})")
 
     # 2. The .deb.
     print("-- the .deb (cpack -G DEB)")
-    pkgdir = work / "pkg"
-    pkgdir.mkdir()
-    run(["cpack", "-G", "DEB", "--config", str(build / "CPackConfig.cmake"), "-B", str(pkgdir)])
-    debs = sorted(pkgdir.glob("gridbot_*.deb"))
-    if not check(len(debs) == 1, f"one .deb built ({[d.name for d in debs]})"):
+    deb = make_deb(build, work)
+    if deb is None:
         return 1
-    deb = debs[0]
     info = run(["dpkg-deb", "-f", str(deb)]).stdout
     fields = dict(re.findall(r"^([A-Za-z-]+): (.*)$", info, re.M))
     check(fields.get("Package") == "gridbot", "control: Package gridbot")
@@ -223,60 +233,103 @@ def main():
     check(not re.search(r" \./(home|tmp|work|root)/", listing), ".deb holds nothing outside standard places")
     unpacked = work / "deb-root"
     run(["dpkg-deb", "-x", str(deb), str(unpacked)])
-    exercise(unpacked, work, "deb", exec_start)
-
-    # 3. dpkg -i for real.
-    print("-- dpkg -i")
-    already = subprocess.run(["dpkg-query", "-W", "-f=${Status}", "gridbot"], capture_output=True,
-                             text=True).stdout
-    if os.geteuid() != 0 or shutil.which("dpkg") is None:
-        check(False, "dpkg -i needs root on Debian (the README's test command runs as root)")
-    elif "installed" in already and "not-installed" not in already:
-        print("  a gridbot package is installed on this machine: not touching it; dpkg -i skipped")
-        check(False, "dpkg -i: a gridbot package is already installed here (remove it to run this part)")
-    else:
-        try:
-            run(["dpkg", "-i", str(deb)])
-            check(pwd.getpwnam("gridbot") is not None, "postinst: user gridbot exists")
-            st = os.stat("/etc/gridbot/gridbot.conf")
-            check(st.st_uid == 0 and grp.getgrgid(st.st_gid).gr_name == "gridbot"
-                  and (st.st_mode & 0o777) == 0o640, "postinst: config root:gridbot 0640")
-            st = os.stat("/var/lib/gridbot")
-            check(pwd.getpwuid(st.st_uid).pw_name == "gridbot", "postinst: /var/lib/gridbot owned by gridbot")
-            if shutil.which("systemd-analyze"):
-                v = subprocess.run(["systemd-analyze", "verify", "/usr/lib/systemd/system/gridbot.service"],
-                                   capture_output=True, text=True)
-                msgs = [l for l in (v.stdout + v.stderr).splitlines()
-                        if "gridbot.service" in l]
-                check(v.returncode == 0 and not msgs,
-                      f"systemd-analyze verify gridbot.service ({(v.stdout + v.stderr).strip()[:300]})")
-            else:
-                check(False, "systemd-analyze is installed (package systemd)")
-            # The unit's command as its user, in a directory of its own.
-            dpkg_work = work / "dpkg-run"
-            dpkg_work.mkdir()
-            shutil.chown(dpkg_work, "gridbot", "gridbot")
-            exercise_installed(dpkg_work, exec_start)
-        finally:
-            subprocess.run(["dpkg", "--purge", "gridbot"], capture_output=True)
-        check(not os.path.exists("/usr/bin/gridbot") and not os.path.exists("/etc/gridbot/gridbot.conf"),
-              "dpkg --purge removes the binary and the config")
+    deb_unit = parse_unit((unpacked / "usr/lib/systemd/system/gridbot.service").read_text())
+    check(deb_unit.get("ExecStart") == "/usr/bin/gridbot serve --config /etc/gridbot/gridbot.conf",
+          f"the .deb's unit runs /usr/bin/gridbot with /etc/gridbot/gridbot.conf ({deb_unit.get('ExecStart')})")
+    exercise(unpacked, work, "deb", deb_unit.get("ExecStart", exec_start))
 
     print("install_test:", "FAILED: " + "; ".join(FAILURES) if FAILURES else "all checks passed")
     return 1 if FAILURES else 0
 
 
-def exercise_installed(work, exec_start):
-    """The real installation: /usr/bin/gridbot with /etc/gridbot/gridbot.conf,
-    as user gridbot (what systemd's User= does; setpriv execs it, so the
-    SIGTERM reaches gridbot itself)."""
-    print("-- dpkg: the installed service's command, as user gridbot")
-    argv = shlex.split(exec_start) + ["--listen", "127.0.0.1:0", "--db", str(work / "svc.db")]
+SKIP = 77  # CTest's SKIP_RETURN_CODE of dpkg_install_test
+
+
+def make_deb(build, work):
+    pkgdir = work / "pkg"
+    pkgdir.mkdir()
+    run(["cpack", "-G", "DEB", "--config", str(build / "CPackConfig.cmake"), "-B", str(pkgdir)])
+    debs = sorted(pkgdir.glob("gridbot_*.deb"))
+    if not check(len(debs) == 1, f"one .deb built ({[d.name for d in debs]})"):
+        return None
+    return debs[0]
+
+
+def dpkg_install(deb, work):
+    """3. The .deb installed for real, removed, purged."""
+    if deb is None:
+        return 1
+    print("-- dpkg -i / -r / --purge on this machine")
+    if os.geteuid() != 0:
+        print("dpkg_install_test: needs root (the README's test command runs as root): skipped")
+        return SKIP
+    status = subprocess.run(["dpkg-query", "-W", "-f=${Status}", "gridbot"], capture_output=True,
+                            text=True).stdout.strip()
+    traces = [p for p in ["/usr/bin/gridbot", "/etc/gridbot", "/var/lib/gridbot"] if os.path.exists(p)]
+    if (status and "not-installed" not in status) or traces:
+        # A real installation (or one removed with its data kept): never touched.
+        print(f"dpkg_install_test: gridbot is on this machine already ({status or 'no package'}; "
+              f"{', '.join(traces) or 'no files'}): skipped, nothing touched")
+        return SKIP
+    wants = pathlib.Path("/etc/systemd/system/multi-user.target.wants/gridbot.service")
+    systemd_runs = os.path.isdir("/run/systemd/system")
+    try:
+        r = subprocess.run(["dpkg", "-i", str(deb)], capture_output=True, text=True)
+        check(r.returncode == 0, f"dpkg -i {deb.name} ({r.stderr.strip()[-300:]})")
+        check(pwd.getpwnam("gridbot") is not None, "postinst: user gridbot exists")
+        st = os.stat("/etc/gridbot/gridbot.conf")
+        check(st.st_uid == 0 and grp.getgrgid(st.st_gid).gr_name == "gridbot"
+              and (st.st_mode & 0o777) == 0o640, "postinst: config root:gridbot 0640")
+        st = os.stat("/var/lib/gridbot")
+        check(pwd.getpwuid(st.st_uid).pw_name == "gridbot" and (st.st_mode & 0o777) == 0o750,
+              "postinst: /var/lib/gridbot gridbot 0750")
+        check(wants.is_symlink(), "postinst: the unit is enabled (multi-user.target.wants)")
+        v = subprocess.run(["systemd-analyze", "verify", "/usr/lib/systemd/system/gridbot.service"],
+                           capture_output=True, text=True)
+        said = (v.stdout + v.stderr).strip()
+        check(v.returncode == 0 and "gridbot.service" not in said,
+              f"systemd-analyze verify gridbot.service ({said[:300]})")
+        unit = parse_unit(pathlib.Path("/usr/lib/systemd/system/gridbot.service").read_text())
+        if systemd_runs:
+            # A real systemd: the postinst started the unit itself.
+            ok = False
+            for _ in range(100):
+                try:
+                    ok = http("GET", "http://127.0.0.1:8080/readyz")[0] == 200
+                except OSError:
+                    ok = False
+                if ok:
+                    break
+                time.sleep(0.2)
+            check(ok, "systemd started gridbot.service and /readyz is 200")
+        else:
+            run_installed(work, unit["ExecStart"])
+        r = subprocess.run(["dpkg", "-r", "gridbot"], capture_output=True, text=True)
+        check(r.returncode == 0 and not os.path.exists("/usr/bin/gridbot"), "dpkg -r removes the binary")
+        check(os.path.exists("/etc/gridbot/gridbot.conf") and os.path.exists("/var/lib/gridbot/gridbot.db"),
+              "dpkg -r keeps the config and the database")
+    finally:
+        r = subprocess.run(["dpkg", "--purge", "gridbot"], capture_output=True, text=True)
+    check(r.returncode == 0, f"dpkg --purge ({r.stderr.strip()[-300:]})")
+    gone = [p for p in ["/usr/bin/gridbot", "/etc/gridbot", "/var/lib/gridbot"] if os.path.exists(p)]
+    check(not gone, f"dpkg --purge leaves nothing behind ({gone})")
+    check(not wants.is_symlink() and not wants.exists(), "dpkg --purge leaves no enable link")
+    print("dpkg_install_test:", "FAILED: " + "; ".join(FAILURES) if FAILURES else "all checks passed")
+    return 1 if FAILURES else 0
+
+
+def run_installed(work, exec_start):
+    """No systemd here: the unit's ExecStart as its User= would run it, in its
+    WorkingDirectory, on the configured database (/var/lib/gridbot); only the
+    listen address moved to a free port. setpriv execs it, so SIGTERM reaches
+    gridbot itself."""
+    print("-- the unit's command as user gridbot in /var/lib/gridbot")
+    argv = shlex.split(exec_start) + ["--listen", "127.0.0.1:0"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
     out_path = work / "svc.out"
     with open(out_path, "w") as out, open(work / "svc.err", "w") as err:
-        proc = subprocess.Popen(["setpriv", "--reuid=gridbot", "--regid=gridbot", "--init-groups"] + argv, stdout=out, stderr=err,
-                                cwd=str(work), env=env)
+        proc = subprocess.Popen(["setpriv", "--reuid=gridbot", "--regid=gridbot", "--init-groups"] + argv,
+                                stdout=out, stderr=err, cwd="/var/lib/gridbot", env=env)
     url, started = None, {}
     for _ in range(600):
         time.sleep(0.05)
@@ -290,23 +343,26 @@ def exercise_installed(work, exec_start):
                 started = obj
         if url or proc.poll() is not None:
             break
-    if not check(url is not None, "dpkg: the service starts as gridbot from its unit's command"):
+    if not check(url is not None, "the service starts as gridbot from its unit's command"):
         print((work / "svc.err").read_text()[-2000:])
         proc.kill()
         return
-    check(started.get("corpus") == "/usr/share/gridbot/corpus", "dpkg: corpus from /usr/share/gridbot")
+    check(started.get("corpus") == "/usr/share/gridbot/corpus" and
+          started.get("db") == "/var/lib/gridbot/gridbot.db",
+          f"corpus from /usr/share/gridbot, database in /var/lib/gridbot ({started})")
     status, _, body = http("POST", url + "/api/chat", json.dumps({"user": "d1", "text": "停电了"}).encode(),
                            {"Content-Type": "application/json"})
-    check(status == 200 and "replies" in body, "dpkg: a turn is answered")
-    status, _, _ = http("GET", url + "/readyz")
-    check(status == 200, "dpkg: /readyz 200")
+    check(status == 200 and "replies" in body, "a turn is answered")
+    check(http("GET", url + "/readyz")[0] == 200, "/readyz 200")
     proc.send_signal(signal.SIGTERM)
     try:
         rc = proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
         rc = None
-    check(rc == 0, f"dpkg: SIGTERM stops it cleanly (exit {rc})")
+    check(rc == 0, f"SIGTERM stops it cleanly (exit {rc})")
+    st = os.stat("/var/lib/gridbot/gridbot.db")
+    check(pwd.getpwuid(st.st_uid).pw_name == "gridbot", "the database belongs to gridbot")
 
 
 if __name__ == "__main__":
