@@ -12,7 +12,14 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
   }
 }
 
-Statement::~Statement() {
+Statement::Statement(Statement&& o) noexcept
+    : db_(o.db_), conn_(o.conn_), stmt_(o.stmt_), pool_(o.pool_), error_(std::move(o.error_)) {
+  o.stmt_ = nullptr;
+  o.conn_ = nullptr;
+  if (conn_) conn_->Retrack(&o, this);
+}
+
+void Statement::Release() {
   if (!stmt_) return;
   if (pool_ && pool_->size() < 8) {
     sqlite3_reset(stmt_);
@@ -21,23 +28,59 @@ Statement::~Statement() {
   } else {
     sqlite3_finalize(stmt_);
   }
+  stmt_ = nullptr;
+  pool_ = nullptr;
+}
+
+Statement::~Statement() {
+  if (conn_) conn_->Untrack(this);
+  Release();
+}
+
+void Connection::Untrack(Statement* s) {
+  for (size_t i = live_.size(); i-- > 0;)
+    if (live_[i] == s) {
+      live_[i] = live_.back();
+      live_.pop_back();
+      return;
+    }
+}
+
+void Connection::Retrack(Statement* from, Statement* to) {
+  for (auto& p : live_)
+    if (p == from) {
+      p = to;
+      return;
+    }
+}
+
+void Connection::RetireStatements() {
+  for (Statement* s : live_) {
+    s->Release();
+    s->conn_ = nullptr;
+    if (s->error_.empty()) s->error_ = "statement used after its transaction ended";
+  }
+  live_.clear();
 }
 
 Statement Connection::Prepare(std::string_view sql) {
   auto it = cache_.find(std::string(sql));
-  if (it == cache_.end()) {
-    if (cache_.size() >= kMaxCached) return Statement(db_, sql);
+  if (it == cache_.end() && cache_.size() < kMaxCached)
     it = cache_.emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
-  }
-  std::vector<sqlite3_stmt*>& idle = it->second;
-  if (!idle.empty()) {
-    sqlite3_stmt* st = idle.back();
-    idle.pop_back();
-    return Statement(db_, st, &idle);
-  }
-  Statement fresh(db_, sql);
-  if (fresh.ok()) fresh.pool_ = &idle;
-  return fresh;
+  std::vector<sqlite3_stmt*>* idle = it == cache_.end() ? nullptr : &it->second;
+  Statement out = [&] {
+    if (idle && !idle->empty()) {
+      sqlite3_stmt* st = idle->back();
+      idle->pop_back();
+      return Statement(db_, st, idle);
+    }
+    Statement fresh(db_, sql);
+    if (fresh.ok()) fresh.pool_ = idle;
+    return fresh;
+  }();
+  out.conn_ = this;
+  Track(&out);
+  return out;
 }
 
 Statement& Statement::Bind(int i, std::string_view v) {
@@ -115,6 +158,7 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path) {
 }
 
 Connection::~Connection() {
+  RetireStatements();
   for (auto& [sql, idle] : cache_)
     for (sqlite3_stmt* st : idle) sqlite3_finalize(st);
   sqlite3_close_v2(db_);

@@ -21,16 +21,22 @@ struct sqlite3_stmt;
 
 namespace gridbot::storage {
 
+class Connection;
+
+// A compiled statement. One made by Connection::Prepare belongs to that
+// connection: it is valid only while its user holds the connection (for
+// the Store, while its Tx is open). Connection::RetireStatements() — called
+// when a Tx ends, before its lock is released — takes back every statement
+// still alive, so a Statement that outlives its transaction is empty
+// (Step() false) and its destructor never touches the connection from a
+// thread that no longer holds it.
 class Statement {
  public:
   Statement(sqlite3* db, std::string_view sql);  // check ok() after
   ~Statement();  // back to its connection's cache, or finalized
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
-  Statement(Statement&& o) noexcept
-      : db_(o.db_), stmt_(o.stmt_), pool_(o.pool_), error_(std::move(o.error_)) {
-    o.stmt_ = nullptr;
-  }
+  Statement(Statement&& o) noexcept;
 
   bool ok() const { return stmt_ != nullptr; }
   const std::string& error() const { return error_; }
@@ -58,8 +64,11 @@ class Statement {
   friend class Connection;
   Statement(sqlite3* db, sqlite3_stmt* stmt, std::vector<sqlite3_stmt*>* pool)
       : db_(db), stmt_(stmt), pool_(pool) {}
+  // Back to the pool (reset) or finalized; empty afterwards.
+  void Release();
 
   sqlite3* db_;
+  Connection* conn_ = nullptr;  // tracked by it while alive (Prepare's)
   sqlite3_stmt* stmt_ = nullptr;
   std::vector<sqlite3_stmt*>* pool_ = nullptr;  // where it goes back, if cached
   std::string error_;
@@ -82,10 +91,17 @@ class Connection {
   std::int64_t LastInsertId() const;
   int Changes() const;
   sqlite3* raw() { return db_; }
+  // Takes back every statement of Prepare() still alive (see Statement).
+  void RetireStatements();
 
  private:
+  friend class Statement;
   explicit Connection(sqlite3* db) : db_(db) {}
+  void Track(Statement* s) { live_.push_back(s); }
+  void Untrack(Statement* s);
+  void Retrack(Statement* from, Statement* to);
   sqlite3* db_;
+  std::vector<Statement*> live_;  // Prepare's statements alive now (a few)
   // Idle compiled statements by SQL text (not thread-safe: the Connection's
   // user serialises, as for everything else here). Bounded: past kMaxCached
   // texts, new ones are compiled each time.

@@ -143,6 +143,9 @@ Status Tx::Finish(bool commit, bool wait) {
   if (done_) return Status::Error("transaction already finished");
   done_ = true;
   const bool wanted = commit && ok();
+  // Statements still alive go back now, under the lock: their destructors
+  // may run after it is released (a Statement declared next to its Tx).
+  db_->RetireStatements();
   const std::uint64_t batch = store_->EndTx(*this, wanted);
   std::string error = error_;
   lock_.unlock();

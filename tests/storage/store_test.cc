@@ -250,6 +250,57 @@ TEST(Store, ACommittedTransactionCannotCommitAgain) {
   EXPECT_TRUE((*store)->Healthy());
 }
 
+// A Statement that outlives its Tx (declared next to it, destroyed after
+// Commit() released the lock) was reset on the shared connection by a thread
+// no longer holding it: a crash in SQLite under load (/healthz during
+// turns). The Tx now takes its statements back before it lets go.
+TEST(Store, AStatementOutlivingItsTransactionIsTakenBackBeforeTheLockGoes) {
+  auto store = Store::Open(":memory:");
+  ASSERT_TRUE(store.ok());
+  Tx tx = (*store)->Begin();
+  Statement st = tx.Prep("SELECT 1 UNION ALL SELECT 2");
+  ASSERT_TRUE(st.Step());
+  Statement moved = std::move(st);  // still tracked after a move
+  ASSERT_TRUE(tx.Commit().ok());
+  EXPECT_FALSE(moved.Step());
+  EXPECT_FALSE(moved.Run().ok());
+  EXPECT_THAT(moved.Run().message(), HasSubstr("after its transaction ended"));
+  Tx again = (*store)->Begin();  // the cached statement is handed out again, reset
+  Statement fresh = again.Prep("SELECT 1 UNION ALL SELECT 2");
+  ASSERT_TRUE(fresh.Step());
+  EXPECT_EQ(fresh.Int(0), 1);
+}
+
+TEST_F(FileStore, HealthChecksRaceTurnsSafely) {
+  auto store = Store::Open(path_);
+  ASSERT_TRUE(store.ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> unhealthy{0}, failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back([&] {
+      while (!stop) {
+        if (!(*store)->Healthy()) ++unhealthy;
+        if (!(*store)->CheckReady().ready()) ++unhealthy;
+      }
+    });
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 300; ++i) {
+        Tx tx = (*store)->Begin();
+        tx.SaveSession("web", "h" + std::to_string(t) + "-" + std::to_string(i), "{}", 1);
+        if (!tx.Commit().ok()) ++failures;
+      }
+    });
+  for (size_t i = 2; i < threads.size(); ++i) threads[i].join();
+  stop = true;
+  threads[0].join();
+  threads[1].join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(unhealthy.load(), 0);
+  EXPECT_EQ(Sessions(**store), 900);
+}
+
 // Statements are compiled once per connection and handed out again; two
 // live at once of the same text are two statements.
 TEST(Sqlite, CachedStatementsAreResetAndIndependent) {
