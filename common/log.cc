@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 
 namespace gridbot::logging {
@@ -31,61 +32,6 @@ void WriteAll(int fd, const std::string& line) {
     if (n <= 0) return;  // nowhere to log to: never fail the request for it
     off += static_cast<size_t>(n);
   }
-}
-
-// The length of the valid UTF-8 sequence at s[i], or 0.
-size_t Utf8Length(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  size_t n;
-  unsigned min;
-  if (c >= 0xc2 && c <= 0xdf) n = 2, min = 0x80;
-  else if (c >= 0xe0 && c <= 0xef) n = 3, min = 0x800;
-  else if (c >= 0xf0 && c <= 0xf4) n = 4, min = 0x10000;
-  else return 0;
-  if (i + n > s.size()) return 0;
-  unsigned cp = c & (0xff >> (n + 1));
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return n;
-}
-
-// A JSON string: control characters escaped, and every byte that is not
-// part of valid UTF-8 (a raw request target, an error quoting input)
-// written as U+FFFD, so that every line is valid JSON and valid UTF-8.
-void AppendEscaped(std::string& out, std::string_view s) {
-  out += '"';
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      if (const size_t n = Utf8Length(s, i)) {
-        out.append(s.substr(i, n));
-        i += n - 1;
-      } else {
-        out += "\ufffd";
-      }
-      continue;
-    }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
 }
 
 std::string Timestamp() {
@@ -148,21 +94,18 @@ Format format() { return g_format.load(std::memory_order_relaxed); }
 bool access_log() { return g_access.load(std::memory_order_relaxed); }
 
 std::string JsonLine(std::string_view level, std::string_view msg, const Fields& fields) {
-  std::string out = "{\"ts\":\"" + Timestamp() + "\",\"level\":";
-  AppendEscaped(out, level);
-  out += ",\"msg\":";
-  AppendEscaped(out, msg);
-  for (const auto& f : fields) {
-    out += ',';
-    AppendEscaped(out, f.key);
-    out += ':';
-    if (f.numeric && NumericOk(f.value))
-      out += f.value;
-    else
-      AppendEscaped(out, f.value);
-  }
-  out += '}';
-  return out;
+  // nlohmann::json (the project's JSON) escapes control characters, and
+  // with error_handler_t::replace writes bytes that are not UTF-8 (a raw
+  // request target, an error quoting input) as U+FFFD, so that every line
+  // is valid JSON and valid UTF-8. Ordered: ts, level, msg come first.
+  nlohmann::ordered_json j;
+  j["ts"] = Timestamp();
+  j["level"] = std::string(level);
+  j["msg"] = std::string(msg);
+  for (const auto& f : fields)
+    j[f.key] = f.numeric && NumericOk(f.value) ? nlohmann::ordered_json::parse(f.value)
+                                               : nlohmann::ordered_json(f.value);
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void Info(std::string_view msg, const Fields& fields) { Emit("info", msg, fields); }
