@@ -20,6 +20,14 @@ namespace {
 // flag name -> setter; the names are also the config-file keys.
 using Setter = Status (*)(Config&, const std::string&);
 
+// An on/off option: on|off, true|false, 1|0.
+Status SetSwitch(bool& field, const std::string& name, const std::string& v) {
+  if (v != "on" && v != "off" && v != "true" && v != "false" && v != "1" && v != "0")
+    return Status::Error("--" + name + " is on or off");
+  field = v == "on" || v == "true" || v == "1";
+  return Status::Ok();
+}
+
 Status SetMinutes(int& field, const std::string& name, const std::string& v) {
   char* end = nullptr;
   const long n = std::strtol(v.c_str(), &end, 10);
@@ -181,19 +189,9 @@ const std::map<std::string, Setter>& Setters() {
          return Status::Ok();
        }},
       {"access-log",
-       [](Config& c, const std::string& v) {
-         if (v != "on" && v != "off" && v != "true" && v != "false" && v != "1" && v != "0")
-           return Status::Error("--access-log is on or off");
-         c.access_log = v == "on" || v == "true" || v == "1";
-         return Status::Ok();
-       }},
+       [](Config& c, const std::string& v) { return SetSwitch(c.access_log, "access-log", v); }},
       {"pay-simulator",
-       [](Config& c, const std::string& v) {
-         if (v != "on" && v != "off" && v != "true" && v != "false" && v != "1" && v != "0")
-           return Status::Error("--pay-simulator is on or off");
-         c.pay_simulator = v == "on" || v == "true" || v == "1";
-         return Status::Ok();
-       }},
+       [](Config& c, const std::string& v) { return SetSwitch(c.pay_simulator, "pay-simulator", v); }},
       {"pay-secret",
        [](Config& c, const std::string& v) {
          if (v.size() < 8) return Status::Error("--pay-secret needs at least 8 characters");
@@ -290,9 +288,9 @@ Status ParseConfig(const std::vector<std::string>& args, Config* config) {
     if (eq != std::string::npos) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
-    } else if (name == "pay-simulator" &&
+    } else if ((name == "pay-simulator" || name == "access-log") &&
                (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0)) {
-      value = "on";  // a switch: given alone, it turns the simulator on
+      value = "on";  // a switch: given alone, it is on
     } else {
       if (i + 1 >= args.size()) return Status::Error("--" + name + " needs a value");
       value = args[++i];
