@@ -83,18 +83,15 @@ def parse_unit(text):
     return unit
 
 
-def start_like_the_unit(root, exec_start, work, tag):
-    """Runs ExecStart with its absolute paths under `root`; returns the
-    process, its URL and its stdout lines so far."""
-    argv = shlex.split(exec_start)
-    rooted = [str(root) + a if a.startswith("/") else a for a in argv]
-    db = work / f"{tag}.db"
-    rooted += ["--listen", "127.0.0.1:0", "--db", str(db), "--access-log", "on"]
-    out = open(work / f"{tag}.out", "w")
-    err = open(work / f"{tag}.err", "w")
+def launch(argv, work, tag, cwd):
+    """Starts `argv` (stdout and stderr into WORK/TAG.out and .err, without
+    the caller's GRIDBOT_* environment) and waits for its JSON listening
+    line. Returns the process, its URL (None if it never listened) and its
+    "started" line."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
-    proc = subprocess.Popen(rooted, stdout=out, stderr=err, cwd=str(work), env=env)
-    url = None
+    with open(work / f"{tag}.out", "w") as out, open(work / f"{tag}.err", "w") as err:
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=str(cwd), env=env)
+    url, started = None, {}
     for _ in range(600):
         time.sleep(0.05)
         for line in (work / f"{tag}.out").read_text().splitlines():
@@ -102,21 +99,41 @@ def start_like_the_unit(root, exec_start, work, tag):
                 obj = json.loads(line)
             except ValueError:
                 continue
-            if obj.get("url"):
-                url = obj["url"]
+            url = obj.get("url", url)
+            if obj.get("msg") == "started":
+                started = obj
         if url or proc.poll() is not None:
             break
-    return proc, url
+    if url is None:
+        print((work / f"{tag}.err").read_text()[-2000:])
+        print((work / f"{tag}.out").read_text()[-2000:])
+        proc.kill()
+    return proc, url, started
+
+
+def stop(proc):
+    """SIGTERM, then its exit status (None if it had to be killed)."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return None
+
+
+def start_like_the_unit(root, exec_start, work, tag):
+    """ExecStart with its absolute paths under `root`; the listen address and
+    the database moved into `work`."""
+    rooted = [str(root) + a if a.startswith("/") else a for a in shlex.split(exec_start)]
+    rooted += ["--listen", "127.0.0.1:0", "--db", str(work / f"{tag}.db"), "--access-log", "on"]
+    return launch(rooted, work, tag, work)
 
 
 def exercise(root, work, tag, exec_start):
     """The installed service, started as its unit starts it."""
     print(f"-- {tag}: the installed binary, started as the unit starts it")
-    proc, url = start_like_the_unit(root, exec_start, work, tag)
+    proc, url, _ = start_like_the_unit(root, exec_start, work, tag)
     if not check(url is not None, f"{tag}: it starts and logs where it listens (JSON)"):
-        print((work / f"{tag}.err").read_text()[-2000:])
-        print((work / f"{tag}.out").read_text()[-2000:])
-        proc.kill()
         return
     try:
         status, _, body = http("GET", url + "/healthz")
@@ -144,12 +161,7 @@ def exercise(root, work, tag, exec_start):
         status, _, body = http("GET", url + "/api/chat")
         check(status == 405, f"{tag}: a wrong method is a 4xx, not a 500")
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rc = None
+        rc = stop(proc)
     check(rc == 0, f"{tag}: SIGTERM stops it cleanly (exit {rc})")
     lines = (work / f"{tag}.out").read_text().splitlines()
     objs = []
@@ -324,28 +336,10 @@ def run_installed(work, exec_start):
     listen address moved to a free port. setpriv execs it, so SIGTERM reaches
     gridbot itself."""
     print("-- the unit's command as user gridbot in /var/lib/gridbot")
-    argv = shlex.split(exec_start) + ["--listen", "127.0.0.1:0"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
-    out_path = work / "svc.out"
-    with open(out_path, "w") as out, open(work / "svc.err", "w") as err:
-        proc = subprocess.Popen(["setpriv", "--reuid=gridbot", "--regid=gridbot", "--init-groups"] + argv,
-                                stdout=out, stderr=err, cwd="/var/lib/gridbot", env=env)
-    url, started = None, {}
-    for _ in range(600):
-        time.sleep(0.05)
-        for line in out_path.read_text().splitlines():
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                continue
-            url = obj.get("url", url)
-            if obj.get("msg") == "started":
-                started = obj
-        if url or proc.poll() is not None:
-            break
+    argv = ["setpriv", "--reuid=gridbot", "--regid=gridbot", "--init-groups"] + \
+        shlex.split(exec_start) + ["--listen", "127.0.0.1:0"]
+    proc, url, started = launch(argv, work, "svc", "/var/lib/gridbot")
     if not check(url is not None, "the service starts as gridbot from its unit's command"):
-        print((work / "svc.err").read_text()[-2000:])
-        proc.kill()
         return
     check(started.get("corpus") == "/usr/share/gridbot/corpus" and
           started.get("db") == "/var/lib/gridbot/gridbot.db",
@@ -354,12 +348,7 @@ def run_installed(work, exec_start):
                            {"Content-Type": "application/json"})
     check(status == 200 and "replies" in body, "a turn is answered")
     check(http("GET", url + "/readyz")[0] == 200, "/readyz 200")
-    proc.send_signal(signal.SIGTERM)
-    try:
-        rc = proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        rc = None
+    rc = stop(proc)
     check(rc == 0, f"SIGTERM stops it cleanly (exit {rc})")
     st = os.stat("/var/lib/gridbot/gridbot.db")
     check(pwd.getpwuid(st.st_uid).pw_name == "gridbot", "the database belongs to gridbot")
