@@ -28,7 +28,6 @@
 #include "nlu/eval.h"
 #include "storage/fixtures.h"
 #include "storage/schema.h"
-#include "storage/sqlite.h"
 #include "storage/store.h"
 #include "storage/synthetic.h"
 

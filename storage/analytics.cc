@@ -118,8 +118,14 @@ std::vector<LoggedTurn> FindTurns(Tx& tx, const TurnFilter& f) {
     match = "\"" + grams + "\"";  // grams hold no quotes (punctuation breaks)
     // Driven by the index in rowid order, newest first, so a page stops
     // after `limit` matches instead of sorting every match.
-    sql += " FROM dialog_fts JOIN dialog_log d ON d.id = dialog_fts.rowid"
-           " WHERE dialog_fts MATCH ?7 AND dialog_fts.rowid < ?10 AND";
+    sql += " FROM dialog_fts JOIN dialog_log d ON d.id = dialog_fts.rowid WHERE";
+    // PostgreSQL: the same phrase of whole grams, found in the text of the
+    // grams (a scan of the index table; no trigram index: ICU's Chinese
+    // grams are what it would index, so it would not narrow much).
+    sql += tx.dialect() == Dialect::kPostgres
+               ? " strpos(' ' || dialog_fts.grams || ' ', ' ' || ?7 || ' ') > 0 AND"
+               : " dialog_fts MATCH ?7 AND";
+    sql += " dialog_fts.rowid < ?10 AND";
   } else {
     sql += " FROM dialog_log d WHERE d.id < ?10 AND";
   }
@@ -131,7 +137,8 @@ std::vector<LoggedTurn> FindTurns(Tx& tx, const TurnFilter& f) {
   Statement st = tx.Prep(sql);
   st.Bind(1, f.from).Bind(2, f.to).Bind(3, f.channel).Bind(4, f.intent).Bind(5, f.flow);
   st.Bind(6, f.max_confidence);
-  if (!match.empty()) st.Bind(7, "grams : " + match);
+  if (!match.empty())
+    st.Bind(7, tx.dialect() == Dialect::kPostgres ? Bigrams(f.q) : "grams : " + match);
   st.Bind(8, f.fallback_only ? 1 : 0).Bind(9, f.handoff_only ? 1 : 0);
   st.Bind(10, f.before_id > 0 ? f.before_id : INT64_MAX);
   st.Bind(11, f.limit);
@@ -281,7 +288,8 @@ std::int64_t CountUnreplayable(Tx& tx, UnixSeconds from, UnixSeconds to) {
 
 void SaveUnrecognisedGroup(Tx& tx, const std::string& id, const std::string& texts_json,
                            UnixSeconds at) {
-  Statement st = tx.Prep("INSERT OR REPLACE INTO unrecognised_groups(id, texts, updated_at) VALUES (?,?,?)");
+  Statement st = tx.Prep("INSERT INTO unrecognised_groups(id, texts, updated_at) VALUES (?,?,?) "
+      "ON CONFLICT(id) DO UPDATE SET texts = excluded.texts, updated_at = excluded.updated_at");
   st.Bind(1, id).Bind(2, texts_json).Bind(3, at);
   tx.Check(st.Run());
 }
@@ -295,8 +303,11 @@ std::optional<std::string> UnrecognisedGroupTexts(Tx& tx, const std::string& id)
 
 void SaveLabel(Tx& tx, const Label& l) {
   Statement st = tx.Prep(
-      "INSERT OR REPLACE INTO nlu_labels(normalized, text, intent, slots, group_id, labelled_by, "
-      "labelled_at) VALUES (?,?,?,?,?,?,?)");
+      "INSERT INTO nlu_labels(normalized, text, intent, slots, group_id, labelled_by, "
+      "labelled_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(normalized) DO UPDATE SET "
+      "text = excluded.text, intent = excluded.intent, slots = excluded.slots, "
+      "group_id = excluded.group_id, labelled_by = excluded.labelled_by, "
+      "labelled_at = excluded.labelled_at");
   st.Bind(1, l.normalized).Bind(2, l.text).Bind(3, l.intent).Bind(4, l.slots_json);
   st.Bind(5, l.group_id).Bind(6, l.labelled_by).Bind(7, l.labelled_at);
   tx.Check(st.Run());
@@ -316,7 +327,8 @@ std::vector<Label> Labels(Tx& tx) {
 
 void SaveDayAggregate(Tx& tx, const std::string& day, const std::string& figures_json,
                       UnixSeconds at) {
-  Statement st = tx.Prep("INSERT OR REPLACE INTO daily_aggregates(day, figures, at) VALUES (?,?,?)");
+  Statement st = tx.Prep("INSERT INTO daily_aggregates(day, figures, at) VALUES (?,?,?) "
+      "ON CONFLICT(day) DO UPDATE SET figures = excluded.figures, at = excluded.at");
   st.Bind(1, day).Bind(2, figures_json).Bind(3, at);
   tx.Check(st.Run());
 }

@@ -93,8 +93,8 @@ std::vector<AgentRecord> ListAgents(Tx& tx) {
 
 bool AddAgent(Tx& tx, const AgentRecord& a) {
   Statement st = tx.Prep(
-      "INSERT OR IGNORE INTO agents(name, role, password_hash, disabled, auto_assign, capacity, "
-      "created_at) VALUES (?,?,?,?,?,?,?)");
+      "INSERT INTO agents(name, role, password_hash, disabled, auto_assign, capacity, "
+      "created_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING");
   st.Bind(1, a.name)
       .Bind(2, a.role)
       .Bind(3, a.password_hash)
@@ -328,8 +328,11 @@ std::vector<DeskMessage> DeskMessages(Tx& tx, std::int64_t conversation_id, int 
 
 std::optional<std::int64_t> ConversationOfMedia(Tx& tx, const std::string& media_id) {
   Statement st = tx.Prep(
-      "SELECT conversation_id FROM desk_messages WHERE sender = 'customer' AND "
-      "json_extract(meta, '$.media.media_id') = ? ORDER BY seq DESC LIMIT 1");
+      tx.dialect() == Dialect::kPostgres
+          ? "SELECT conversation_id FROM desk_messages WHERE sender = 'customer' AND "
+            "meta::jsonb #>> '{media,media_id}' = ? ORDER BY seq DESC LIMIT 1"
+          : "SELECT conversation_id FROM desk_messages WHERE sender = 'customer' AND "
+            "json_extract(meta, '$.media.media_id') = ? ORDER BY seq DESC LIMIT 1");
   st.Bind(1, media_id);
   if (!st.Step()) return tx.Check(st), std::nullopt;
   return st.Int(0);

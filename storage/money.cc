@@ -96,10 +96,11 @@ std::string CreateOrder(Tx& tx, PaymentOrder order, UnixSeconds now) {
     }
     std::string no = prefix;
     for (unsigned char b : bytes) no += kAlphabet[b & 31];
-    // INSERT OR IGNORE: a number already taken changes nothing; try another.
+    // ON CONFLICT DO NOTHING: a number already taken changes nothing; try another.
     Statement st = tx.Prep(
-        "INSERT OR IGNORE INTO payment_orders(order_no, user_id, channel, external_id, "
-        "account_no, amount_fen, method, status, created_at) VALUES (?,?,?,?,?,?,?,'pending',?)");
+        "INSERT INTO payment_orders(order_no, user_id, channel, external_id, account_no, "
+        "amount_fen, method, status, created_at) VALUES (?,?,?,?,?,?,?,'pending',?) "
+        "ON CONFLICT DO NOTHING");
     st.Bind(1, no)
         .Bind(2, order.user_id)
         .Bind(3, order.channel)

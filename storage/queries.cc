@@ -83,7 +83,7 @@ std::vector<Outlet> ReadOutlets(Tx& tx, Statement& st) {
 
 std::optional<Business> FindBusiness(Tx& tx, const std::string& business_no, UnixSeconds now) {
   Statement st = tx.Prep(std::string("SELECT ") + kBusinessCols +
-                         " FROM business WHERE business_no = ? COLLATE NOCASE AND created_at <= ?");
+                         " FROM business WHERE upper(business_no) = upper(?) AND created_at <= ?");
   st.Bind(1, business_no).Bind(2, now);
   if (!st.Step()) return tx.Check(st), std::nullopt;
   Business b = ReadBusiness(st);

@@ -1,8 +1,15 @@
 // Versioned migrations. Each entry moves the schema from version i to i+1 and
-// runs in its own transaction; PRAGMA user_version records where a database
-// is. Never edit a released migration: append a new one.
+// runs in its own transaction; PRAGMA user_version (SQLite) or the table
+// gridbot_schema (PostgreSQL) records where a database is. Never edit a
+// released migration: append a new one, in both dialects.
+//
+// The PostgreSQL version of a migration is its SQLite text with the types
+// PostgreSQL spells differently (PostgreSQLTypes), unless PostgresOnly()
+// has one of its own (where SQLite's features have no common form).
 #include "storage/schema.h"
 
+#include <map>
+#include <regex>
 #include <vector>
 
 namespace gridbot::storage {
@@ -223,21 +230,69 @@ CREATE INDEX IF NOT EXISTS bind_attempts_last_at ON bind_attempts(last_at);
   return kMigrations;
 }
 
+
+// Where the dialects differ, by version: PostgreSQL's text of the migration.
+const std::map<int, std::string>& PostgresOnly() {
+  static const std::map<int, std::string> kOwn = {
+      // 6: the search index. No FTS5: the same two columns in a table,
+      // matched as a phrase of whole grams (storage/analytics.cc).
+      {6, R"sql(
+CREATE TABLE dialog_fts (rowid BIGINT PRIMARY KEY, grams TEXT NOT NULL, words TEXT NOT NULL);
+)sql"},
+      // 11: with PostgreSQL's names for the clock and the larger of two.
+      {11, R"sql(
+UPDATE bind_attempts SET last_at = GREATEST(locked_until, CAST(EXTRACT(EPOCH FROM now()) AS BIGINT))
+  WHERE last_at = 0;
+CREATE INDEX IF NOT EXISTS bind_attempts_last_at ON bind_attempts(last_at);
+)sql"},
+  };
+  return kOwn;
+}
+
+// SQLite's column types as PostgreSQL has them: 64-bit integers, an
+// integer key numbered by a sequence, doubles. Bindings keep SQLite's
+// implicit rowid (their order among equal times) as a column.
+std::string PostgreSQLTypes(int version, const std::string& sqlite) {
+  std::string s = std::regex_replace(sqlite, std::regex(R"(\bINTEGER PRIMARY KEY\b)"),
+                                     "BIGSERIAL PRIMARY KEY");
+  s = std::regex_replace(s, std::regex(R"(\bINTEGER\b)"), "BIGINT");
+  s = std::regex_replace(s, std::regex(R"(\bREAL\b)"), "DOUBLE PRECISION");
+  if (version == 1) s += "\nALTER TABLE bindings ADD COLUMN rowid BIGSERIAL;\n";
+  return s;
+}
+
+// Any number: PostgreSQL's advisory lock of gridbot's migrations.
+constexpr const char* kMigrationLock = "7305190601";
+
 }  // namespace
 
 int LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
 
-Status Migrate(Connection& db, int* from_version) {
-  auto version_stmt = db.Prepare("PRAGMA user_version");
-  if (!version_stmt.Step())
-    return Status::Error("cannot read schema version: " + version_stmt.error());
-  const int version = static_cast<int>(version_stmt.Int(0));
-  if (from_version) *from_version = version;
+Result<int> SchemaVersion(Connection& db) {
+  if (db.dialect() == Dialect::kPostgres) {
+    auto st = db.Prepare(
+        "SELECT COALESCE((SELECT version FROM gridbot_schema), 0) "
+        "WHERE to_regclass('gridbot_schema') IS NOT NULL");
+    if (st.Step()) return static_cast<int>(st.Int(0));
+    if (!st.error().empty()) return Status::Error("cannot read schema version: " + st.error());
+    return 0;  // (no table yet)
+  }
+  auto st = db.Prepare("PRAGMA user_version");
+  if (!st.Step()) return Status::Error("cannot read schema version: " + st.error());
+  return static_cast<int>(st.Int(0));
+}
+
+namespace {
+
+Status MigrateSqlite(Connection& db, int* from_version) {
+  auto version = SchemaVersion(db);
+  if (!version.ok()) return version.status();
+  if (from_version) *from_version = *version;
   const auto& migrations = Migrations();
-  if (version > static_cast<int>(migrations.size()))
-    return Status::Error("database schema version " + std::to_string(version) +
+  if (*version > static_cast<int>(migrations.size()))
+    return Status::Error("database schema version " + std::to_string(*version) +
                          " is newer than this gridbot (" + std::to_string(migrations.size()) + ")");
-  for (int v = version; v < static_cast<int>(migrations.size()); ++v) {
+  for (int v = *version; v < static_cast<int>(migrations.size()); ++v) {
     std::string script = std::string("BEGIN IMMEDIATE;\n") + migrations[v] +
                          "\nPRAGMA user_version = " + std::to_string(v + 1) + ";\nCOMMIT;";
     Status s = db.Exec(script);
@@ -247,6 +302,46 @@ Status Migrate(Connection& db, int* from_version) {
     }
   }
   return Status::Ok();
+}
+
+Status MigratePostgres(Connection& db, int* from_version) {
+  // One instance migrates; the others wait here, then find nothing to do.
+  Status s = db.Exec(std::string("SELECT pg_advisory_lock(") + kMigrationLock + ")");
+  if (!s.ok()) return s;
+  struct Unlock {
+    Connection& db;
+    ~Unlock() { db.Exec(std::string("SELECT pg_advisory_unlock(") + kMigrationLock + ")"); }
+  } unlock{db};
+  s = db.Exec("CREATE TABLE IF NOT EXISTS gridbot_schema (version BIGINT NOT NULL);"
+              "INSERT INTO gridbot_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM gridbot_schema)");
+  if (!s.ok()) return s;
+  auto version = SchemaVersion(db);
+  if (!version.ok()) return version.status();
+  if (from_version) *from_version = *version;
+  const auto& migrations = Migrations();
+  if (*version > static_cast<int>(migrations.size()))
+    return Status::Error("database schema version " + std::to_string(*version) +
+                         " is newer than this gridbot (" + std::to_string(migrations.size()) + ")");
+  for (int v = *version; v < static_cast<int>(migrations.size()); ++v) {
+    auto own = PostgresOnly().find(v + 1);
+    const std::string body =
+        own != PostgresOnly().end() ? own->second : PostgreSQLTypes(v + 1, migrations[v]);
+    const std::string script = "BEGIN;\n" + body + "\nUPDATE gridbot_schema SET version = " +
+                               std::to_string(v + 1) + ";\nCOMMIT;";
+    s = db.Exec(script);
+    if (!s.ok()) {
+      db.Exec("ROLLBACK");
+      return Status::Error("migration " + std::to_string(v + 1) + " failed: " + s.message());
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Migrate(Connection& db, int* from_version) {
+  return db.dialect() == Dialect::kPostgres ? MigratePostgres(db, from_version)
+                                            : MigrateSqlite(db, from_version);
 }
 
 }  // namespace gridbot::storage

@@ -15,11 +15,16 @@ std::string NextBusinessNo(Tx& tx, const std::string& prefix, const CivilDay& da
   char date[16];
   std::snprintf(date, sizeof date, "%04d%02d%02d", day.year, day.month, day.day);
   const std::string stem = prefix + date;
-  // GLOB is case-sensitive and treats the stem literally (letters and digits).
+  // The stem compared as it is (case-sensitive), then at least three digits
+  // and nothing else.
   Statement st = tx.Prep(
-      "SELECT COALESCE(MAX(CAST(substr(business_no, ?2) AS INTEGER)), 0) FROM business "
-      "WHERE business_no GLOB ?1");
-  st.Bind(1, stem + "[0-9][0-9][0-9]*").Bind(2, static_cast<std::int64_t>(stem.size() + 1));
+      tx.dialect() == Dialect::kPostgres
+          ? "SELECT COALESCE(MAX(CAST(substr(business_no, ?2) AS BIGINT)), 0) FROM business "
+            "WHERE substr(business_no, 1, ?2 - 1) = ?1 AND substr(business_no, ?2) ~ '^[0-9]{3,18}$'"
+          : "SELECT COALESCE(MAX(CAST(substr(business_no, ?2) AS INTEGER)), 0) FROM business "
+            "WHERE substr(business_no, 1, ?2 - 1) = ?1 AND length(business_no) >= ?2 + 2 "
+            "AND substr(business_no, ?2) NOT GLOB '*[^0-9]*'");
+  st.Bind(1, stem).Bind(2, static_cast<std::int64_t>(stem.size() + 1));
   std::int64_t last = 0;
   if (st.Step()) last = st.Int(0);
   tx.Check(st);
@@ -153,8 +158,9 @@ MergeResult MoveBindings(Tx& tx, std::int64_t from, std::int64_t to, int max_bin
 void SaveSmsCode(Tx& tx, const std::string& phone, const std::string& purpose,
                  const std::string& code_hash, UnixSeconds expires_at) {
   Statement st = tx.Prep(
-      "INSERT OR REPLACE INTO sms_codes(phone, purpose, code_hash, expires_at, attempts) "
-      "VALUES (?,?,?,?,0)");
+      "INSERT INTO sms_codes(phone, purpose, code_hash, expires_at, attempts) VALUES (?,?,?,?,0) "
+      "ON CONFLICT(phone, purpose) DO UPDATE SET code_hash = excluded.code_hash, "
+      "expires_at = excluded.expires_at, attempts = 0");
   st.Bind(1, phone).Bind(2, purpose).Bind(3, code_hash).Bind(4, expires_at);
   tx.Check(st.Run());
 }

@@ -1,23 +1,26 @@
 #include "storage/store.h"
 
-#include <sqlite3.h>
+#include <cstdlib>
 
 #include "storage/analytics.h"
+#include "storage/engines.h"
 #include "storage/schema.h"
 
 namespace gridbot::storage {
 
-Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
-  auto db = Connection::Open(path);
+Result<std::unique_ptr<Store>> Store::Open(const std::string& spec) {
+  auto db = Connection::Open(spec);
   if (!db.ok()) return db.status();
   int was = 0;
   Status s = Migrate(**db, &was);
-  if (!s.ok()) return Status::Error(path + ": " + s.message());
+  const std::string where = IsPostgresSpec(spec) ? "PostgreSQL" : spec;
+  if (!s.ok()) return Status::Error(where + ": " + s.message());
   // The search index of turns logged before it existed (migration 6), or
-  // before it held masked text (emptied by migration 8), once.
+  // before it held masked text (emptied by migration 8), once. (A database
+  // on PostgreSQL began past 8.)
   if (was > 0 && was < 8) {
+    (*db)->Exec("BEGIN IMMEDIATE");
     {
-      (*db)->Exec("BEGIN IMMEDIATE");
       Statement rows =
           (*db)->Prepare("SELECT id, normalized, tokens FROM dialog_log WHERE masked = 0");
       Statement put = (*db)->Prepare("INSERT INTO dialog_fts(rowid, grams, words) VALUES (?,?,?)");
@@ -28,48 +31,19 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
             .Bind(3, IndexWords(rows.Text(2)));
         put.Run();
       }
-      (*db)->Exec("COMMIT");
     }
+    (*db)->Exec("COMMIT");
   }
-  std::unique_ptr<Store> store(new Store(std::move(*db)));
+  std::unique_ptr<Store> store;
+  if ((*db)->dialect() == Dialect::kPostgres) {
+    std::vector<std::unique_ptr<PostgresConnection>> pool;
+    pool.emplace_back(static_cast<PostgresConnection*>(db->release()));
+    store = std::make_unique<PostgresStore>(spec, std::move(pool));
+  } else {
+    store = std::make_unique<SqliteStore>(std::move(*db), spec);
+  }
   store->migrated_from_ = was;
-  if (path != ":memory:" && !path.empty()) store->StartCheckpointer(path);
   return store;
-}
-
-Store::~Store() {
-  if (checkpointer_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(stop_mu_);
-      stopping_ = true;
-    }
-    stop_cv_.notify_all();
-    checkpointer_.join();
-  }
-}
-
-void Store::StartCheckpointer(const std::string& path) {
-  auto reader = Connection::Open(path);
-  if (!reader.ok()) return;  // the writer's own checkpoints remain
-  db_->Run("PRAGMA wal_autocheckpoint=10000");
-  checkpointer_ = std::thread([this, c = std::shared_ptr<Connection>(std::move(*reader))] {
-    std::unique_lock<std::mutex> lock(stop_mu_);
-    while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_; })) {
-      lock.unlock();
-      int wal_pages = 0, copied = 0;
-      // PASSIVE: copies what no reader still needs, never waits for or
-      // blocks the writer.
-      sqlite3_wal_checkpoint_v2(c->raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
-      lock.lock();
-    }
-  });
-}
-
-Tx Store::Begin() {
-  ++waiting_;
-  std::unique_lock<std::mutex> lock(mu_);
-  --waiting_;
-  return Tx(this, std::move(lock), db_.get());
 }
 
 bool Store::Healthy() {
@@ -84,9 +58,9 @@ Readiness Store::CheckReady() {
   r.latest = LatestSchemaVersion();
   try {
     Tx tx = Begin();
-    Statement st = tx.Prep("PRAGMA user_version");
-    if (st.Step()) {
-      r.version = static_cast<int>(st.Int(0));
+    auto version = SchemaVersion(tx.connection());
+    if (version.ok()) {
+      r.version = *version;
       r.reachable = true;
     }
     r.reachable = tx.Commit().ok() && r.reachable;
@@ -96,31 +70,7 @@ Readiness Store::CheckReady() {
   return r;
 }
 
-Store::BatchStats Store::batch_stats() {
-  std::lock_guard<std::mutex> lock(done_mu_);
-  return stats_;
-}
-
-Tx::Tx(Store* store, std::unique_lock<std::mutex> lock, Connection* db)
-    : store_(store), lock_(std::move(lock)), db_(db) {
-  if (!store_->batch_open_) {
-    Status s = db_->Run("BEGIN IMMEDIATE");
-    if (!s.ok()) {
-      Check(s);
-      return;
-    }
-    store_->batch_open_ = true;
-    store_->batch_id_ += 1;
-    store_->batch_txs_ = 0;
-    store_->batch_started_ = std::chrono::steady_clock::now();
-  }
-  Status s = db_->Run("SAVEPOINT tx");
-  if (!s.ok()) {
-    Check(s);
-    return;
-  }
-  in_batch_ = true;
-}
+// --- Tx -----------------------------------------------------------------------
 
 Tx::Tx(Tx&& o) noexcept
     : store_(o.store_),
@@ -142,21 +92,97 @@ Status Tx::CommitWithNext() { return Finish(true, false); }
 Status Tx::Finish(bool commit, bool wait) {
   if (done_) return Status::Error("transaction already finished");
   done_ = true;
-  const bool wanted = commit && ok();
-  // Statements still alive go back now, under the lock: their destructors
-  // may run after it is released (a Statement declared next to its Tx).
+  // Statements still alive go back now, with the connection still held:
+  // their destructors may run after it is released (a Statement declared
+  // next to its Tx).
   db_->RetireStatements();
-  const std::uint64_t batch = store_->EndTx(*this, wanted);
-  std::string error = error_;
-  lock_.unlock();
+  return store_->EndTx(*this, commit && ok(), wait);
+}
+
+void Tx::LockKey(const std::string& key) {
+  if (db_->dialect() != Dialect::kPostgres) return;
+  Statement st = Prep("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))");
+  st.Bind(1, key);
+  Check(st.Run());
+}
+
+// --- SQLite: one connection, group commit -------------------------------------
+
+SqliteStore::SqliteStore(std::unique_ptr<Connection> db, const std::string& path)
+    : db_(std::move(db)), sqlite_(static_cast<SqliteConnection*>(db_.get())) {
+  if (path != ":memory:" && !path.empty()) StartCheckpointer(path);
+}
+
+SqliteStore::~SqliteStore() {
+  if (checkpointer_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(stop_mu_);
+      stopping_ = true;
+    }
+    stop_cv_.notify_all();
+    checkpointer_.join();
+  }
+}
+
+void SqliteStore::StartCheckpointer(const std::string& path) {
+  auto reader = OpenSqlite(path);
+  if (!reader.ok()) return;  // the writer's own checkpoints remain
+  db_->Run("PRAGMA wal_autocheckpoint=10000");
+  checkpointer_ = std::thread([this, c = std::shared_ptr<Connection>(std::move(*reader))] {
+    auto* conn = static_cast<SqliteConnection*>(c.get());
+    std::unique_lock<std::mutex> lock(stop_mu_);
+    while (!stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_; })) {
+      lock.unlock();
+      // PASSIVE: copies what no reader still needs, never waits for or
+      // blocks the writer.
+      conn->CheckpointPassive();
+      lock.lock();
+    }
+  });
+}
+
+Tx SqliteStore::Begin() {
+  ++waiting_;
+  std::unique_lock<std::mutex> lock(mu_);
+  --waiting_;
+  Tx tx = MakeTx(this, std::move(lock), db_.get());
+  if (!batch_open_) {
+    Status s = db_->Run("BEGIN IMMEDIATE");
+    if (!s.ok()) {
+      tx.Check(s);
+      return tx;
+    }
+    batch_open_ = true;
+    batch_id_ += 1;
+    batch_txs_ = 0;
+    batch_started_ = std::chrono::steady_clock::now();
+  }
+  Status s = db_->Run("SAVEPOINT tx");
+  if (!s.ok()) {
+    tx.Check(s);
+    return tx;
+  }
+  tx.in_batch_ = true;
+  return tx;
+}
+
+SqliteStore::BatchStats SqliteStore::batch_stats() {
+  std::lock_guard<std::mutex> lock(done_mu_);
+  return stats_;
+}
+
+Status SqliteStore::EndTx(Tx& tx, bool wanted, bool wait) {
+  const std::uint64_t batch = Close(tx, wanted);
+  std::string error = tx.error_;
+  tx.lock_.unlock();
   if (!wanted) return Status::Error(error.empty() ? "transaction rolled back" : error);
   if (batch == 0) return Status::Error(error.empty() ? "the transaction failed" : error);
   // (CommitWithNext: the batch stays open only for a Tx about to run in it.)
   if (!wait) return Status::Ok();
-  return store_->AwaitBatch(batch);
+  return AwaitBatch(batch);
 }
 
-std::uint64_t Store::EndTx(Tx& tx, bool commit) {
+std::uint64_t SqliteStore::Close(Tx& tx, bool commit) {
   std::uint64_t joined = 0;
   if (tx.in_batch_) {
     if (commit) {
@@ -173,7 +199,7 @@ std::uint64_t Store::EndTx(Tx& tx, bool commit) {
       db_->Run("RELEASE tx");
     }
   }
-  if (batch_open_ && sqlite3_get_autocommit(db_->raw())) {
+  if (batch_open_ && sqlite_->Autocommit()) {
     // SQLite rolled the whole transaction back (an I/O error, a full disk):
     // every Tx of the batch is lost.
     batch_open_ = false;
@@ -191,7 +217,7 @@ std::uint64_t Store::EndTx(Tx& tx, bool commit) {
   return joined;
 }
 
-void Store::CommitBatch() {
+void SqliteStore::CommitBatch() {
   if (before_commit_) before_commit_(batch_txs_);
   Status s = db_->Run("COMMIT");
   if (!s.ok()) db_->Run("ROLLBACK");
@@ -209,12 +235,104 @@ void Store::CommitBatch() {
   done_cv_.notify_all();
 }
 
-Status Store::AwaitBatch(std::uint64_t id) {
+Status SqliteStore::AwaitBatch(std::uint64_t id) {
   std::unique_lock<std::mutex> lock(done_mu_);
   done_cv_.wait(lock, [&] { return done_through_ >= id; });
   auto it = failures_.find(id);
   if (it != failures_.end()) return Status::Error(it->second);
   return Status::Ok();
+}
+
+// --- PostgreSQL: a pool, a transaction per Tx ---------------------------------
+
+namespace {
+// Connections per instance: enough for the worker pool's turns and the
+// background loops (outbox, desk timers) at once.
+int PoolSize() {
+  if (const char* v = std::getenv("GRIDBOT_DB_POOL")) {
+    const int n = std::atoi(v);
+    if (n >= 1 && n <= 256) return n;
+  }
+  return 10;
+}
+}  // namespace
+
+PostgresStore::PostgresStore(std::string spec,
+                             std::vector<std::unique_ptr<PostgresConnection>> pool)
+    : spec_(std::move(spec)) {
+  const size_t size = std::max<size_t>(static_cast<size_t>(PoolSize()), pool.size());
+  for (size_t i = 0; i < size; ++i) {
+    auto slot = std::make_unique<Slot>();
+    if (i < pool.size()) slot->conn = std::move(pool[i]);
+    idle_.push_back(slot.get());
+    slots_.push_back(std::move(slot));
+  }
+}
+
+Tx PostgresStore::Begin() {
+  Slot* slot = nullptr;
+  {
+    std::unique_lock<std::mutex> lock(pool_mu_);
+    pool_cv_.wait(lock, [&] { return !idle_.empty(); });
+    // The most recently used first: its connection is the warmest.
+    slot = idle_.back();
+    idle_.pop_back();
+  }
+  std::unique_lock<std::mutex> held(slot->mu);
+  std::string error;
+  if (!slot->conn) slot->conn = PostgresConnection::Connect(spec_);  // on first use
+  if (!slot->conn) throw std::bad_alloc();
+  if (!slot->conn->Alive() && !slot->conn->Reconnect()) error = "cannot reach PostgreSQL";
+  Tx tx = MakeTx(this, std::move(held), slot->conn.get());
+  if (!error.empty()) {
+    // Every statement of this Tx fails; Commit() says so.
+    tx.Check(Status::Error(error));
+    return tx;
+  }
+  Status s = slot->conn->Exec("BEGIN");
+  if (!s.ok() && !slot->conn->Alive() && slot->conn->Reconnect())
+    s = slot->conn->Exec("BEGIN");  // the server came back since the last use
+  tx.Check(s);
+  return tx;
+}
+
+void PostgresStore::Give(Slot* slot) {
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    idle_.push_back(slot);
+  }
+  pool_cv_.notify_one();
+}
+
+Status PostgresStore::EndTx(Tx& tx, bool wanted, bool /*wait: a commit is durable*/) {
+  Slot* slot = nullptr;
+  for (auto& s : slots_)
+    if (s->conn.get() == tx.db_) slot = s.get();
+  auto* conn = static_cast<PostgresConnection*>(tx.db_);
+  Status out = Status::Ok();
+  if (wanted) {
+    out = conn->CommitTransaction();
+  } else {
+    conn->Exec("ROLLBACK");
+    out = Status::Error(tx.error_.empty() ? "transaction rolled back" : tx.error_);
+  }
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    if (wanted && out.ok()) {
+      ++stats_.batches;
+      ++stats_.txs;
+    } else if (wanted) {
+      ++stats_.failed;
+    }
+  }
+  tx.lock_.unlock();
+  if (slot) Give(slot);
+  return out;
+}
+
+PostgresStore::BatchStats PostgresStore::batch_stats() {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  return stats_;
 }
 
 Statement Tx::Prep(std::string_view sql) {
@@ -291,7 +409,7 @@ Status Tx::AppendBackend(const BackendData& d) {
   }
   {
     Statement st = Prep("INSERT INTO outages VALUES (?,?,?,?,?,?,?,?)");
-    Statement acc = Prep("INSERT OR IGNORE INTO outage_accounts VALUES (?,?)");
+    Statement acc = Prep("INSERT INTO outage_accounts VALUES (?,?) ON CONFLICT DO NOTHING");
     for (const Outage& o : d.outages) {
       st.Reset();
       st.Bind(1, o.id)
@@ -497,7 +615,7 @@ void Tx::AddBinding(std::int64_t user_id, const std::string& account_no, bool is
     clear.Bind(1, user_id);
     Check(clear.Run());
   }
-  Statement st = Prep("INSERT OR IGNORE INTO bindings VALUES (?,?,?,?)");
+  Statement st = Prep("INSERT INTO bindings VALUES (?,?,?,?) ON CONFLICT DO NOTHING");
   st.Bind(1, user_id).Bind(2, account_no).Bind(3, is_default ? 1 : 0).Bind(4, now);
   Check(st.Run());
 }
@@ -540,8 +658,9 @@ void Tx::SaveAttempts(std::int64_t user_id, const std::string& account_no, const
     return;
   }
   Statement st = Prep(
-      "INSERT OR REPLACE INTO bind_attempts(user_id, account_no, kind, failures, locked_until, "
-      "last_at) VALUES (?,?,?,?,?,?)");
+      "INSERT INTO bind_attempts(user_id, account_no, kind, failures, locked_until, last_at) "
+      "VALUES (?,?,?,?,?,?) ON CONFLICT(user_id, account_no, kind) DO UPDATE SET "
+      "failures = excluded.failures, locked_until = excluded.locked_until, last_at = excluded.last_at");
   st.Bind(1, user_id)
       .Bind(2, account_no)
       .Bind(3, kind)
@@ -569,7 +688,9 @@ std::optional<std::string> Tx::LoadSession(const std::string& channel,
 
 void Tx::SaveSession(const std::string& channel, const std::string& external_id,
                      const std::string& state_json, UnixSeconds now) {
-  Statement st = Prep("INSERT OR REPLACE INTO sessions VALUES (?,?,?,?)");
+  Statement st = Prep(
+      "INSERT INTO sessions VALUES (?,?,?,?) ON CONFLICT(channel, external_id) DO UPDATE SET "
+      "state = excluded.state, updated_at = excluded.updated_at");
   st.Bind(1, channel).Bind(2, external_id).Bind(3, state_json).Bind(4, now);
   Check(st.Run());
 }
@@ -620,7 +741,9 @@ std::optional<std::string> Tx::DedupReply(const std::string& channel, const std:
 
 void Tx::SaveDedup(const std::string& channel, const std::string& key, const std::string& reply,
                    UnixSeconds now) {
-  Statement st = Prep("INSERT OR REPLACE INTO inbound_dedup VALUES (?,?,?,?)");
+  Statement st = Prep(
+      "INSERT INTO inbound_dedup VALUES (?,?,?,?) ON CONFLICT(channel, key) DO UPDATE SET "
+      "reply = excluded.reply, at = excluded.at");
   st.Bind(1, channel).Bind(2, key).Bind(3, reply).Bind(4, now);
   Check(st.Run());
 }
@@ -634,7 +757,8 @@ void Tx::PurgeDedup(UnixSeconds before) {
 Tx::NonceUse Tx::RememberNonce(const std::string& nonce, const std::string& timestamp,
                                const std::string& message_key, UnixSeconds at) {
   Statement put =
-      Prep("INSERT OR IGNORE INTO wechat_nonces(nonce, timestamp, message, at) VALUES (?,?,?,?)");
+      Prep("INSERT INTO wechat_nonces(nonce, timestamp, message, at) VALUES (?,?,?,?) "
+           "ON CONFLICT DO NOTHING");
   put.Bind(1, nonce).Bind(2, timestamp).Bind(3, message_key).Bind(4, at);
   Check(put.Run());
   if (db_->Changes() == 1) return NonceUse::kFresh;
@@ -668,8 +792,8 @@ void Tx::PurgeDeliveredOutbox(UnixSeconds before) {
 bool Tx::QueueOutbox(const std::string& channel, const std::string& recipient,
                      const std::string& body, const std::string& dedup_key, UnixSeconds now) {
   Statement st = Prep(
-      "INSERT OR IGNORE INTO outbox(channel, recipient, body, dedup_key, created_at) "
-      "VALUES (?,?,?,?,?)");
+      "INSERT INTO outbox(channel, recipient, body, dedup_key, created_at) "
+      "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING");
   st.Bind(1, channel).Bind(2, recipient).Bind(3, body);
   if (dedup_key.empty())
     st.BindNull(4);

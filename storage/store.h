@@ -23,9 +23,16 @@
 // one SQLite commit (its WAL write, its search-index segment) serves many
 // turns; alone, a Tx commits at once as before.
 //
-// Thread safety: Store is thread-safe. A Tx holds the store's lock for its
-// lifetime; keep it short, never begin a second one on the same thread
-// while holding one, and use it from the thread that began it.
+// On PostgreSQL (a `postgresql://` spec) each Tx is a transaction of its
+// own on a connection of the instance's pool; the server orders them, and
+// Commit() returns once PostgreSQL has committed. Several instances may
+// share the database (LockConversation orders one conversation's turns
+// across them).
+//
+// Thread safety: Store is thread-safe. A Tx holds a connection (SQLite: the
+// store's lock) for its lifetime; keep it short, never begin a second one
+// on the same thread while holding one, and use it from the thread that
+// began it.
 #pragma once
 
 #include <atomic>
@@ -43,7 +50,7 @@
 
 #include "common/status.h"
 #include "storage/records.h"
-#include "storage/sqlite.h"
+#include "storage/connection.h"
 
 namespace gridbot::storage {
 
@@ -65,6 +72,12 @@ class Tx {
   // False once a statement has failed: the transaction will roll back.
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
+  Dialect dialect() const { return db_->dialect(); }
+
+  // Waits until no other transaction (of any instance) holds `key`, and
+  // holds it until this one ends: one conversation's turns run one at a
+  // time everywhere. (SQLite: one writer already; nothing to do.)
+  void LockKey(const std::string& key);
 
   // --- the back end -----------------------------------------------------
   bool BackendEmpty();
@@ -148,7 +161,10 @@ class Tx {
 
  private:
   friend class Store;
-  Tx(Store* store, std::unique_lock<std::mutex> lock, Connection* db);
+  friend class SqliteStore;
+  friend class PostgresStore;
+  Tx(Store* store, std::unique_lock<std::mutex> lock, Connection* db)
+      : store_(store), lock_(std::move(lock)), db_(db) {}
   Status Finish(bool commit, bool wait);
 
   Store* store_;
@@ -170,11 +186,13 @@ struct Readiness {
 
 class Store {
  public:
-  // Opens or creates the database file (":memory:" for tests) and migrates it.
-  static Result<std::unique_ptr<Store>> Open(const std::string& path);
-  ~Store();
+  // Opens the database `spec` names and migrates it: an SQLite file
+  // (":memory:" for tests) or a PostgreSQL connection string.
+  static Result<std::unique_ptr<Store>> Open(const std::string& spec);
+  virtual ~Store() = default;
 
-  Tx Begin();
+  virtual Tx Begin() = 0;
+  virtual Dialect dialect() const = 0;
   // True while a trivial query succeeds (GET /healthz).
   bool Healthy();
   // Whether turns can be taken (GET /readyz); never throws.
@@ -182,55 +200,29 @@ class Store {
   // The schema version the database had when Open() found it (0: new).
   int migrated_from() const { return migrated_from_; }
 
-  // Batches committed so far that held a committed Tx, and the Txs they
+  // Database commits so far that held a committed Tx, and the Txs they
   // held (for /metrics, benchmarks and tests: transactions per commit).
   struct BatchStats {
     std::uint64_t batches = 0, txs = 0, failed = 0;
   };
-  BatchStats batch_stats();
+  virtual BatchStats batch_stats() = 0;
 
   // Tests only: called with the batch's Tx count just before each COMMIT
   // (a kill there shows that no reply goes out before its commit).
   void SetBeforeCommitHook(std::function<void(int)> hook) { before_commit_ = std::move(hook); }
 
- private:
+ protected:
   friend class Tx;
-  explicit Store(std::unique_ptr<Connection> db) : db_(std::move(db)) {}
-  // Ends a Tx (mu_ held): joins its work to the batch or rolls it back, and
-  // commits the batch when nobody else will. The batch the Tx joined, or 0.
-  std::uint64_t EndTx(Tx& tx, bool commit);
-  void CommitBatch();  // mu_ held
-  // Waits until batch `id` is over; its outcome.
-  Status AwaitBatch(std::uint64_t id);
-
-  static constexpr int kMaxBatch = 64;
-  static constexpr std::chrono::milliseconds kMaxBatchAge{5};
-
-  // Copies the WAL into the database file from a connection of its own,
-  // off the turns' path (a commit that had to checkpoint stalled every
-  // turn behind it); the writer's own checkpoint only past 40 MB of WAL.
-  void StartCheckpointer(const std::string& path);
+  Store() = default;
+  // Ends a Tx (its connection held): commits or rolls back its work,
+  // releases the connection, and (`wait`) returns once it is durable.
+  virtual Status EndTx(Tx& tx, bool commit, bool wait) = 0;
+  static Tx MakeTx(Store* store, std::unique_lock<std::mutex> lock, Connection* db) {
+    return Tx(store, std::move(lock), db);
+  }
 
   int migrated_from_ = 0;
-  std::mutex mu_;
-  std::unique_ptr<Connection> db_;  // GUARDED_BY(mu_)
-  std::thread checkpointer_;
-  std::mutex stop_mu_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;  // GUARDED_BY(stop_mu_)
-  std::atomic<int> waiting_{0};     // threads waiting in Begin()
-  // The open batch (GUARDED_BY(mu_)).
-  bool batch_open_ = false;
-  std::uint64_t batch_id_ = 0;
-  int batch_txs_ = 0;
-  std::chrono::steady_clock::time_point batch_started_;
   std::function<void(int)> before_commit_;
-  // Outcomes of ended batches, for the Txs waiting on them.
-  std::mutex done_mu_;
-  std::condition_variable done_cv_;
-  std::uint64_t done_through_ = 0;                 // GUARDED_BY(done_mu_)
-  std::map<std::uint64_t, std::string> failures_;  // GUARDED_BY(done_mu_), recent ones
-  BatchStats stats_;                               // GUARDED_BY(done_mu_)
 };
 
 }  // namespace gridbot::storage
