@@ -5,7 +5,7 @@
 
 BUILD ?= build
 JOBS ?= 2
-APT_PACKAGES := build-essential cmake pkg-config libboost1.81-dev libre2-dev libicu-dev \
+APT_PACKAGES := build-essential cmake pkg-config libpq-dev postgresql libboost1.81-dev libre2-dev libicu-dev \
   libsqlite3-dev libssl-dev nlohmann-json3-dev libpugixml-dev libgtest-dev libgmock-dev \
   libbenchmark-dev dpkg-dev systemd adduser chromium fonts-wqy-zenhei python3 clang libclang-rt-14-dev llvm
 # Node.js for the browser test's driver, from Debian unless a node is there.

@@ -315,7 +315,10 @@ void App::Housekeeping() {
 }
 
 Result<std::shared_ptr<const privacy::Sealer>> SealerFor(const Config& config) {
-  if (config.secrets_key.empty() && (config.db.empty() || config.db == ":memory:"))
+  if (config.secrets_key.empty() && storage::IsPostgresSpec(config.db))
+    return Status::Error(
+        "--db on PostgreSQL needs --secrets-key FILE (the same key for every instance)");
+  if (config.secrets_key.empty() && !storage::IsDatabaseFile(config.db))
     return std::make_shared<const privacy::Sealer>(privacy::Sealer::Random());
   auto sealer = privacy::Sealer::FromKeyFile(config.secrets_key.empty() ? config.db + ".key"
                                                                         : config.secrets_key);
@@ -376,7 +379,7 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
   if (!replies.ok()) return replies.status();
   app->replies_ = *replies;
 
-  if (config.db != ":memory:") {
+  if (storage::IsDatabaseFile(config.db)) {
     std::error_code ec;
     const auto parent = std::filesystem::path(config.db).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -407,7 +410,8 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
       if (!s.ok()) return Status::Error("loading " + fixtures + ": " + s.message());
     }
     Status s = tx.Commit();
-    if (!s.ok()) return Status::Error("database " + config.db + ": " + s.message());
+    if (!s.ok())
+      return Status::Error("database " + storage::DescribeDatabase(config.db) + ": " + s.message());
   }
 
   if (!config.pay_gateway.empty() && config.pay_secret == Config().pay_secret)

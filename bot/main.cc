@@ -209,18 +209,20 @@ int Migrate(const std::vector<std::string>& args) {
   Status s = bot::ParseConfig(args, &config);
   if (!s.ok()) return Fail(s.message());
   std::error_code ec;
-  const bool existed = config.db == ":memory:" || std::filesystem::exists(config.db, ec);
+  const bool file = storage::IsDatabaseFile(config.db);
+  const bool existed = !file || std::filesystem::exists(config.db, ec);
   const std::filesystem::path parent = std::filesystem::path(config.db).parent_path();
-  if (!existed && !parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (file && !existed && !parent.empty()) std::filesystem::create_directories(parent, ec);
   auto store = storage::Store::Open(config.db);
   if (!store.ok()) return Fail(store.error());
   const int from = (*store)->migrated_from(), to = storage::LatestSchemaVersion();
-  if (!existed)
-    std::printf("%s: a new database, schema version %d\n", config.db.c_str(), to);
+  const std::string name = storage::DescribeDatabase(config.db);
+  if (!existed || from == 0)
+    std::printf("%s: a new database, schema version %d\n", name.c_str(), to);
   else if (from == to)
-    std::printf("%s: schema version %d, current\n", config.db.c_str(), to);
+    std::printf("%s: schema version %d, current\n", name.c_str(), to);
   else
-    std::printf("%s: schema version %d -> %d\n", config.db.c_str(), from, to);
+    std::printf("%s: schema version %d -> %d\n", name.c_str(), from, to);
   return 0;
 }
 
@@ -399,7 +401,8 @@ Result<std::map<std::string, std::string>> LogsArgs(const std::vector<std::strin
 
 // The store of an existing database (a `logs` command never creates one).
 Result<std::unique_ptr<storage::Store>> ExistingStore(const std::string& db) {
-  if (!std::filesystem::exists(db)) return Status::Error("no database at " + db);
+  if (storage::IsDatabaseFile(db) && !std::filesystem::exists(db))
+    return Status::Error("no database at " + db);
   return storage::Store::Open(db);
 }
 

@@ -362,7 +362,8 @@ DeliveryReport OutboxDelivery::DeliverPending(size_t limit) {
   std::vector<storage::OutboxMessage> pending;
   {
     storage::Tx tx = store_.Begin();
-    pending = storage::PendingOutbox(tx, channels(), limit);
+    // Claimed for longer than a delivery can take (each send times out).
+    pending = storage::ClaimPendingOutbox(tx, channels(), limit, clock_->Now(), kClaimSeconds);
     if (!tx.Commit().ok()) return report;
   }
   for (const storage::OutboxMessage& m : pending) {
@@ -468,7 +469,7 @@ std::shared_ptr<Clock> ClockOf(const Config& config) {
 
 Result<std::unique_ptr<storage::Store>> OpenExisting(const Config& config) {
   std::error_code ec;
-  if (config.db != ":memory:" && !std::filesystem::exists(config.db, ec))
+  if (storage::IsDatabaseFile(config.db) && !std::filesystem::exists(config.db, ec))
     return Status::Error("no database at " + config.db + " (see --db)");
   return storage::Store::Open(config.db);
 }

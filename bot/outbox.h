@@ -119,6 +119,10 @@ struct DeliveryReport {
 class OutboxDelivery {
  public:
   static constexpr int kMaxAttempts = 5;
+  // How long a delivery run holds the messages it took (its at most 100
+  // sends of at most kDeliveryTimeout each fit): a message another instance
+  // took is not sent here too, one whose sender died is sent after this.
+  static constexpr UnixSeconds kClaimSeconds = 600;
 
   // `sealer` opens the bodies queued sealed (SMS with a code): the one the
   // dialog engine sealed them with (Settings::sealer, bot::SealerFor).

@@ -15,6 +15,7 @@
 
 #include "bot/outbox.h"
 #include "common/log.h"
+#include "storage/connection.h"
 
 namespace gridbot::bot {
 namespace {
@@ -119,7 +120,7 @@ class Server {
     }
     asio::co_spawn(acceptor.get_executor(), Accept(acceptor), asio::detached);
     logging::Info("started", {{"version", GridbotVersion()},
-                              {"db", app_.config().db},
+                              {"db", storage::DescribeDatabase(app_.config().db)},
                               {"corpus", CorpusDir(app_.config())},
                               {"web", WebDir(app_.config())},
                               {"schema_version", std::to_string(app_.store().CheckReady().version), true}});

@@ -244,6 +244,10 @@ Outcome Engine::Run(const Inbound& in, bool preview) {
 
   Outcome outcome;
   storage::Tx tx = store_.Begin();
+  // One conversation's turns one at a time, on every instance sharing the
+  // database (a retry that reached another instance waits here, then finds
+  // the first answer below).
+  tx.LockKey(in.channel + "\x1f" + in.user);
   if (in.event && in.event->type == "location_report") {
     // WeChat reports where the customer is (every few seconds while the
     // account is open, if they allowed it): remembered for "附近的营业厅",

@@ -358,8 +358,7 @@ std::int64_t DeleteTurnsBefore(Tx& tx, UnixSeconds before) {
   Statement st = tx.Prep("DELETE FROM dialog_log WHERE at < ?");
   st.Bind(1, before);
   tx.Check(st.Run());
-  Statement n = tx.Prep("SELECT changes()");
-  const std::int64_t deleted = n.Step() ? n.Int(0) : 0;
+  const std::int64_t deleted = tx.connection().Changes();
   // What customers and agents wrote to the desk goes with the turns; the
   // conversations' times and ratings stay (the desk's figures).
   Statement desk = tx.Prep(

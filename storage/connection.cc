@@ -14,6 +14,10 @@ bool IsPostgresSpec(std::string_view spec) {
           spec.find("service=") != std::string_view::npos);
 }
 
+std::string DescribeDatabase(const std::string& spec) {
+  return IsPostgresSpec(spec) ? DescribePostgres(spec) : spec;
+}
+
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& spec) {
   if (IsPostgresSpec(spec)) return OpenPostgres(spec);
   return OpenSqlite(spec);

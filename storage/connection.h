@@ -31,6 +31,13 @@ enum class Dialect { kSqlite, kPostgres };
 // True for a libpq connection string ("postgresql://…", "postgres://…" or
 // "key=value …" with a dbname/host); anything else is an SQLite path.
 bool IsPostgresSpec(std::string_view spec);
+// True for an SQLite file (not ":memory:", not a server).
+inline bool IsDatabaseFile(std::string_view spec) {
+  return !spec.empty() && spec != ":memory:" && !IsPostgresSpec(spec);
+}
+// How to name the database in messages and logs: the path, or the server's
+// host, port and database without the password.
+std::string DescribeDatabase(const std::string& spec);
 
 // One engine's compiled statement, owned by its connection (cached there
 // by SQL text between uses). Binds are 1-based.

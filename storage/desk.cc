@@ -308,7 +308,7 @@ std::vector<DeskMessage> DeskMessages(Tx& tx, std::int64_t conversation_id, int 
   Statement st = tx.Prep(
       "SELECT seq, conversation_id, at, sender, agent_id, text, meta FROM ("
       " SELECT * FROM desk_messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?"
-      ") ORDER BY seq");
+      ") recent ORDER BY seq");
   st.Bind(1, conversation_id).Bind(2, limit);
   std::vector<DeskMessage> out;
   while (st.Step()) {
@@ -387,10 +387,10 @@ std::vector<TurnLog> LastTurns(Tx& tx, const std::string& channel, const std::st
   Statement st = tx.Prep(
       with_desk ? "SELECT at, text, intent, confidence, flow, step, replies FROM ("
                   " SELECT * FROM dialog_log WHERE channel = ? AND external_id = ?"
-                  " ORDER BY at DESC, id DESC LIMIT ?) ORDER BY at, id"
+                  " ORDER BY at DESC, id DESC LIMIT ?) recent ORDER BY at, id"
                 : "SELECT at, text, intent, confidence, flow, step, replies FROM ("
                   " SELECT * FROM dialog_log WHERE channel = ? AND external_id = ? AND "
-                  " intent <> 'handoff' ORDER BY at DESC, id DESC LIMIT ?) ORDER BY at, id");
+                  " intent <> 'handoff' ORDER BY at DESC, id DESC LIMIT ?) recent ORDER BY at, id");
   st.Bind(1, channel).Bind(2, external_id).Bind(3, limit);
   std::vector<TurnLog> out;
   while (st.Step()) {
@@ -470,7 +470,7 @@ std::vector<CustomerUpdate> RecentCustomerUpdates(Tx& tx, const std::string& cha
                                                   const std::string& recipient, int limit) {
   Statement st = tx.Prep(
       "SELECT id, created_at, sender, body FROM (SELECT * FROM outbox WHERE channel = ? AND "
-      "recipient = ? ORDER BY id DESC LIMIT ?) ORDER BY id");
+      "recipient = ? ORDER BY id DESC LIMIT ?) recent ORDER BY id");
   st.Bind(1, channel).Bind(2, recipient).Bind(3, limit);
   std::vector<CustomerUpdate> out;
   while (st.Step()) out.push_back(CustomerUpdate{st.Int(0), st.Int(1), st.Text(2), st.Text(3)});

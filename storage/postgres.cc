@@ -216,6 +216,23 @@ std::unique_ptr<PostgresConnection> PostgresConnection::Connect(const std::strin
   return c;
 }
 
+std::string DescribePostgres(const std::string& spec) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(spec.c_str(), &err);
+  if (!opts) {
+    PQfreemem(err);
+    return "PostgreSQL (a connection string libpq cannot read)";
+  }
+  std::string out = "PostgreSQL";
+  for (PQconninfoOption* o = opts; o->keyword; ++o) {
+    const std::string key = o->keyword;
+    if (o->val && *o->val && (key == "dbname" || key == "host" || key == "port" || key == "user"))
+      out += " " + key + "=" + o->val;
+  }
+  PQconninfoFree(opts);
+  return out;
+}
+
 Result<std::unique_ptr<Connection>> OpenPostgres(const std::string& spec) {
   auto c = PostgresConnection::Connect(spec);
   if (!c) return Status::Error("cannot connect to PostgreSQL: out of memory");

@@ -59,6 +59,9 @@ class PostgresConnection : public Connection {
   std::unordered_map<std::string, std::pair<std::string, bool>> prepared_;
 };
 
+// "PostgreSQL dbname=… host=… port=…" for `spec`, without its password.
+std::string DescribePostgres(const std::string& spec);
+
 // Connects to the server `spec` names (a libpq connection string).
 Result<std::unique_ptr<Connection>> OpenPostgres(const std::string& spec);
 

@@ -226,6 +226,12 @@ UPDATE bind_attempts SET last_at = MAX(locked_until, CAST(strftime('%s', 'now') 
   WHERE last_at = 0;
 CREATE INDEX IF NOT EXISTS bind_attempts_last_at ON bind_attempts(last_at);
 )sql",
+      // 12: several instances deliver the outbox: a message is claimed for
+      // a while before it is sent, so no other instance sends it too.
+      R"sql(
+ALTER TABLE outbox ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX outbox_pending ON outbox(status, id);
+)sql",
   };
   return kMigrations;
 }

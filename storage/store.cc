@@ -13,7 +13,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& spec) {
   if (!db.ok()) return db.status();
   int was = 0;
   Status s = Migrate(**db, &was);
-  const std::string where = IsPostgresSpec(spec) ? "PostgreSQL" : spec;
+  const std::string where = DescribeDatabase(spec);
   if (!s.ok()) return Status::Error(where + ": " + s.message());
   // The search index of turns logged before it existed (migration 6), or
   // before it held masked text (emptied by migration 8), once. (A database
@@ -633,7 +633,9 @@ void Tx::RemoveBinding(std::int64_t user_id, const std::string& account_no) {
 }
 
 void Tx::SetDefault(std::int64_t user_id, const std::string& account_no) {
-  Statement st = Prep("UPDATE bindings SET is_default = (account_no = ?2) WHERE user_id = ?1");
+  Statement st = Prep(
+      "UPDATE bindings SET is_default = CASE WHEN account_no = ?2 THEN 1 ELSE 0 END "
+      "WHERE user_id = ?1");
   st.Bind(1, user_id).Bind(2, account_no);
   Check(st.Run());
 }

@@ -1,5 +1,7 @@
 #include "storage/subscriptions.h"
 
+#include <algorithm>
+
 namespace gridbot::storage {
 namespace {
 
@@ -127,20 +129,26 @@ std::vector<OutboxMessage> ListOutbox(Tx& tx, const std::string& status, size_t 
   return out;
 }
 
-std::vector<OutboxMessage> PendingOutbox(Tx& tx, const std::vector<std::string>& channels,
-                                         size_t limit) {
+std::vector<OutboxMessage> ClaimPendingOutbox(Tx& tx, const std::vector<std::string>& channels,
+                                              size_t limit, UnixSeconds now, UnixSeconds lease) {
   if (channels.empty()) return {};
+  // ?1 now, ?2 until, ?3 limit, then the channels.
   std::string in;
-  for (size_t i = 0; i < channels.size(); ++i) in += i ? ",?" : "?";
-  Statement st = tx.Prep(std::string("SELECT ") + kOutboxCols +
-                         " FROM outbox WHERE status = 'pending' AND channel IN (" + in +
-                         ") ORDER BY id LIMIT ?");
-  int i = 1;
+  for (size_t i = 0; i < channels.size(); ++i) in += (i ? ",?" : "?") + std::to_string(i + 4);
+  Statement st = tx.Prep(
+      std::string("UPDATE outbox SET claimed_until = ?2 WHERE id IN (SELECT id FROM outbox "
+                  "WHERE status = 'pending' AND claimed_until <= ?1 AND channel IN (") +
+      in + ") ORDER BY id LIMIT ?3" +
+      (tx.dialect() == Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING " +
+      kOutboxCols);
+  st.Bind(1, now).Bind(2, now + lease).Bind(3, static_cast<std::int64_t>(limit));
+  int i = 4;
   for (const std::string& c : channels) st.Bind(i++, c);
-  st.Bind(i, static_cast<std::int64_t>(limit));
   std::vector<OutboxMessage> out;
   while (st.Step()) out.push_back(ReadOutbox(st));
   tx.Check(st);
+  std::sort(out.begin(), out.end(),
+            [](const OutboxMessage& a, const OutboxMessage& b) { return a.id < b.id; });
   return out;
 }
 
@@ -153,7 +161,7 @@ void MarkOutboxDelivered(Tx& tx, std::int64_t id, UnixSeconds now) {
 
 std::string MarkOutboxAttemptFailed(Tx& tx, std::int64_t id, int max_attempts) {
   Statement st = tx.Prep(
-      "UPDATE outbox SET attempts = attempts + 1, "
+      "UPDATE outbox SET attempts = attempts + 1, claimed_until = 0, "
       "status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE status END WHERE id = ?");
   st.Bind(1, max_attempts).Bind(2, id);
   tx.Check(st.Run());

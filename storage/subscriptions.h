@@ -71,9 +71,13 @@ struct OutboxMessage {
 
 // Outbox messages with `status` ("" for all), oldest first, at most `limit`.
 std::vector<OutboxMessage> ListOutbox(Tx& tx, const std::string& status, size_t limit = 1000);
-// Pending messages of the given channels, oldest first, at most `limit`.
-std::vector<OutboxMessage> PendingOutbox(Tx& tx, const std::vector<std::string>& channels,
-                                         size_t limit);
+// Pending messages of the given channels, oldest first, at most `limit`,
+// claimed until `now + lease`: no other caller (of any instance) gets them
+// before then, so each is sent by one deliverer; one whose sender dies is
+// claimed again once its lease is over. (PostgreSQL: FOR UPDATE SKIP
+// LOCKED, so deliverers of several instances never wait for each other.)
+std::vector<OutboxMessage> ClaimPendingOutbox(Tx& tx, const std::vector<std::string>& channels,
+                                              size_t limit, UnixSeconds now, UnixSeconds lease);
 // A message delivered: status "sent", one more attempt, sent_at = now.
 void MarkOutboxDelivered(Tx& tx, std::int64_t id, UnixSeconds now);
 // A delivery that failed: one more attempt; status "failed" once attempts

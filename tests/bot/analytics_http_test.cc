@@ -27,7 +27,7 @@ using ::testing::Not;
 
 void AddAgent(const std::string& db, const std::string& name, const std::string& role) {
   const std::string cmd = "echo '" + name + "-password' | " + std::string(GRIDBOT_BINARY) +
-                          " agent add " + name + " --role " + role + " --db " + db + " > /dev/null";
+                          " agent add " + name + " --role " + role + " " + DbFlags(db) + " > /dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }
 
@@ -236,15 +236,15 @@ TEST_F(AnalyticsHttp, NoUnmaskedByteInAnyOutput) {
   const std::string cli = std::string(GRIDBOT_BINARY) + " logs ";
   for (const char* format : {"csv", "jsonl"}) {
     outputs.emplace_back(std::string("logs export ") + format,
-                         Output(cli + "export --db " + db_ + " --format " + format));
+                         Output(cli + "export " + DbFlags(db_, false) + " --format " + format));
     EXPECT_THAT(outputs.back().second, HasSubstr("138****6666"));
   }
-  outputs.emplace_back("logs stats", Output(cli + "stats --db " + db_ + " --from 2024-08-04 --to 2024-08-04"));
-  outputs.emplace_back("logs replay", Output(cli + "replay --db " + db_ +
+  outputs.emplace_back("logs stats", Output(cli + "stats " + DbFlags(db_, false) + " --from 2024-08-04 --to 2024-08-04"));
+  outputs.emplace_back("logs replay", Output(cli + "replay " + DbFlags(db_, false) +
                                              " --from 2024-08-04 --to 2024-08-04 --format json", 1));
   EXPECT_THAT(outputs.back().second, HasSubstr("\"checked\""));
   outputs.emplace_back("logs replay text",
-                       Output(cli + "replay --db " + db_ + " --from 2024-08-04 --to 2024-08-04", 1));
+                       Output(cli + "replay " + DbFlags(db_, false) + " --from 2024-08-04 --to 2024-08-04", 1));
 
   for (const auto& [what, bytes] : outputs)
     for (const std::string& s : secrets) {
@@ -260,7 +260,7 @@ TEST_F(AnalyticsHttp, NoUnmaskedByteInAnyOutput) {
                              "王*红", "李*伟", "覃*芳", "186****8903"})
     EXPECT_THAT(all, HasSubstr(masked));
   // --unmasked is the one way to read them in clear.
-  EXPECT_THAT(Output(cli + "export --db " + db_ + " --format jsonl --unmasked"), HasSubstr("13877776666"));
+  EXPECT_THAT(Output(cli + "export " + DbFlags(db_, false) + " --format jsonl --unmasked"), HasSubstr("13877776666"));
 }
 
 }  // namespace

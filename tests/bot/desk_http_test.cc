@@ -30,7 +30,7 @@ constexpr char kWechatToken[] = "gridbottoken";
 // Staff accounts made with the CLI before the server starts.
 void AddAgent(const std::string& db, const std::string& name, const std::string& role) {
   const std::string cmd = "echo '" + name + "-password' | " + std::string(GRIDBOT_BINARY) +
-                          " agent add " + name + " --role " + role + " --db " + db +
+                          " agent add " + name + " --role " + role + " " + DbFlags(db) +
                           " > /dev/null";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }

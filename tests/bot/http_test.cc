@@ -291,8 +291,8 @@ TEST(Trust, UserFieldOnlyWithTheApiKey) {
 }
 
 TEST(Trust, AnOpenChatApiOffLoopbackIsRefused) {
-  const std::string cmd = std::string(GRIDBOT_BINARY) + " serve --listen 0.0.0.0:0 --db " +
-                          TempDb("trust", "open") + " 2>&1";
+  const std::string cmd = std::string(GRIDBOT_BINARY) + " serve --listen 0.0.0.0:0 " +
+                          DbFlags(TempDb("trust", "open")) + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
   char buf[512] = {0};

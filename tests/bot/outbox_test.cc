@@ -15,6 +15,8 @@
 #include <string>
 #include <thread>
 
+#include "tests/test_db.h"
+
 #include "storage/subscriptions.h"
 
 namespace gridbot::testing {
@@ -107,7 +109,7 @@ class FakeHttpServer {
 class OutboxDeliveryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = storage::Store::Open(":memory:");
+    auto store = storage::Store::Open(testing::TestDb());
     ASSERT_TRUE(store.ok()) << store.error();
     store_ = std::move(*store);
   }

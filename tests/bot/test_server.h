@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
 #include <cstdio>
@@ -19,12 +20,18 @@
 #include <vector>
 
 #include "privacy/sealer.h"
+#include "tests/test_db.h"
 
 namespace gridbot::testing {
 
 // A fresh database path in the temp directory (gridbot_<prefix>_<name>_<pid>.db, with no
-// earlier file, WAL or SHM left).
+// earlier file, WAL or SHM left); against PostgreSQL, a fresh schema.
 inline std::string TempDb(const std::string& prefix, const std::string& name) {
+  if (TestPostgres()) {
+    std::string db = NewPostgresSchema(prefix + name);
+    std::filesystem::remove(KeyFileOf(db));
+    return db;
+  }
   auto p = std::filesystem::temp_directory_path() /
            ("gridbot_" + prefix + "_" + name + "_" + std::to_string(getpid()) + ".db");
   for (const char* suffix : {"", "-wal", "-shm", ".key"})
@@ -36,7 +43,7 @@ inline std::string TempDb(const std::string& prefix, const std::string& name) {
 // with the key file the server keeps beside database `db`.
 inline std::string OpenedOutboxBody(const std::string& db, const std::string& body) {
   if (!privacy::Sealer::IsSealed(body)) return body;
-  auto sealer = privacy::Sealer::FromKeyFile(db + ".key");
+  auto sealer = privacy::Sealer::FromKeyFile(KeyFileOf(db));
   return sealer.ok() ? sealer->Open(body).value_or("") : "";
 }
 
@@ -50,6 +57,9 @@ class TestServer {
                                      "--db",         db,      "--now",    "2024-08-04"};
     args.insert(args.end(), flags.begin(), flags.end());
     args.insert(args.end(), {"--threads", "2"});
+    if (storage::IsPostgresSpec(db) &&
+        std::find(flags.begin(), flags.end(), "--secrets-key") == flags.end())
+      args.insert(args.end(), {"--secrets-key", KeyFileOf(db)});
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -14,6 +14,7 @@
 #include "dialogs/engine.h"
 #include "storage/fixtures.h"
 #include "storage/store.h"
+#include "tests/test_db.h"
 
 namespace gridbot::testing {
 
@@ -49,7 +50,7 @@ inline std::shared_ptr<const dialogs::Replies> SharedReplies() {
 class Conversation {
  public:
   // `db` ":memory:" or a file; the demo fixtures are loaded into an empty one.
-  explicit Conversation(const std::string& db = ":memory:", std::string user = "u1",
+  explicit Conversation(const std::string& db = TestDb(), std::string user = "u1",
                         UnixSeconds now = FromCivil(CivilTime{{2024, 8, 4}, 10, 0, 0}))
       : user_(std::move(user)), clock_(std::make_shared<FakeClock>(now)) {
     auto store = storage::Store::Open(db);
@@ -153,13 +154,19 @@ inline std::string LastSmsCode(Conversation& c, const std::string& phone) {
 inline std::vector<std::string> WhereFound(Conversation& c, const std::string& needle) {
   storage::Tx tx = c.store().Begin();
   std::vector<std::string> tables, hits;
+  const bool pg = tx.dialect() == storage::Dialect::kPostgres;
   {
-    storage::Statement st = tx.Prep("SELECT name FROM sqlite_master WHERE type = 'table'");
+    storage::Statement st = tx.Prep(
+        pg ? "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+           : "SELECT name FROM sqlite_master WHERE type = 'table'");
     while (st.Step()) tables.push_back(st.Text(0));
   }
   for (const auto& t : tables) {
     std::vector<std::string> columns;
-    storage::Statement info = tx.Prep("SELECT name FROM pragma_table_info(?)");
+    storage::Statement info = tx.Prep(
+        pg ? "SELECT column_name FROM information_schema.columns "
+             "WHERE table_schema = current_schema() AND table_name = ?"
+           : "SELECT name FROM pragma_table_info(?)");
     info.Bind(1, t);
     while (info.Step()) columns.push_back(info.Text(0));
     for (const auto& col : columns) {

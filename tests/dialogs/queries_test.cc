@@ -178,7 +178,7 @@ TEST(QueryOutage, OutagesCoveringTheCurrentAccount) {
 
 TEST(QueryOutage, AnAreaNamedInTheAddressCoversTheAccount) {
   // TD20261202001 (武鸣 城厢镇灵源路) is announced by late November 2026.
-  Conversation c(":memory:", "u1", FromCivil(CivilTime{{2026, 11, 27}, 10, 0, 0}));
+  Conversation c(TestDb(), "u1", FromCivil(CivilTime{{2026, 11, 27}, 10, 0, 0}));
   c.Bind("南宁", "0301000007026", "570921");
   EXPECT_THAT(c.Say("停电查询"),
               AllOf(HasSubstr("城厢镇灵源路"), HasSubstr("2026年12月2日 07:30至18:30")));

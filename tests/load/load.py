@@ -4,6 +4,13 @@ real `gridbot serve`, then the database is checked.
 
   tests/load/load.py GRIDBOT_BINARY WORKDIR [--customers N] [--concurrency C]
                      [--kills K] [--term] [--seed S] [--report FILE]
+                     [--pg CONNINFO --instances N]
+
+With --pg the servers share one PostgreSQL database (a libpq key=value
+string; the run empties its schema first) and --instances N of them run at
+once: every message of a customer goes to an instance picked at random, a
+WeChat retry and the gateway's second notify to another one than the first
+try, and the kills hit a random instance. The checks are the same.
 
 Each customer (half on /api/chat, half on signed /wechat pushes) binds its
 own 户号, asks for last month's bill, then either recharges a prepaid card
@@ -80,9 +87,11 @@ def fixtures(n):
 
 
 class Server:
-    def __init__(self, binary, workdir, fixtures_path):
+    def __init__(self, binary, workdir, fixtures_path, db=None, tag="", load_fixtures=True):
         self.binary, self.workdir = binary, workdir
-        self.db = os.path.join(workdir, "load.db")
+        self.db = db or os.path.join(workdir, "load.db")
+        self.tag = tag
+        self.load_fixtures = load_fixtures
         self.fixtures_path = fixtures_path
         self.proc = None
         self.port = None
@@ -95,13 +104,15 @@ class Server:
                 "--now", "2024-08-04", "--wechat-token", TOKEN, "--pay-simulator",
                 "--pay-secret", PAY_SECRET, "--rate-per-customer", "0",
                 "--rate-per-address", "0", "--threads", "2"]
-        if self.starts == 0:
+        if self.starts == 0 and self.load_fixtures:
             args += ["--fixtures", self.fixtures_path]
+        if not self.db.endswith(".db"):  # PostgreSQL: one key for every instance
+            args += ["--secrets-key", os.path.join(self.workdir, "secrets.key")]
         if self.port:
             args[3] = "127.0.0.1:%d" % self.port
         args += self.extra_args
         self.extra_args = []
-        log = open(os.path.join(self.workdir, "serve-%d.log" % self.starts), "w")
+        log = open(os.path.join(self.workdir, "serve%s-%d.log" % (self.tag, self.starts)), "w")
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         self.starts += 1
         deadline = time.time() + 60
@@ -218,10 +229,17 @@ def wechat_body(user, text, msg_id):
                 user, int(time.time()), text, msg_id)).encode()
 
 
-async def customer(i, server, stats, rng, sent, orders, recharged):
+async def customer(i, servers, stats, rng, sent, orders, recharged):
     web = i % 2 == 0
     user = ("lw%05d" if web else "oLoad%05d") % i
-    conn, twin = Conn(server), Conn(server)
+    conns = [Conn(s) for s in servers]
+    twins = [Conn(s) for s in servers]
+
+    def pick():
+        """A connection to a random instance, and one to another (or the same, if one)."""
+        a = rng.randrange(len(servers))
+        b = (a + 1 + rng.randrange(len(servers) - 1)) % len(servers) if len(servers) > 1 else a
+        return conns[a], twins[b]
     acc = fixtures_row_password(i)
     script = ["绑定户号", CITY, account_no(i), acc, "上个月电费多少"]
     if i % 4 in (0, 1):
@@ -232,6 +250,7 @@ async def customer(i, server, stats, rng, sent, orders, recharged):
     replies = []
     for n, text in enumerate(script):
         msg_id = "%d%04d" % (i + 1, n)
+        conn, twin = pick()
         if web:
             body = json.dumps({"user": user, "text": text, "id": msg_id}, ensure_ascii=False).encode()
             status, data = await answered(conn, stats, "POST", "/api/chat", body)
@@ -275,6 +294,7 @@ async def customer(i, server, stats, rng, sent, orders, recharged):
                 order, amount)).encode(), hashlib.sha256).hexdigest()
             form = ("order_no=%s&amount=%s&status=success&sign=%s" % (order, amount, sign)).encode()
             # The gateway notifies twice at once (it retries until "success").
+            conn, twin = pick()
             results = await asyncio.gather(
                 answered(conn, stats, "POST", "/pay/notify", form, "application/x-www-form-urlencoded"),
                 answered(twin, stats, "POST", "/pay/notify", form, "application/x-www-form-urlencoded"))
@@ -282,8 +302,8 @@ async def customer(i, server, stats, rng, sent, orders, recharged):
             for status, data in results:
                 if status != 200:
                     stats.failures.append("%s: notify answered %d %s" % (user, status, data[:200]))
-    await conn.close()
-    await twin.close()
+    for c in conns + twins:
+        await c.close()
 
 
 def fixtures_row_password(i):
@@ -294,7 +314,7 @@ def card_password(i):
     return "%06d" % (200000 + i * 13 % 800000)
 
 
-async def faults(server, kills, term, stop, rng):
+async def faults(servers, kills, term, stop, rng):
     """SIGKILLs (and one SIGTERM) at random moments, each followed by a restart."""
     events = ["kill"] * kills + (["term"] if term else [])
     rng.shuffle(events)
@@ -302,6 +322,7 @@ async def faults(server, kills, term, stop, rng):
         await asyncio.sleep(rng.uniform(0.5, 2.5))
         if stop.is_set():
             return
+        server = rng.choice(servers)
         if e == "kill":
             server.kill()
         else:
@@ -312,7 +333,7 @@ async def faults(server, kills, term, stop, rng):
         await asyncio.get_running_loop().run_in_executor(None, server.start)
 
 
-async def run(args, server, stats):
+async def run(args, servers, stats):
     rng = random.Random(args.seed)
     sent, orders, recharged = {}, {}, set()
     sem = asyncio.Semaphore(args.concurrency)
@@ -320,17 +341,51 @@ async def run(args, server, stats):
 
     async def one(i):
         async with sem:
-            await customer(i, server, stats, random.Random(args.seed * 100003 + i), sent, orders, recharged)
+            await customer(i, servers, stats, random.Random(args.seed * 100003 + i), sent, orders, recharged)
 
-    fault_task = asyncio.create_task(faults(server, args.kills, args.term, stop, rng))
+    fault_task = asyncio.create_task(faults(servers, args.kills, args.term, stop, rng))
     await asyncio.gather(*(one(i) for i in range(args.customers)))
     stop.set()
     await fault_task
     return sent, orders, recharged
 
 
+class PgCon:
+    """The few queries check() makes, through psql (no driver in Debian's python3)."""
+
+    def __init__(self, conninfo):
+        self.conninfo = conninfo
+
+    def execute(self, sql, params=()):
+        for p in params:
+            lit = str(p) if isinstance(p, int) else "'" + str(p).replace("'", "''") + "'"
+            sql = sql.replace("?", lit, 1)
+        out = subprocess.run(["psql", self.conninfo, "-X", "-At", "-F", "\x1f", "-v", "ON_ERROR_STOP=1",
+                              "-c", sql], check=True, capture_output=True, text=True).stdout
+        # psql prints text: the numbers check() asks for become ints again
+        # (not the logged texts, which may be digits).
+        numeric = re.match(r"SELECT (COUNT|COALESCE|used|balance_fen)\b", sql) is not None
+        rows = [tuple(int(v) if numeric and re.fullmatch(r"-?\d+", v) else v
+                      for v in line.split("\x1f"))
+                for line in out.split("\n") if line != ""]
+        return Rows(rows)
+
+    def close(self):
+        pass
+
+
+class Rows(list):
+    def fetchone(self):
+        return self[0] if self else None
+
+
+def psql(conninfo, sql):
+    subprocess.run(["psql", conninfo, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True,
+                   capture_output=True)
+
+
 def check(db, sent, orders, recharged, n, stats):
-    con = sqlite3.connect(db)
+    con = sqlite3.connect(db) if db.endswith(".db") else PgCon(db)
     problems = list(stats.failures)
     secret = {i: {fixtures_row_password(i), card_password(i)} for i in range(n)}
     # Every message once, in order (passwords are logged masked).
@@ -396,28 +451,41 @@ def main():
     p.add_argument("--term", action="store_true")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--report")
+    p.add_argument("--pg", help="a PostgreSQL conninfo (key=value) instead of an SQLite file")
+    p.add_argument("--instances", type=int, default=1)
     args = p.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     for f in os.listdir(args.workdir):
-        if f.startswith("load.db") or f.startswith("serve-"):
+        if f.startswith("load.db") or f.startswith("serve"):
             os.remove(os.path.join(args.workdir, f))
     fx = os.path.join(args.workdir, "fixtures.json")
     with open(fx, "w") as f:
         json.dump(fixtures(args.customers), f, ensure_ascii=False)
-    server = Server(args.binary, args.workdir, fx)
-    server.start()
+    db = None
+    if args.pg:
+        # A schema of its own, new: the run's rows only.
+        psql(args.pg, "DROP SCHEMA IF EXISTS load_run CASCADE; CREATE SCHEMA load_run")
+        db = args.pg + " options=-csearch_path=load_run"
+    servers = [Server(args.binary, args.workdir, fx, db=db, tag="" if k == 0 else "-i%d" % k,
+                      load_fixtures=k == 0) for k in range(max(1, args.instances))]
+    servers[0].start()  # (it loads the fixtures; the others start on them)
+    for s in servers[1:]:
+        s.start()
     stats = Stats()
     started = time.time()
     try:
-        sent, orders, recharged = asyncio.run(run(args, server, stats))
+        sent, orders, recharged = asyncio.run(run(args, servers, stats))
         elapsed = time.time() - started
-        rc = server.term()
+        for s in servers:
+            s.term()
     finally:
-        if server.proc and server.proc.poll() is None:
-            server.proc.kill()
-    problems, rows = check(server.db, sent, orders, recharged, args.customers, stats)
-    if any(code != 0 for code in server.term_exit):
-        problems.append("SIGTERM exits: %s (want 0)" % server.term_exit)
+        for s in servers:
+            if s.proc and s.proc.poll() is None:
+                s.proc.kill()
+    problems, rows = check(servers[0].db, sent, orders, recharged, args.customers, stats)
+    term_exit = [c for s in servers for c in s.term_exit]
+    if any(code != 0 for code in term_exit):
+        problems.append("SIGTERM exits: %s (want 0)" % term_exit)
     lat = sorted(stats.latencies) or [0]
     report = {
         "customers": args.customers, "concurrency": args.concurrency, "kills": args.kills,
@@ -427,7 +495,8 @@ def main():
         "orders_paid": len(orders), "seconds": round(elapsed, 1),
         "messages_per_second": round(stats.turns / elapsed, 1) if elapsed else 0,
         "p50_ms": round(lat[len(lat) // 2] * 1000, 1), "p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 1),
-        "server_starts": server.starts, "sigterm_exit_codes": server.term_exit,
+        "instances": len(servers), "database": "postgresql" if args.pg else "sqlite",
+        "server_starts": sum(s.starts for s in servers), "sigterm_exit_codes": term_exit,
         "problems": len(problems)}
     print(json.dumps(report, ensure_ascii=False))
     if args.report:

@@ -11,12 +11,15 @@
 #include <vector>
 
 #include "storage/fixtures.h"
+#include "storage/subscriptions.h"
 #include "storage/synthetic.h"
+#include "tests/test_db.h"
 
 namespace gridbot::storage {
 namespace {
 
 using ::testing::HasSubstr;
+using gridbot::testing::TestDb;
 
 TEST(Fixtures, MoneyParsing) {
   EXPECT_EQ(ParseMoney("129.80"), 12980);
@@ -57,7 +60,7 @@ Account MakeAccount(const std::string& no, std::int64_t balance) {
 }
 
 TEST(Store, ArrearsAreUnpaidBillsUpToNowLessBalanceNeverNegative) {
-  auto store = Store::Open(":memory:");
+  auto store = Store::Open(TestDb());
   ASSERT_TRUE(store.ok()) << store.error();
   BackendData d;
   d.accounts = {MakeAccount("0301000000001", 5000), MakeAccount("0301000000002", 90000)};
@@ -75,7 +78,7 @@ TEST(Store, ArrearsAreUnpaidBillsUpToNowLessBalanceNeverNegative) {
 }
 
 TEST(Store, BindingsKeepOneDefault) {
-  auto store = Store::Open(":memory:");
+  auto store = Store::Open(TestDb());
   ASSERT_TRUE(store.ok());
   Tx tx = (*store)->Begin();
   const auto user = tx.UserIdFor("web", "u1", 100);
@@ -96,7 +99,7 @@ TEST(Store, BindingsKeepOneDefault) {
 }
 
 TEST(Store, RolledBackUnlessCommitted) {
-  auto store = Store::Open(":memory:");
+  auto store = Store::Open(TestDb());
   ASSERT_TRUE(store.ok());
   {
     Tx tx = (*store)->Begin();
@@ -109,7 +112,7 @@ TEST(Store, RolledBackUnlessCommitted) {
 // Delivered SMS and e-mail are forgotten after a while; undelivered ones and
 // those whose dedup key stops a repeat (a month's bill notice) are kept.
 TEST(Store, DeliveredMessagesArePurgedButNotTheirRepeatGuards) {
-  auto store = Store::Open(":memory:");
+  auto store = Store::Open(TestDb());
   ASSERT_TRUE(store.ok());
   Tx tx = (*store)->Begin();
   ASSERT_TRUE(tx.QueueOutbox("sms", "13800138000", "code 123456", "", 100));
@@ -242,7 +245,7 @@ TEST_F(FileStore, CommitWithNextIsDurableWithTheNextCommit) {
 }
 
 TEST(Store, ACommittedTransactionCannotCommitAgain) {
-  auto store = Store::Open(":memory:");
+  auto store = Store::Open(TestDb());
   ASSERT_TRUE(store.ok());
   Tx tx = (*store)->Begin();
   ASSERT_TRUE(tx.Commit().ok());
@@ -255,7 +258,7 @@ TEST(Store, ACommittedTransactionCannotCommitAgain) {
 // no longer holding it: a crash in SQLite under load (/healthz during
 // turns). The Tx now takes its statements back before it lets go.
 TEST(Store, AStatementOutlivingItsTransactionIsTakenBackBeforeTheLockGoes) {
-  auto store = Store::Open(":memory:");
+  auto store = Store::Open(TestDb());
   ASSERT_TRUE(store.ok());
   Tx tx = (*store)->Begin();
   Statement st = tx.Prep("SELECT 1 UNION ALL SELECT 2");
@@ -303,8 +306,54 @@ TEST_F(FileStore, HealthChecksRaceTurnsSafely) {
 
 // Statements are compiled once per connection and handed out again; two
 // live at once of the same text are two statements.
+// Two deliverers (two instances: two stores on one database) claiming the
+// outbox at once get each message once between them; a claim whose lease
+// is over is taken again.
+TEST(Outbox, ClaimsOfTwoStoresNeverOverlap) {
+  std::string db = TestDb("claims");
+  if (!IsPostgresSpec(db)) {
+    db = (std::filesystem::temp_directory_path() /
+          ("gridbot_claims_" + std::to_string(getpid()) + ".db")).string();
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db + suffix);
+  }
+  auto a = Store::Open(db);
+  auto b = Store::Open(db);
+  ASSERT_TRUE(a.ok()) << a.error();
+  ASSERT_TRUE(b.ok()) << b.error();
+  {
+    Tx tx = (*a)->Begin();
+    for (int i = 0; i < 60; ++i)
+      tx.QueueOutbox("sms", "1380000" + std::to_string(1000 + i), "m", "", 100);
+    ASSERT_TRUE(tx.Commit().ok());
+  }
+  std::vector<std::int64_t> got[2];
+  auto claim = [&](Store& store, std::vector<std::int64_t>& out) {
+    for (;;) {
+      Tx tx = store.Begin();
+      auto batch = ClaimPendingOutbox(tx, {"sms"}, 7, 200, 600);
+      if (!tx.Commit().ok() || batch.empty()) return;
+      for (const auto& m : batch) out.push_back(m.id);
+    }
+  };
+  std::thread ta([&] { claim(**a, got[0]); });
+  std::thread tb([&] { claim(**b, got[1]); });
+  ta.join();
+  tb.join();
+  std::vector<std::int64_t> all = got[0];
+  all.insert(all.end(), got[1].begin(), got[1].end());
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all.size(), 60u);
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end()) << "a message claimed twice";
+  {
+    Tx tx = (*b)->Begin();
+    EXPECT_TRUE(ClaimPendingOutbox(tx, {"sms"}, 100, 799, 600).empty());  // still held
+    EXPECT_EQ(ClaimPendingOutbox(tx, {"sms"}, 100, 800, 600).size(), 60u);  // leases over
+    EXPECT_TRUE(tx.Commit().ok());
+  }
+}
+
 TEST(Sqlite, CachedStatementsAreResetAndIndependent) {
-  auto db = Connection::Open(":memory:");
+  auto db = Connection::Open(TestDb());
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE((*db)->Exec("CREATE TABLE t(k INTEGER); INSERT INTO t VALUES (1),(2),(3);").ok());
   const char* sql = "SELECT k FROM t WHERE k >= ? ORDER BY k";
@@ -326,7 +375,7 @@ TEST(Sqlite, CachedStatementsAreResetAndIndependent) {
 }
 
 TEST(Synthetic, AccountsWithTwoYearsOfBillsAndBoundCustomers) {
-  auto store = Store::Open(":memory:");
+  auto store = Store::Open(TestDb());
   ASSERT_TRUE(store.ok());
   SyntheticSpec spec;
   spec.accounts = 120;
