@@ -11,6 +11,9 @@ string; the run empties its schema first) and --instances N of them run at
 once: every message of a customer goes to an instance picked at random, a
 WeChat retry and the gateway's second notify to another one than the first
 try, and the kills hit a random instance. The checks are the same.
+With --restart-db the PostgreSQL server itself is restarted mid-run
+(tests/pg/pg.sh restart: sessions cut, down for a second): turns in flight
+fail with 503 and are sent again, and still every one runs once.
 
 Each customer (half on /api/chat, half on signed /wechat pushes) binds its
 own 户号, asks for last month's bill, then either recharges a prepaid card
@@ -36,8 +39,10 @@ Only Python's standard library (Debian's python3).
 
 import argparse
 import asyncio
+import csv
 import hashlib
 import hmac
+import io
 import json
 import os
 import random
@@ -333,6 +338,19 @@ async def faults(servers, kills, term, stop, rng):
         await asyncio.get_running_loop().run_in_executor(None, server.start)
 
 
+async def restart_db(args, stop, rng):
+    """The database away for a second, at a random moment of the run."""
+    await asyncio.sleep(rng.uniform(0.8, 1.5))
+    if stop.is_set():
+        return
+    pg_sh = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pg", "pg.sh")
+    host = re.search(r"host=(\S+)", args.pg).group(1)
+    port = re.search(r"port=(\d+)", args.pg).group(1)
+    await asyncio.get_running_loop().run_in_executor(None, lambda: subprocess.run(
+        ["bash", pg_sh, "restart", host, port, "1"], check=True))
+    args.db_restarts += 1
+
+
 async def run(args, servers, stats):
     rng = random.Random(args.seed)
     sent, orders, recharged = {}, {}, set()
@@ -344,39 +362,37 @@ async def run(args, servers, stats):
             await customer(i, servers, stats, random.Random(args.seed * 100003 + i), sent, orders, recharged)
 
     fault_task = asyncio.create_task(faults(servers, args.kills, args.term, stop, rng))
+    db_task = asyncio.create_task(restart_db(args, stop, rng)) if args.restart_db else None
     await asyncio.gather(*(one(i) for i in range(args.customers)))
     stop.set()
     await fault_task
+    if db_task:
+        await db_task
     return sent, orders, recharged
 
 
-class PgCon:
-    """The few queries check() makes, through psql (no driver in Debian's python3)."""
-
-    def __init__(self, conninfo):
-        self.conninfo = conninfo
-
-    def execute(self, sql, params=()):
-        for p in params:
-            lit = str(p) if isinstance(p, int) else "'" + str(p).replace("'", "''") + "'"
-            sql = sql.replace("?", lit, 1)
-        out = subprocess.run(["psql", self.conninfo, "-X", "-At", "-F", "\x1f", "-v", "ON_ERROR_STOP=1",
-                              "-c", sql], check=True, capture_output=True, text=True).stdout
-        # psql prints text: the numbers check() asks for become ints again
-        # (not the logged texts, which may be digits).
-        numeric = re.match(r"SELECT (COUNT|COALESCE|used|balance_fen)\b", sql) is not None
-        rows = [tuple(int(v) if numeric and re.fullmatch(r"-?\d+", v) else v
-                      for v in line.split("\x1f"))
-                for line in out.split("\n") if line != ""]
-        return Rows(rows)
-
-    def close(self):
-        pass
-
-
-class Rows(list):
-    def fetchone(self):
-        return self[0] if self else None
+def pg_snapshot(conninfo):
+    """What check() reads, copied from PostgreSQL into an SQLite memory
+    database (no PostgreSQL driver in Debian's python3; one psql per table)."""
+    tables = {
+        "dialog_log": "id INTEGER, external_id TEXT, text TEXT",
+        "prepaid_cards": "card_no TEXT, used INTEGER",
+        "payments": "reference TEXT, account_no TEXT, amount_fen INTEGER",
+        "payment_orders": "order_no TEXT, status TEXT",
+        "accounts": "account_no TEXT, balance_fen INTEGER",
+        "bills": "account_no TEXT, paid INTEGER",
+    }
+    con = sqlite3.connect(":memory:")
+    for table, cols in tables.items():
+        con.execute("CREATE TABLE %s (%s)" % (table, cols))
+        names = ", ".join(c.split()[0] for c in cols.split(", "))
+        out = subprocess.run(["psql", conninfo, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",
+                              "COPY (SELECT %s FROM %s) TO STDOUT WITH CSV" % (names, table)],
+                             check=True, capture_output=True, text=True).stdout
+        rows = list(csv.reader(io.StringIO(out)))
+        con.executemany("INSERT INTO %s VALUES (%s)" % (table, ",".join("?" * len(cols.split(", ")))),
+                        [[None if v == "" else v for v in r] for r in rows])
+    return con
 
 
 def psql(conninfo, sql):
@@ -385,7 +401,7 @@ def psql(conninfo, sql):
 
 
 def check(db, sent, orders, recharged, n, stats):
-    con = sqlite3.connect(db) if db.endswith(".db") else PgCon(db)
+    con = sqlite3.connect(db) if db.endswith(".db") else pg_snapshot(db)
     problems = list(stats.failures)
     secret = {i: {fixtures_row_password(i), card_password(i)} for i in range(n)}
     # Every message once, in order (passwords are logged masked).
@@ -453,7 +469,12 @@ def main():
     p.add_argument("--report")
     p.add_argument("--pg", help="a PostgreSQL conninfo (key=value) instead of an SQLite file")
     p.add_argument("--instances", type=int, default=1)
+    p.add_argument("--restart-db", action="store_true",
+                   help="restart the PostgreSQL server (started by tests/pg/pg.sh) mid-run")
     args = p.parse_args()
+    args.db_restarts = 0
+    if args.restart_db and not args.pg:
+        p.error("--restart-db needs --pg")
     os.makedirs(args.workdir, exist_ok=True)
     for f in os.listdir(args.workdir):
         if f.startswith("load.db") or f.startswith("serve"):
@@ -482,6 +503,8 @@ def main():
         for s in servers:
             if s.proc and s.proc.poll() is None:
                 s.proc.kill()
+    if args.restart_db and args.db_restarts == 0:
+        stats.failures.append("the run ended before the database was restarted (make it longer)")
     problems, rows = check(servers[0].db, sent, orders, recharged, args.customers, stats)
     term_exit = [c for s in servers for c in s.term_exit]
     if any(code != 0 for code in term_exit):
@@ -496,6 +519,7 @@ def main():
         "messages_per_second": round(stats.turns / elapsed, 1) if elapsed else 0,
         "p50_ms": round(lat[len(lat) // 2] * 1000, 1), "p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 1),
         "instances": len(servers), "database": "postgresql" if args.pg else "sqlite",
+        "database_restarts": args.db_restarts,
         "server_starts": sum(s.starts for s in servers), "sigterm_exit_codes": term_exit,
         "problems": len(problems)}
     print(json.dumps(report, ensure_ascii=False))
