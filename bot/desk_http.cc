@@ -106,7 +106,8 @@ DeskEndpoints::DeskEndpoints(App& app) : app_(app) {
   if (!c.wechat_appid.empty() && !c.wechat_appsecret.empty())
     media_ = std::make_unique<WechatCustomSender>(
         c.wechat_api_base.empty() ? "https://api.weixin.qq.com" : c.wechat_api_base,
-        c.wechat_appid, c.wechat_appsecret, app.shared_clock());
+        c.wechat_appid, c.wechat_appsecret, app.shared_clock(), kDeliveryTimeout,
+        WechatCustomSender::Kind::kCustomText, &app.store());
 }
 
 DeskEndpoints::~DeskEndpoints() = default;

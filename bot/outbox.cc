@@ -6,16 +6,21 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
 #include <boost/beast/ssl.hpp>
+#include <unistd.h>
+
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <thread>
 
 #include "bot/commands.h"
 #include "bot/url.h"
 #include "dialogs/flow_util.h"
 #include "storage/fixtures.h"
 #include "storage/subscriptions.h"
+#include "storage/tokens.h"
 
 namespace gridbot::bot {
 namespace {
@@ -225,20 +230,75 @@ Status WebhookSender::Send(const std::string& recipient, const std::string& body
 
 WechatCustomSender::WechatCustomSender(std::string api_base, std::string appid, std::string secret,
                                        std::shared_ptr<Clock> clock,
-                                       std::chrono::milliseconds timeout, Kind kind)
+                                       std::chrono::milliseconds timeout, Kind kind,
+                                       storage::Store* shared)
     : kind_(kind),
       base_(std::move(api_base)),
       appid_(std::move(appid)),
       secret_(std::move(secret)),
       clock_(std::move(clock)),
-      timeout_(timeout) {
+      timeout_(timeout),
+      shared_(shared) {
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  holder_ = std::string(host) + ":" + std::to_string(getpid()) + ":" +
+            std::to_string(reinterpret_cast<std::uintptr_t>(this));
+}
+
+namespace {
+std::string SharedTokenName(const std::string& appid) { return "wechat_access_token:" + appid; }
+constexpr UnixSeconds kTokenLeaseSeconds = 30;
+}  // namespace
+
+std::optional<std::string> WechatCustomSender::SharedToken(UnixSeconds now, bool* leased) {
+  *leased = false;
+  const std::string name = SharedTokenName(appid_);
+  // Another instance refreshing: wait for its token (a few seconds at most,
+  // then fetch one here rather than not deliver).
+  for (int i = 0; i < 20; ++i) {
+    {
+      storage::Tx tx = shared_->Begin();
+      if (auto t = storage::ValidToken(tx, name, now)) {
+        if (!tx.Commit().ok()) return std::nullopt;
+        token_ = t->value;
+        token_expires_ = t->expires_at;
+        return token_;
+      }
+      const bool mine = storage::TakeTokenLease(tx, name, holder_, now, kTokenLeaseSeconds);
+      if (!tx.Commit().ok()) return std::nullopt;
+      if (mine) {
+        *leased = true;
+        return std::nullopt;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    now = clock_->Now();
+  }
+  return std::nullopt;
+}
+
+void WechatCustomSender::Forget(const std::string& token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (token_ == token) token_.clear();
+  if (shared_) {
+    storage::Tx tx = shared_->Begin();
+    storage::ForgetToken(tx, SharedTokenName(appid_), token);
+    tx.Commit();
+  }
 }
 
 Result<std::string> WechatCustomSender::Token() {
   std::lock_guard<std::mutex> lock(mu_);
-  const UnixSeconds now = clock_->Now();
-  if (!token_.empty() && now < token_expires_) return token_;
+  UnixSeconds now = clock_->Now();
+  // Shared: the database's row is the truth (another sender or instance may
+  // have had it refused, or renewed it); one small read per send.
+  if (!shared_ && !token_.empty() && now < token_expires_) return token_;
+  bool leased = false;
+  if (shared_) {
+    if (auto t = SharedToken(now, &leased)) return *t;
+    now = clock_->Now();
+  }
   auto r =
       HttpCall(http::verb::get,
                base_ + "/cgi-bin/token?grant_type=client_credential&appid=" + UrlEncode(appid_) +
@@ -256,6 +316,11 @@ Result<std::string> WechatCustomSender::Token() {
                                       : 7200;
   // Renewed a minute early, so a token never expires on its way.
   token_expires_ = now + std::max<std::int64_t>(0, expires_in - 60);
+  if (shared_) {  // (also without the lease: the newest token is the valid one)
+    storage::Tx tx = shared_->Begin();
+    storage::StoreToken(tx, SharedTokenName(appid_), token_, token_expires_);
+    tx.Commit();
+  }
   return token_;
 }
 
@@ -288,10 +353,7 @@ Status WechatCustomSender::Send(const std::string& recipient, const std::string&
   if (errcode == 0) return Status::Ok();
   // 40001 invalid credential, 40014 invalid token, 42001 token expired: get a
   // new one next time.
-  if (errcode == 40001 || errcode == 40014 || errcode == 42001) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (token_ == *token) token_.clear();
-  }
+  if (errcode == 40001 || errcode == 40014 || errcode == 42001) Forget(*token);
   return Status::Error("WeChat errcode " + std::to_string(errcode) + ": " +
                        answer.value("errmsg", std::string()));
 }
@@ -310,10 +372,7 @@ Result<WechatCustomSender::MediaFile> WechatCustomSender::FetchMedia(const std::
     json answer = json::parse(r->body, nullptr, false);
     if (answer.is_object() && answer.contains("errcode")) {
       const std::int64_t code = answer["errcode"].is_number_integer() ? answer["errcode"].get<std::int64_t>() : -1;
-      if (code == 40001 || code == 40014 || code == 42001) {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (token_ == *token) token_.clear();
-      }
+      if (code == 40001 || code == 40014 || code == 42001) Forget(*token);
       return Status::Error("WeChat errcode " + std::to_string(code) + ": " +
                            answer.value("errmsg", std::string()));
     }
@@ -337,11 +396,15 @@ std::unique_ptr<OutboxDelivery> OutboxDelivery::FromConfig(const Config& config,
   if (!config.wechat_appid.empty() && !config.wechat_appsecret.empty()) {
     const std::string base =
         config.wechat_api_base.empty() ? kDefaultWechatBase : config.wechat_api_base;
-    d->SetSender("wechat", std::make_unique<WechatCustomSender>(base, config.wechat_appid,
-                                                                config.wechat_appsecret, clock));
+    // One access token for both (and the desk's media, and every instance):
+    // through the database.
+    d->SetSender("wechat", std::make_unique<WechatCustomSender>(
+                               base, config.wechat_appid, config.wechat_appsecret, clock,
+                               kDeliveryTimeout, WechatCustomSender::Kind::kCustomText, &store));
     d->SetSender("wechat_template", std::make_unique<WechatCustomSender>(
                                         base, config.wechat_appid, config.wechat_appsecret, clock,
-                                        kDeliveryTimeout, WechatCustomSender::Kind::kTemplate));
+                                        kDeliveryTimeout, WechatCustomSender::Kind::kTemplate,
+                                        &store));
   }
   return d;
 }

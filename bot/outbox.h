@@ -83,7 +83,7 @@ class WechatCustomSender : public OutboxSender {
   WechatCustomSender(std::string api_base, std::string appid, std::string secret,
                      std::shared_ptr<Clock> clock,
                      std::chrono::milliseconds timeout = kDeliveryTimeout,
-                     Kind kind = Kind::kCustomText);
+                     Kind kind = Kind::kCustomText, storage::Store* shared = nullptr);
   Status Send(const std::string& recipient, const std::string& body) override;
   // A customer's picture or voice message (GET <base>/cgi-bin/media/get),
   // for the agent console.
@@ -95,6 +95,12 @@ class WechatCustomSender : public OutboxSender {
  private:
   Kind kind_;
   Result<std::string> Token();
+  // WeChat refused `token`: nobody here or on another instance uses it again.
+  void Forget(const std::string& token);
+  // The token from the database, shared with every sender and instance on
+  // it (`shared_`); none if this sender is to fetch one itself (*leased:
+  // it holds the refresh lease). Waits a few seconds for another's refresh.
+  std::optional<std::string> SharedToken(UnixSeconds now, bool* leased);
 
   std::string base_, appid_, secret_;
   std::shared_ptr<Clock> clock_;
@@ -102,6 +108,8 @@ class WechatCustomSender : public OutboxSender {
   std::mutex mu_;
   std::string token_;              // GUARDED_BY(mu_)
   UnixSeconds token_expires_ = 0;  // GUARDED_BY(mu_)
+  storage::Store* shared_;         // may be null: a token of its own
+  std::string holder_;             // who this sender is, for the refresh lease
 };
 
 // What one delivery run did, message by message.

@@ -232,6 +232,12 @@ CREATE INDEX IF NOT EXISTS bind_attempts_last_at ON bind_attempts(last_at);
 ALTER TABLE outbox ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX outbox_pending ON outbox(status, id);
 )sql",
+      // 13: the WeChat access token, shared by the instances (storage/tokens.h).
+      R"sql(
+CREATE TABLE shared_tokens (
+  name TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER NOT NULL,
+  lease_until INTEGER NOT NULL DEFAULT 0, holder TEXT NOT NULL DEFAULT '');
+)sql",
   };
   return kMigrations;
 }

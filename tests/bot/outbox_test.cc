@@ -286,6 +286,38 @@ TEST_F(OutboxDeliveryTest, WechatCustomMessageWithCachedToken) {
   EXPECT_EQ(got[4].target, "/cgi-bin/message/custom/send?access_token=TOKEN2");
 }
 
+// The custom-message and template senders (and, through the database,
+// every instance) share one access token: one fetch between them, and a
+// token WeChat refuses is dropped for all of them.
+TEST_F(OutboxDeliveryTest, WechatSendersShareOneTokenThroughTheDatabase) {
+  std::atomic<int> tokens{0}, sends{0};  // written by the server's thread
+  FakeHttpServer server([&](const Received& r) {
+    if (r.target.rfind("/cgi-bin/token?", 0) == 0)
+      return Answer{200,
+                    R"({"access_token":"T)" + std::to_string(++tokens) + R"(","expires_in":7200})"};
+    if (++sends == 3) return Answer{200, R"({"errcode":40001,"errmsg":"invalid credential"})"};
+    return Answer{200, R"({"errcode":0,"errmsg":"ok"})"};
+  });
+  auto store2 = storage::Store::Open(":memory:");  // (a different database: its own token)
+  ASSERT_TRUE(store2.ok());
+  bot::WechatCustomSender a(server.url(), "wxAPP", "S", clock_, bot::kDeliveryTimeout,
+                            bot::WechatCustomSender::Kind::kCustomText, store_.get());
+  bot::WechatCustomSender b(server.url(), "wxAPP", "S", clock_, bot::kDeliveryTimeout,
+                            bot::WechatCustomSender::Kind::kCustomText, store_.get());
+  EXPECT_TRUE(a.Send("oWx_1", "one").ok());
+  EXPECT_TRUE(b.Send("oWx_1", "two").ok());
+  EXPECT_EQ(tokens.load(), 1);  // b took a's token from the database
+  EXPECT_FALSE(a.Send("oWx_1", "three").ok());  // 40001: T1 is forgotten by everyone
+  EXPECT_TRUE(b.Send("oWx_1", "four").ok());
+  EXPECT_EQ(tokens.load(), 2);
+  auto got = server.received();
+  EXPECT_EQ(got.back().target, "/cgi-bin/message/custom/send?access_token=T2");
+  bot::WechatCustomSender other(server.url(), "wxAPP", "S", clock_, bot::kDeliveryTimeout,
+                                bot::WechatCustomSender::Kind::kCustomText, (*store2).get());
+  EXPECT_TRUE(other.Send("oWx_1", "five").ok());
+  EXPECT_EQ(tokens.load(), 3);
+}
+
 TEST_F(OutboxDeliveryTest, WechatTemplateMessagesGoToTheTemplateApi) {
   FakeHttpServer server([](const Received& r) {
     if (r.target.rfind("/cgi-bin/token?", 0) == 0)
