@@ -10,8 +10,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "bot/menu.h"
+#include "common/log.h"
 #include "storage/fixtures.h"
 
 namespace gridbot::bot {
@@ -386,6 +388,15 @@ Result<std::unique_ptr<App>> App::Create(const Config& config) {
     if (ec) return Status::Error("cannot create " + parent.string() + ": " + ec.message());
   }
   auto store = storage::Store::Open(config.db);
+  // PostgreSQL restarting (or not up yet at boot): wait for it a while
+  // before giving up.
+  for (int i = 0; i < 60 && !store.ok() && storage::IsPostgresSpec(config.db) &&
+                  store.error().find("cannot connect to PostgreSQL") != std::string::npos;
+       ++i) {
+    if (i == 0) logging::Info("waiting for the database", {{"error", store.error()}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    store = storage::Store::Open(config.db);
+  }
   if (!store.ok()) return store.status();
   app->store_ = std::move(*store);
   if (config.inject_kill_before_commit > 0) {

@@ -193,6 +193,10 @@ int Serve(const std::vector<std::string>& args) {
                 " is not a loopback address: set --api-key (callers naming a customer in /api/chat "
                 "must send it as X-Api-Key), or listen on 127.0.0.1 behind a proxy");
   auto app = bot::App::Create(config);
+  // A database server that cannot be reached is not a bad configuration:
+  // exit 1, which systemd restarts (2 it does not: RestartPreventExitStatus).
+  if (!app.ok() && app.error().find("cannot connect to PostgreSQL") != std::string::npos)
+    return Fail(app.error()), 1;
   if (!app.ok()) return Fail(app.error());
   auto handler = bot::HttpHandler::Create(**app);
   if (!handler.ok()) return Fail(handler.error());
@@ -232,6 +236,10 @@ int Chat(const std::vector<std::string>& args) {
   Status s = bot::ParseConfig(args, &config);
   if (!s.ok()) return Fail(s.message());
   auto app = bot::App::Create(config);
+  // A database server that cannot be reached is not a bad configuration:
+  // exit 1, which systemd restarts (2 it does not: RestartPreventExitStatus).
+  if (!app.ok() && app.error().find("cannot connect to PostgreSQL") != std::string::npos)
+    return Fail(app.error()), 1;
   if (!app.ok()) return Fail(app.error());
   const bool tty = isatty(STDIN_FILENO);
   if (tty) std::printf("gridbot 智能客服（输入消息后回车；Ctrl-D 退出）\n\n");
@@ -603,6 +611,10 @@ int Agent(const std::vector<std::string>& args) {
   bot::Config config;
   if (Status s = bot::ParseConfig(rest, &config); !s.ok()) return Fail(s.message());
   auto app = bot::App::Create(config);
+  // A database server that cannot be reached is not a bad configuration:
+  // exit 1, which systemd restarts (2 it does not: RestartPreventExitStatus).
+  if (!app.ok() && app.error().find("cannot connect to PostgreSQL") != std::string::npos)
+    return Fail(app.error()), 1;
   if (!app.ok()) return Fail(app.error());
   desk::Desk& desk = (*app)->desk();
   auto password = [] {

@@ -426,7 +426,9 @@ DeliveryReport OutboxDelivery::DeliverPending(size_t limit) {
   {
     storage::Tx tx = store_.Begin();
     // Claimed for longer than a delivery can take (each send times out).
-    pending = storage::ClaimPendingOutbox(tx, channels(), limit, clock_->Now(), kClaimSeconds);
+    pending = storage::ClaimPendingOutbox(
+        tx, channels(), limit, clock_->Now(),
+        std::max<UnixSeconds>(600, static_cast<UnixSeconds>(limit) * kClaimSecondsPerMessage));
     if (!tx.Commit().ok()) return report;
   }
   for (const storage::OutboxMessage& m : pending) {

@@ -127,10 +127,11 @@ struct DeliveryReport {
 class OutboxDelivery {
  public:
   static constexpr int kMaxAttempts = 5;
-  // How long a delivery run holds the messages it took (its at most 100
-  // sends of at most kDeliveryTimeout each fit): a message another instance
-  // took is not sent here too, one whose sender died is sent after this.
-  static constexpr UnixSeconds kClaimSeconds = 600;
+  // How long a delivery run holds each message it took, per message of the
+  // run (a send, a token fetch and a wait for another's refresh, each
+  // bounded): a message another instance took is not sent here too, one
+  // whose sender died is sent again after its lease.
+  static constexpr UnixSeconds kClaimSecondsPerMessage = 20;
 
   // `sealer` opens the bodies queued sealed (SMS with a code): the one the
   // dialog engine sealed them with (Settings::sealer, bot::SealerFor).

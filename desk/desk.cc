@@ -796,6 +796,7 @@ void Desk::Tick() {
   const UnixSeconds now = clock_->Now();
   {
     storage::Tx tx = store_.Begin();
+    tx.LockKey("desk timers");  // every instance ticks: one at a time
     for (DeskConversation c : storage::DeskConversationsIn(tx, "queued")) {
       // Waiting counts from when the desk opened for it.
       const UnixSeconds since = config_.hours.NextOpening(c.queued_at);
@@ -838,6 +839,7 @@ void Desk::AssignWaiting() {
   const UnixSeconds now = clock_->Now();
   if (!config_.hours.OpenAt(now)) return;
   storage::Tx tx = store_.Begin();
+  tx.LockKey("desk timers");
   auto queued = storage::DeskConversationsIn(tx, "queued");
   if (queued.empty()) return;
   std::vector<std::pair<storage::AgentRecord, int>> ready;  // agent, held

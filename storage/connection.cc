@@ -7,11 +7,9 @@ namespace gridbot::storage {
 
 bool IsPostgresSpec(std::string_view spec) {
   if (spec.starts_with("postgresql://") || spec.starts_with("postgres://")) return true;
-  // The key=value form: at least one of the keys only a server has.
-  return spec.find('=') != std::string_view::npos &&
-         (spec.find("dbname=") != std::string_view::npos ||
-          spec.find("host=") != std::string_view::npos ||
-          spec.find("service=") != std::string_view::npos);
+  // The key=value form, as libpq reads it ("user=bot password=…" with the
+  // host from PGHOST too); a path with an '=' in it is not one.
+  return spec.find('=') != std::string_view::npos && IsConninfo(std::string(spec));
 }
 
 std::string DescribeDatabase(const std::string& spec) {

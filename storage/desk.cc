@@ -189,25 +189,39 @@ void SaveLoginFailures(Tx& tx, const std::string& name, const LoginFailures& f) 
 
 // --- conversations -------------------------------------------------------------
 
+namespace {
+// A conversation read to be changed and written back: on PostgreSQL the row
+// stays locked until the Tx ends, so two instances (or two agents) never
+// both act on the same old state. (SQLite: one writer already.)
+std::string Locked(Tx& tx) { return tx.dialect() == Dialect::kPostgres ? " FOR UPDATE" : ""; }
+
+// The console's events and the customers' feed are read by cursor (seq /
+// id greater than the last seen): their rows must become visible in the
+// order of their numbers, so on PostgreSQL their writers commit one at a
+// time (numbers are taken at INSERT but seen at COMMIT).
+void LockFeeds(Tx& tx) { tx.LockKey("desk feeds"); }
+}  // namespace
+
 std::optional<DeskConversation> OpenDeskConversation(Tx& tx, const std::string& channel,
                                                      const std::string& external_id) {
   Statement st = tx.Prep(std::string("SELECT ") + kConvCols +
                          " FROM desk_conversations WHERE channel = ? AND external_id = ? AND "
-                         "state IN ('queued', 'held')");
+                         "state IN ('queued', 'held')" + Locked(tx));
   st.Bind(1, channel).Bind(2, external_id);
   return OneConv(tx, st);
 }
 
 std::optional<DeskConversation> FindDeskConversation(Tx& tx, const std::string& public_id) {
   Statement st = tx.Prep(std::string("SELECT ") + kConvCols +
-                         " FROM desk_conversations WHERE public_id = ?");
+                         " FROM desk_conversations WHERE public_id = ?" + Locked(tx));
   st.Bind(1, public_id);
   return OneConv(tx, st);
 }
 
 std::optional<DeskConversation> DeskConversationById(Tx& tx, std::int64_t id) {
   Statement st =
-      tx.Prep(std::string("SELECT ") + kConvCols + " FROM desk_conversations WHERE id = ?");
+      tx.Prep(std::string("SELECT ") + kConvCols + " FROM desk_conversations WHERE id = ?" +
+              Locked(tx));
   st.Bind(1, id);
   return OneConv(tx, st);
 }
@@ -356,6 +370,7 @@ std::optional<DeskMessage> LastCustomerMessage(Tx& tx, std::int64_t conversation
 
 void AppendDeskEvent(Tx& tx, std::int64_t conversation_id, const std::string& kind,
                      UnixSeconds now) {
+  LockFeeds(tx);
   Statement st = tx.Prep("INSERT INTO desk_events(at, conversation_id, kind) VALUES (?,?,?)");
   st.Bind(1, now);
   BindOpt(st, 2, conversation_id);
@@ -427,6 +442,7 @@ std::vector<TurnLog> RecentTurns(Tx& tx, const std::string& channel,
 std::int64_t QueueCustomerMessage(Tx& tx, const std::string& channel, const std::string& recipient,
                                   const std::string& body, const std::string& sender,
                                   UnixSeconds now) {
+  LockFeeds(tx);
   Statement st = tx.Prep(
       "INSERT INTO outbox(channel, recipient, body, sender, created_at) VALUES (?,?,?,?,?)");
   st.Bind(1, channel).Bind(2, recipient).Bind(3, body).Bind(4, sender).Bind(5, now);

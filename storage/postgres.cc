@@ -81,7 +81,7 @@ class PostgresStatement : public StatementImpl {
     std::int64_t out = 0;
     const char* end = v + std::strlen(v);
     auto [p, ec] = std::from_chars(v, end, out);
-    if (ec != std::errc() || (p != end && *p == '.'))  // numeric / real: SQLite truncates
+    if (ec != std::errc() || p != end)  // numeric / real (1.5, 1e+20): SQLite truncates
       return static_cast<std::int64_t>(std::strtod(v, nullptr));
     return out;
   }
@@ -169,6 +169,11 @@ std::string TranslateToPostgres(std::string_view sql, std::vector<bool>* used) {
       j = std::min(j + 1, sql.size());
       out.append(sql.substr(i, j - i));
       i = j;
+    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {  // a block comment
+      size_t j = sql.find("*/", i + 2);
+      j = j == std::string_view::npos ? sql.size() : j + 2;
+      out.append(sql.substr(i, j - i));
+      i = j;
     } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
       size_t j = sql.find('\n', i);
       if (j == std::string_view::npos) j = sql.size();
@@ -233,7 +238,20 @@ std::string DescribePostgres(const std::string& spec) {
   return out;
 }
 
+bool IsConninfo(const std::string& spec) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(spec.c_str(), &err);
+  PQfreemem(err);
+  if (!opts) return false;
+  PQconninfoFree(opts);
+  return true;
+}
+
 Result<std::unique_ptr<Connection>> OpenPostgres(const std::string& spec) {
+  // libpq's message about a string it cannot read may quote it, password
+  // and all: this one does not.
+  if (!IsConninfo(spec))
+    return Status::Error("cannot connect to PostgreSQL: the connection string is not valid");
   auto c = PostgresConnection::Connect(spec);
   if (!c) return Status::Error("cannot connect to PostgreSQL: out of memory");
   if (!c->Alive())
@@ -301,7 +319,8 @@ bool PostgresConnection::Reconnect() {
   PQreset(conn_);
   if (PQstatus(conn_) != CONNECTION_OK) return false;
   PQsetNoticeProcessor(conn_, IgnoreNotice, nullptr);
-  return Exec("SET client_min_messages = warning; SET TIME ZONE 'UTC'").ok();
+  Exec("SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+  return Alive();
 }
 
 }  // namespace gridbot::storage

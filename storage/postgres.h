@@ -59,6 +59,9 @@ class PostgresConnection : public Connection {
   std::unordered_map<std::string, std::pair<std::string, bool>> prepared_;
 };
 
+// True if libpq reads `spec` as a connection string.
+bool IsConninfo(const std::string& spec);
+
 // "PostgreSQL dbname=… host=… port=…" for `spec`, without its password.
 std::string DescribePostgres(const std::string& spec);
 

@@ -12,6 +12,8 @@ namespace gridbot::storage {
 // --- business records ----------------------------------------------------------
 
 std::string NextBusinessNo(Tx& tx, const std::string& prefix, const CivilDay& day) {
+  // (Instances numbering the same day's records take turns.)
+  tx.LockKey("business_no " + prefix);
   char date[16];
   std::snprintf(date, sizeof date, "%04d%02d%02d", day.year, day.month, day.day);
   const std::string stem = prefix + date;

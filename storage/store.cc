@@ -78,6 +78,7 @@ Tx::Tx(Tx&& o) noexcept
       db_(o.db_),
       done_(o.done_),
       in_batch_(o.in_batch_),
+      slot_(o.slot_),
       error_(std::move(o.error_)) {
   o.done_ = true;
 }
@@ -281,9 +282,14 @@ Tx PostgresStore::Begin() {
   std::unique_lock<std::mutex> held(slot->mu);
   std::string error;
   if (!slot->conn) slot->conn = PostgresConnection::Connect(spec_);  // on first use
-  if (!slot->conn) throw std::bad_alloc();
+  if (!slot->conn) {
+    held.unlock();
+    Give(slot);
+    throw std::bad_alloc();
+  }
   if (!slot->conn->Alive() && !slot->conn->Reconnect()) error = "cannot reach PostgreSQL";
   Tx tx = MakeTx(this, std::move(held), slot->conn.get());
+  tx.slot_ = slot;
   if (!error.empty()) {
     // Every statement of this Tx fails; Commit() says so.
     tx.Check(Status::Error(error));
@@ -305,9 +311,7 @@ void PostgresStore::Give(Slot* slot) {
 }
 
 Status PostgresStore::EndTx(Tx& tx, bool wanted, bool /*wait: a commit is durable*/) {
-  Slot* slot = nullptr;
-  for (auto& s : slots_)
-    if (s->conn.get() == tx.db_) slot = s.get();
+  Slot* slot = static_cast<Slot*>(tx.slot_);
   auto* conn = static_cast<PostgresConnection*>(tx.db_);
   Status out = Status::Ok();
   if (wanted) {

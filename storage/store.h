@@ -172,6 +172,7 @@ class Tx {
   Connection* db_;
   bool done_ = false;
   bool in_batch_ = false;  // a savepoint of the open batch is ours
+  void* slot_ = nullptr;   // PostgreSQL: the pool slot it holds
   std::string error_;
 };
 

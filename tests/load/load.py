@@ -105,6 +105,17 @@ class Server:
         self.extra_args = []  # for the next start only
 
     def start(self):
+        # Like systemd's Restart=on-failure: an instance started while its
+        # database is away (--restart-db) exits; it is started again.
+        for attempt in range(40):
+            try:
+                return self.start_once()
+            except RuntimeError:
+                if self.starts <= 1 or attempt == 39:
+                    raise
+                time.sleep(0.25)
+
+    def start_once(self):
         args = [self.binary, "serve", "--listen", "127.0.0.1:0", "--db", self.db,
                 "--now", "2024-08-04", "--wechat-token", TOKEN, "--pay-simulator",
                 "--pay-secret", PAY_SECRET, "--rate-per-customer", "0",
