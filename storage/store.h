@@ -26,7 +26,7 @@
 // On PostgreSQL (a `postgresql://` spec) each Tx is a transaction of its
 // own on a connection of the instance's pool; the server orders them, and
 // Commit() returns once PostgreSQL has committed. Several instances may
-// share the database (LockConversation orders one conversation's turns
+// share the database (Tx::LockKey orders one conversation's turns
 // across them).
 //
 // Thread safety: Store is thread-safe. A Tx holds a connection (SQLite: the
