@@ -8,6 +8,7 @@
 // has one of its own (where SQLite's features have no common form).
 #include "storage/schema.h"
 
+#include <functional>
 #include <map>
 #include <regex>
 #include <vector>
@@ -296,24 +297,32 @@ Result<int> SchemaVersion(Connection& db) {
 
 namespace {
 
-Status MigrateSqlite(Connection& db, int* from_version) {
+// Runs the migrations from the database's version on, each in its own
+// transaction: `script(v)` is the text that takes it from v to v + 1.
+Status RunMigrations(Connection& db, int* from_version,
+                     const std::function<std::string(int)>& script) {
   auto version = SchemaVersion(db);
   if (!version.ok()) return version.status();
   if (from_version) *from_version = *version;
-  const auto& migrations = Migrations();
-  if (*version > static_cast<int>(migrations.size()))
+  const int latest = LatestSchemaVersion();
+  if (*version > latest)
     return Status::Error("database schema version " + std::to_string(*version) +
-                         " is newer than this gridbot (" + std::to_string(migrations.size()) + ")");
-  for (int v = *version; v < static_cast<int>(migrations.size()); ++v) {
-    std::string script = std::string("BEGIN IMMEDIATE;\n") + migrations[v] +
-                         "\nPRAGMA user_version = " + std::to_string(v + 1) + ";\nCOMMIT;";
-    Status s = db.Exec(script);
+                         " is newer than this gridbot (" + std::to_string(latest) + ")");
+  for (int v = *version; v < latest; ++v) {
+    Status s = db.Exec(script(v));
     if (!s.ok()) {
       db.Exec("ROLLBACK");
       return Status::Error("migration " + std::to_string(v + 1) + " failed: " + s.message());
     }
   }
   return Status::Ok();
+}
+
+Status MigrateSqlite(Connection& db, int* from_version) {
+  return RunMigrations(db, from_version, [](int v) {
+    return std::string("BEGIN IMMEDIATE;\n") + Migrations()[v] +
+           "\nPRAGMA user_version = " + std::to_string(v + 1) + ";\nCOMMIT;";
+  });
 }
 
 Status MigratePostgres(Connection& db, int* from_version) {
@@ -327,26 +336,13 @@ Status MigratePostgres(Connection& db, int* from_version) {
   s = db.Exec("CREATE TABLE IF NOT EXISTS gridbot_schema (version BIGINT NOT NULL);"
               "INSERT INTO gridbot_schema SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM gridbot_schema)");
   if (!s.ok()) return s;
-  auto version = SchemaVersion(db);
-  if (!version.ok()) return version.status();
-  if (from_version) *from_version = *version;
-  const auto& migrations = Migrations();
-  if (*version > static_cast<int>(migrations.size()))
-    return Status::Error("database schema version " + std::to_string(*version) +
-                         " is newer than this gridbot (" + std::to_string(migrations.size()) + ")");
-  for (int v = *version; v < static_cast<int>(migrations.size()); ++v) {
+  return RunMigrations(db, from_version, [](int v) {
     auto own = PostgresOnly().find(v + 1);
     const std::string body =
-        own != PostgresOnly().end() ? own->second : PostgreSQLTypes(v + 1, migrations[v]);
-    const std::string script = "BEGIN;\n" + body + "\nUPDATE gridbot_schema SET version = " +
-                               std::to_string(v + 1) + ";\nCOMMIT;";
-    s = db.Exec(script);
-    if (!s.ok()) {
-      db.Exec("ROLLBACK");
-      return Status::Error("migration " + std::to_string(v + 1) + " failed: " + s.message());
-    }
-  }
-  return Status::Ok();
+        own != PostgresOnly().end() ? own->second : PostgreSQLTypes(v + 1, Migrations()[v]);
+    return "BEGIN;\n" + body + "\nUPDATE gridbot_schema SET version = " + std::to_string(v + 1) +
+           ";\nCOMMIT;";
+  });
 }
 
 }  // namespace
