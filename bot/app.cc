@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include "bot/menu.h"
 #include "common/log.h"
 #include "storage/fixtures.h"
+#include "storage/limits.h"
 
 namespace gridbot::bot {
 namespace {
@@ -313,6 +315,12 @@ void App::Housekeeping() {
   tx.PurgeNonces(static_cast<UnixSeconds>(std::time(nullptr)) - 2 * config_.wechat_max_skew);
   // Wrong-secret counts quiet for a week (a day already starts them afresh).
   tx.PurgeAttempts(clock_->Now() - 7 * 24 * 3600, clock_->Now());
+  // Request buckets a minute quiet are full again: a missing one is the same.
+  storage::PurgeRequestBuckets(
+      tx, std::chrono::duration_cast<std::chrono::milliseconds>(
+              std::chrono::system_clock::now().time_since_epoch())
+                  .count() -
+              120000);
   tx.Commit();
 }
 

@@ -18,6 +18,7 @@
 #include "desk/auth.h"
 #include "nlu/normalizer.h"
 #include "storage/desk.h"
+#include "storage/limits.h"
 
 namespace gridbot::bot {
 namespace {
@@ -141,18 +142,13 @@ HttpHandler::HttpHandler(App& app)
     : app_(app),
       payments_(app),
       desk_(std::make_unique<DeskEndpoints>(app)),
-      per_address_(app.config().rate_per_address),
-      per_customer_(app.config().rate_per_customer),
+      per_address_(storage::NewRequestLimit(app.store(), app.config().rate_per_address)),
+      per_customer_(storage::NewRequestLimit(app.store(), app.config().rate_per_customer)),
       pages_(std::make_unique<StaticFiles>(WebDir(app.config()))) {
   analytics_ = std::make_unique<AnalyticsEndpoints>(app);
 }
 
 namespace {
-std::int64_t MonotonicMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 std::string TrimmedAddress(std::string a) {
   while (!a.empty() && (a.front() == ' ' || a.front() == '\t')) a.erase(a.begin());
   while (!a.empty() && (a.back() == ' ' || a.back() == '\t')) a.pop_back();
@@ -194,7 +190,7 @@ std::string HttpHandler::ClientAddress(const HttpRequest& req) const {
 }
 
 bool HttpHandler::CustomerMayTalk(const std::string& key) {
-  return per_customer_.Allow(key, MonotonicMs());
+  return per_customer_->Take(key) == 0;
 }
 
 bool HttpHandler::TrustsGivenUser(const HttpRequest& req) const {
@@ -334,11 +330,9 @@ HttpResponse HttpHandler::Route(const HttpRequest& req,
   if (path != "/healthz" && path != "/readyz" && path != "/metrics" && !req.final_try && !req.repeat) {
     // Requests per client address (a long poll asked again is not a new one).
     const std::string client = ClientAddress(req);
-    if (!client.empty() && !per_address_.Allow("ip|" + client, MonotonicMs())) {
+    if (const int wait = client.empty() ? 0 : per_address_->Take("ip|" + client)) {
       HttpResponse r = JsonError(429, "请求过于频繁，请稍后再试。");
-      r.headers.emplace_back(
-          "Retry-After", std::to_string(std::max(
-                             1, per_address_.RetryAfterSeconds("ip|" + client, MonotonicMs()))));
+      r.headers.emplace_back("Retry-After", std::to_string(wait));
       return r;
     }
   }

@@ -142,7 +142,9 @@ class HttpHandler {
   PaymentGateway payments_;
   std::unique_ptr<DeskEndpoints> desk_;
   std::unique_ptr<AnalyticsEndpoints> analytics_;
-  RateLimiter per_address_, per_customer_;
+  // Requests per client address and messages per customer, counted for
+  // the whole service (storage/limits.h).
+  std::unique_ptr<RequestLimit> per_address_, per_customer_;
   std::unique_ptr<StaticFiles> pages_;
   std::atomic<bool> draining_{false};
 };

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <vector>
 
@@ -77,6 +78,14 @@ int RateLimiter::RetryAfterSeconds(const std::string& key, std::int64_t now_ms) 
   Refill(it->second, now_ms);
   if (it->second.tokens >= 1) return 0;
   return static_cast<int>(std::ceil((1 - it->second.tokens) * 60.0 / per_minute_));
+}
+
+int LocalRequestLimit::Take(const std::string& key) {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  if (limiter_.Allow(key, now)) return 0;
+  return std::max(1, limiter_.RetryAfterSeconds(key, now));
 }
 
 size_t RateLimiter::keys() const {

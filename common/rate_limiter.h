@@ -57,4 +57,26 @@ class RateLimiter {
   std::int64_t last_sweep_ms_ = 0;                    // GUARDED_BY(mu_)
 };
 
+// A request limit as the service asks it, wherever it is counted (this
+// process's memory, or a database several instances share: see
+// storage/limits.h). Thread safety: Take may be called from any thread.
+class RequestLimit {
+ public:
+  virtual ~RequestLimit() = default;
+  // Counts one request of `key` if it may make one now: 0. Otherwise the
+  // seconds until it may (at least 1), and nothing is counted.
+  virtual int Take(const std::string& key) = 0;
+};
+
+// RequestLimit in this process's memory, on the monotonic clock: right
+// when one process serves (the embedded database).
+class LocalRequestLimit : public RequestLimit {
+ public:
+  explicit LocalRequestLimit(int per_minute) : limiter_(per_minute) {}
+  int Take(const std::string& key) override;
+
+ private:
+  RateLimiter limiter_;
+};
+
 }  // namespace gridbot

@@ -239,6 +239,12 @@ CREATE TABLE shared_tokens (
   name TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER NOT NULL,
   lease_until INTEGER NOT NULL DEFAULT 0, holder TEXT NOT NULL DEFAULT '');
 )sql",
+      // 14: request limits the instances count together (storage/limits.h).
+      R"sql(
+CREATE TABLE rate_buckets (
+  key TEXT PRIMARY KEY, tokens REAL NOT NULL, at_ms INTEGER NOT NULL, allowed INTEGER NOT NULL);
+CREATE INDEX rate_buckets_at ON rate_buckets(at_ms);
+)sql",
   };
   return kMigrations;
 }
@@ -257,6 +263,14 @@ CREATE TABLE dialog_fts (rowid BIGINT PRIMARY KEY, grams TEXT NOT NULL, words TE
 UPDATE bind_attempts SET last_at = GREATEST(locked_until, CAST(EXTRACT(EPOCH FROM now()) AS BIGINT))
   WHERE last_at = 0;
 CREATE INDEX IF NOT EXISTS bind_attempts_last_at ON bind_attempts(last_at);
+)sql"},
+      // 14: unlogged: a write per request needs no WAL, and after a crash
+      // the buckets start full (what a minute of quiet does anyway).
+      {14, R"sql(
+CREATE UNLOGGED TABLE rate_buckets (
+  key TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, at_ms BIGINT NOT NULL,
+  allowed BIGINT NOT NULL);
+CREATE INDEX rate_buckets_at ON rate_buckets(at_ms);
 )sql"},
   };
   return kOwn;

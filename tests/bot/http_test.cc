@@ -435,6 +435,42 @@ TEST(Trust, RequestsPerCustomerAndPerAddressAreLimited) {
   EXPECT_EQ(s.Request(http::verb::get, "/healthz").result_int(), 200);  // never limited
 }
 
+// Instances on one PostgreSQL count a customer's messages and an address's
+// requests together: alternating between two instances buys no more than
+// the limit. (The embedded database has one process: nothing to share.)
+TEST(Trust, LimitsHoldAcrossInstancesOnOneDatabase) {
+  if (!TestPostgres()) GTEST_SKIP() << "one process serves the embedded database";
+  const std::string db = TempDb("trust", "sharedrates");
+  const std::vector<std::string> flags = {"--rate-per-customer", "3", "--rate-per-address", "4",
+                                          "--trusted-proxies", "127.0.0.1"};
+  TestServer a(db, flags);
+  ASSERT_NE(a.port(), 0);
+  TestServer b(db, flags);
+  ASSERT_NE(b.port(), 0);
+  TestServer* both[] = {&a, &b};
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(both[i % 2]->ChatReplies("x1", "你好").is_null()) << i;
+  for (TestServer* s : both) {
+    auto over =
+        s->Request(http::verb::post, "/api/chat", json{{"user", "x1"}, {"text", "你好"}}.dump());
+    EXPECT_EQ(over.result_int(), 429);
+    EXPECT_THAT(over.body(), HasSubstr("您发送得太快了"));
+  }
+  auto from = [](TestServer& s) {
+    return s
+        .Request(http::verb::get, "/api/menu", "", "application/json",
+                 {{"X-Forwarded-For", "198.51.100.9"}})
+        .result_int();
+  };
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(from(*both[i % 2]), 200) << i;
+  EXPECT_EQ(from(a), 429);
+  auto late = b.Request(http::verb::get, "/api/menu", "", "application/json",
+                        {{"X-Forwarded-For", "198.51.100.9"}});
+  EXPECT_EQ(late.result_int(), 429);
+  const int wait = std::stoi(std::string(late[http::field::retry_after]));
+  EXPECT_GE(wait, 1);
+  EXPECT_LE(wait, 15);  // 4 a minute: one every 15 s
+}
+
 // Resends of an answered message (same "id": the page retrying after a
 // dropped connection) are neither charged to the customer's limit nor
 // counted again as turns in /metrics.

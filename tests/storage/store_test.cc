@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "storage/fixtures.h"
+#include "storage/limits.h"
 #include "storage/subscriptions.h"
 #include "storage/synthetic.h"
 #include "tests/test_db.h"
@@ -107,6 +108,59 @@ TEST(Store, RolledBackUnlessCommitted) {
   }
   Tx tx = (*store)->Begin();
   EXPECT_FALSE(tx.LoadSession("web", "u1"));
+}
+
+// The shared request limit's bucket, in the database's own arithmetic: a
+// burst of the minute's rate, then a refusal saying when to come back, a
+// token back every 60/rate seconds, never more than full, and nothing from
+// a clock that went back (another instance's, a little behind).
+TEST(RequestLimits, BucketInTheDatabase) {
+  auto store = Store::Open(TestDb("buckets"));
+  ASSERT_TRUE(store.ok()) << store.error();
+  Tx tx = (*store)->Begin();
+  const std::int64_t t0 = 1'800'000'000'000;
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(TakeRequest(tx, "ip|a", 3, t0 + i), 0) << i;
+  EXPECT_EQ(TakeRequest(tx, "ip|a", 3, t0 + 3), 20);  // one token is 20 s away
+  EXPECT_EQ(TakeRequest(tx, "ip|b", 3, t0 + 3), 0);   // keys are apart
+  EXPECT_EQ(TakeRequest(tx, "ip|a", 3, t0 - 5000), 20);  // an earlier clock adds nothing
+  EXPECT_EQ(TakeRequest(tx, "ip|a", 3, t0 + 15'000), 5);
+  EXPECT_EQ(TakeRequest(tx, "ip|a", 3, t0 + 20'003), 0);
+  EXPECT_EQ(TakeRequest(tx, "ip|a", 3, t0 + 20'004), 20);
+  // An hour later: full (3), not 180.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(TakeRequest(tx, "ip|a", 3, t0 + 3'600'000), 0) << i;
+  EXPECT_GT(TakeRequest(tx, "ip|a", 3, t0 + 3'600'000), 0);
+  EXPECT_EQ(TakeRequest(tx, "ip|a", 0, t0), 0);  // 0: no limit
+  PurgeRequestBuckets(tx, t0 + 60'000);  // b is gone, a (touched since) is kept
+  EXPECT_GT(TakeRequest(tx, "ip|a", 3, t0 + 3'600'000), 0);
+  EXPECT_TRUE(tx.ok()) << tx.error();
+  ASSERT_TRUE(tx.Commit().ok());
+  Tx check = (*store)->Begin();
+  Statement st = check.Prep("SELECT count(*) FROM rate_buckets");
+  ASSERT_TRUE(st.Step());
+  EXPECT_EQ(st.Int(0), 1);
+}
+
+// Two instances (two stores on one database) allow the rate once between
+// them when the database is shared; the embedded database counts in the
+// one process that serves it.
+TEST(RequestLimits, InstancesOnOneDatabaseCountTogether) {
+  const std::string db = TestDb("limits");
+  auto a = Store::Open(db);
+  ASSERT_TRUE(a.ok()) << a.error();
+  const bool shared = (*a)->dialect() == Dialect::kPostgres;
+  auto b = shared ? Store::Open(db) : Store::Open(":memory:");
+  ASSERT_TRUE(b.ok()) << b.error();
+  auto on_a = NewRequestLimit(**a, 10);
+  auto on_b = NewRequestLimit(**b, 10);
+  int allowed = 0;
+  for (int i = 0; i < 12; ++i) {
+    allowed += on_a->Take("wechat|o1") == 0;
+    allowed += on_b->Take("wechat|o1") == 0;
+  }
+  EXPECT_EQ(allowed, shared ? 10 : 20);
+  EXPECT_GT(on_a->Take("wechat|o1"), 0);
+  EXPECT_EQ(on_a->Take("wechat|o2"), 0);
+  EXPECT_EQ(NewRequestLimit(**a, 0)->Take("wechat|o1"), 0);
 }
 
 // Delivered SMS and e-mail are forgotten after a while; undelivered ones and
