@@ -58,14 +58,17 @@ test-asan: deps
 	$(SAN_ENV) ctest --test-dir $(BUILD)-asan --output-on-failure -j1
 
 # ThreadSanitizer on what runs threads: the server (its HTTP tests, and a
-# smaller load run with a kill and a SIGTERM under load) and the sequencer.
-TSAN_TESTS := bot_unit_test http_test wechat_http_test desk_http_test
+# smaller load run with a kill and a SIGTERM under load) and the sequencer;
+# on PostgreSQL (its pool) the store's own tests and two HTTP suites.
+TSAN_TESTS := bot_unit_test http_test wechat_http_test desk_http_test storage_test
+TSAN_RUN := bot_unit_test http_test wechat_http_test desk_http_test tsan_kill_test \
+  storage_test_pg http_test_pg desk_http_test_pg
 test-tsan: deps
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-tsan $(SAN_CMAKE) \
 	  -DGRIDBOT_SANITIZE=thread -DGRIDBOT_BROWSER_TESTS=OFF
 	cmake --build $(BUILD)-tsan -j$(JOBS) --target gridbot $(TSAN_TESTS)
 	$(SAN_ENV) ctest --test-dir $(BUILD)-tsan --output-on-failure -j1 \
-	  -R '^($(shell echo $(TSAN_TESTS) tsan_kill_test | tr ' ' '|'))$$'
+	  -R '^($(shell echo $(TSAN_RUN) | tr ' ' '|'))$$'
 
 # Speed of the NLU (Google Benchmark), and the side-by-side with NLP.js.
 bench: deps

@@ -5,6 +5,9 @@
 //
 //   GRIDBOT_URL=http://127.0.0.1:8080 AGENT_NAME=… AGENT_PASSWORD=… node desk_test.mjs
 //
+// AGENT_URL, if given, is the instance the agent's page talks to (another
+// gridbot on the same PostgreSQL than the customer's GRIDBOT_URL).
+//
 // Without GRIDBOT_URL it starts mock_server.js in-process and uses its demo
 // agent (for developing the pages). Screenshots go to OUT_DIR
 // (default ./browser-out): customer.png, customer-phone.png, agent.png,
@@ -22,6 +25,7 @@ const BILL_QUESTION = '上个月电费多少';
 const HANDOFF = '转人工';
 const AGENT_REPLY = '您好，我是客服小王，请问还有什么可以帮您？';
 const BOT_QUESTION = '我的户号欠费多少';
+const CUSTOMER_FOLLOWUP = '好的谢谢，那我这个月几号前要交？';
 
 const PHONE = { width: 375, height: 700 };
 const LAPTOP = { width: 1366, height: 850 };
@@ -128,10 +132,13 @@ async function main() {
     console.log(`# GRIDBOT_URL is not set: testing the pages against the mock at ${base}`);
   }
   base = base.replace(/\/+$/, '');
+  const agentBase = (process.env.AGENT_URL || base).replace(/\/+$/, '');
   if (!agentName || !agentPassword) {
     throw new Error('AGENT_NAME and AGENT_PASSWORD must name an agent of the server under test (gridbot agent add …)');
   }
-  console.log(`# ${base}, agent ${agentName}, screenshots in ${OUT}`);
+  console.log(agentBase === base
+    ? `# ${base}, agent ${agentName}, screenshots in ${OUT}`
+    : `# customer on ${base}, agent ${agentName} on ${agentBase}, screenshots in ${OUT}`);
 
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -178,7 +185,7 @@ async function main() {
   });
 
   await step('agent logs in', async () => {
-    const res = await agent.goto(`${base}/agent`);
+    const res = await agent.goto(`${agentBase}/agent`);
     check(res && res.ok(), `GET /agent answered ${res && res.status()}`);
     await agent.waitForSelector('#login-name', { state: 'visible' });
     await agent.fill('#login-name', agentName);
@@ -269,6 +276,14 @@ async function main() {
     await agent.waitForTimeout(200);
     await shot(agent, 'agent-phone.png');
     await agent.setViewportSize(LAPTOP);
+  });
+
+  await step('customer writes back and the agent sees it without reloading', async () => {
+    await customerSays(customer, CUSTOMER_FOLLOWUP);
+    await waitUntil(agent, (t) => [...document.querySelectorAll('#messages .msg.from-customer')].some((m) => m.textContent.includes(t)),
+      CUSTOMER_FOLLOWUP, 'the agent\'s conversation did not show the customer\'s new message as .msg.from-customer (the event stream)');
+    const botAfter = await customer.evaluate(replyAfter, { sent: CUSTOMER_FOLLOWUP, selector: '.from-bot' });
+    check(!botAfter, `the bot answered "${CUSTOMER_FOLLOWUP}" though an agent holds the conversation`);
   });
 
   await step('agent releases it to the bot (#release)', async () => {

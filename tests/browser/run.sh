@@ -4,6 +4,11 @@
 # desk_test.mjs in Debian's headless chromium. Screenshots: $2 (the test
 # output folder).
 #   tests/browser/run.sh build/bot/gridbot build/browser-out
+#
+# With GRIDBOT_TEST_PG (the throw-away PostgreSQL of tests/pg/pg.sh; ctest:
+# browser_test_pg) two instances serve one schema on it: the customer's page
+# talks to one, the agent's to the other, so everything either sees of the
+# other crossed instances.
 set -euo pipefail
 gridbot=$(realpath "$1")
 out=$(realpath -m "${2:-browser-out}")
@@ -13,15 +18,12 @@ if [ ! -d "$here/node_modules/playwright-core" ]; then
   exit 1
 fi
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+source "$here/serve.sh"
+trap browser_cleanup EXIT
 mkdir -p "$out"
-echo 'browser-test-password' | "$gridbot" agent add xiaowang --role agent --db "$work/desk.db" >/dev/null
-"$gridbot" serve --db "$work/desk.db" --listen 127.0.0.1:0 --now 2024-08-05T10:00 \
-  > "$work/serve.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do grep -q '^listening on' "$work/serve.log" && break; sleep 0.1; done
-url=$(grep -o 'http://[0-9.:]*' "$work/serve.log" | head -1)
-[ -n "$url" ] || { cat "$work/serve.log" >&2; exit 1; }
+browser_db "$work" desk
+echo 'browser-test-password' | "$gridbot" agent add xiaowang --role agent "${db[@]}" >/dev/null
+start_instances 2 --now 2024-08-05T10:00
 cd "$here"
-GRIDBOT_URL="$url" AGENT_NAME=xiaowang AGENT_PASSWORD=browser-test-password OUT_DIR="$out" \
-  node desk_test.mjs
+GRIDBOT_URL="${urls[0]}" AGENT_URL="${urls[-1]}" AGENT_NAME=xiaowang \
+  AGENT_PASSWORD=browser-test-password OUT_DIR="$out" node desk_test.mjs

@@ -5,6 +5,10 @@
 # analytics_test.mjs in Debian's headless chromium. Screenshots: $2 (the
 # test output folder).
 #   tests/browser/run_analytics.sh build/bot/gridbot build/browser-out
+#
+# With GRIDBOT_TEST_PG (tests/pg/pg.sh's server; ctest:
+# analytics_browser_test_pg) two instances serve one schema on it: the
+# conversations are seeded through one, the analyst reads them on the other.
 set -euo pipefail
 gridbot=$(realpath "$1")
 out=$(realpath -m "${2:-browser-out}")
@@ -14,18 +18,14 @@ if [ ! -d "$here/node_modules/playwright-core" ]; then
   exit 1
 fi
 work=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }; rm -rf "$work"' EXIT
+source "$here/serve.sh"
+trap browser_cleanup EXIT
 mkdir -p "$out"
-db="$work/analytics.db"
-echo 'analytics-test-password' | "$gridbot" agent add fenxi --role analyst --db "$db" >/dev/null
-echo 'browser-test-password' | "$gridbot" agent add xiaowang --role agent --db "$db" >/dev/null
-"$gridbot" serve --db "$db" --listen 127.0.0.1:0 --now 2024-08-05T10:00 \
-  > "$work/serve.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do grep -q '^listening on' "$work/serve.log" && break; sleep 0.1; done
-url=$(grep -o 'http://[0-9.:]*' "$work/serve.log" | head -1)
-[ -n "$url" ] || { cat "$work/serve.log" >&2; exit 1; }
+browser_db "$work" analytics
+echo 'analytics-test-password' | "$gridbot" agent add fenxi --role analyst "${db[@]}" >/dev/null
+echo 'browser-test-password' | "$gridbot" agent add xiaowang --role agent "${db[@]}" >/dev/null
+start_instances 2 --now 2024-08-05T10:00
+url="${urls[0]}"
 
 # A morning of customers (user<TAB>text, in order; the server takes `user`
 # from a loopback caller): bills with 电费, 跳闸 repairs, a binding and a
@@ -69,10 +69,10 @@ GRIDBOT_URL="$url" node --input-type=module -e '
     if (!res.ok) { console.error(`seeding: POST /api/chat ${user} "${text}" answered ${res.status}: ${await res.text()}`); process.exit(1); }
   }
   console.log(`# seeded ${rows.length} messages of ${new Set(rows.map((r) => r[0])).size} customers`);
-' "$work/seed.tsv" || { cat "$work/serve.log" >&2; exit 1; }
+' "$work/seed.tsv" || { cat "$work/serve1.log" >&2; exit 1; }
 
 cd "$here"
-GRIDBOT_URL="$url" ANALYST_NAME=fenxi ANALYST_PASSWORD=analytics-test-password \
+GRIDBOT_URL="${urls[-1]}" ANALYST_NAME=fenxi ANALYST_PASSWORD=analytics-test-password \
   AGENT_NAME=xiaowang AGENT_PASSWORD=browser-test-password \
   FROM=2024-08-05 TO=2024-08-05 SEARCH=电费 OUT_DIR="$out" \
   node analytics_test.mjs
